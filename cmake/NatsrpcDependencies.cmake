@@ -1,0 +1,12 @@
+# Finds natsrpc's dependencies the way Debian 12 ships them (see PLATFORM.md):
+# protobuf through CMake's FindProtobuf, nats.c through pkg-config (its CMake
+# config references a static library Debian does not ship), abseil through its
+# CMake config without a pinned version.
+find_package(Threads REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(absl REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET GLOBAL libnats)
+if(NOT TARGET protobuf::libprotoc)
+  message(FATAL_ERROR "natsrpc needs libprotoc (Debian: libprotoc-dev)")
+endif()

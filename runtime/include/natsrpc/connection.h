@@ -1,0 +1,113 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// Connecting to NATS. A `Connection` is a cheap, copyable handle to one NATS
+// connection; clients and servers built on it share it. The connection closes
+// when the last handle (and the last client or server using it) is gone, or
+// when Close() is called.
+//
+//   absl::StatusOr<natsrpc::Connection> conn =
+//       natsrpc::Connect(natsrpc::ConnectOptions{.url = "nats://127.0.0.1:4222"});
+//   if (!conn.ok()) return conn.status();
+
+#ifndef NATSRPC_CONNECTION_H_
+#define NATSRPC_CONNECTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "natsrpc/transport.h"
+
+namespace natsrpc {
+
+namespace internal {
+class ConnectionState;
+}  // namespace internal
+
+// How to reach NATS. Every field has a sensible default; the member order is
+// part of the API (designated initializers).
+struct ConnectOptions {
+  // One server URL, or several separated by commas
+  // ("nats://a:4222,nats://b:4222").
+  std::string url = "nats://127.0.0.1:4222";
+  // More server URLs, tried in addition to `url`.
+  std::vector<std::string> servers;
+  // Connection name shown by the server's monitoring.
+  std::string name;
+
+  // Authentication: user/password, token, or a `.creds` file (JWT + NKey).
+  std::string user;
+  std::string password;
+  std::string token;
+  std::string creds_file;
+
+  // TLS: set `tls` (implied by any of the files or a tls:// URL). The CA
+  // file verifies the server; cert + key authenticate the client.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_hostname;  // expected server name, if not the URL's host
+  bool tls_skip_verify = false;
+
+  // Reconnection, as nats.c users know it.
+  bool allow_reconnect = true;
+  int max_reconnect_attempts = 60;  // -1: forever
+  absl::Duration reconnect_wait = absl::Seconds(2);
+  int reconnect_buffer_bytes = 8 * 1024 * 1024;
+  // Keep trying the initial connect in the background instead of failing.
+  bool retry_on_failed_connect = false;
+
+  absl::Duration connect_timeout = absl::Seconds(2);
+  absl::Duration ping_interval = absl::Minutes(2);
+  int max_pings_out = 2;
+
+  // Messages a subscription may hold before NATS drops them as a slow
+  // consumer. Kept below nats.c's overflow limit (PLATFORM.md).
+  int max_pending_messages = 1 << 20;
+};
+
+// A handle to a NATS connection.
+class Connection {
+ public:
+  // Wraps any transport; used by tests and custom transports. Connect() is the
+  // usual way to get a Connection.
+  explicit Connection(std::shared_ptr<Transport> transport);
+
+  Connection(const Connection&) = default;
+  Connection& operator=(const Connection&) = default;
+  Connection(Connection&&) = default;
+  Connection& operator=(Connection&&) = default;
+  ~Connection();
+
+  // The largest message (payload and headers) the server accepts.
+  int64_t max_payload() const;
+  // True while connected (false while reconnecting and after Close()).
+  bool connected() const;
+  // Closes the connection for every handle. Pending calls end UNAVAILABLE.
+  // Idempotent.
+  void Close();
+
+  Transport& transport() const;
+
+  // Shared state of this connection (reply multiplexers); for the runtime.
+  const std::shared_ptr<internal::ConnectionState>& state() const {
+    return state_;
+  }
+
+ private:
+  std::shared_ptr<internal::ConnectionState> state_;
+};
+
+// Connects to NATS. Errors: INVALID_ARGUMENT for bad options (naming the
+// field), UNAVAILABLE when no server could be reached, UNAUTHENTICATED when
+// the server refused the credentials.
+absl::StatusOr<Connection> Connect(const ConnectOptions& options);
+
+}  // namespace natsrpc
+
+#endif  // NATSRPC_CONNECTION_H_

@@ -1,0 +1,242 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// The server side. A generated `Svc::Service` is a `natsrpc::Service` whose
+// virtual methods the user overrides; a `Server` subscribes each added service
+// to `requests.*.<responder>.<app>.<service>.*` in a queue group shared by all
+// instances of the responder, checks every request (docs/protocol.md section
+// 5) and runs the handler on a bounded worker pool.
+//
+//   class CalculatorImpl final : public example::v1::Calculator::Service {
+//     absl::Status Add(natsrpc::ServerContext& ctx, const AddRequest& req,
+//                      AddReply& reply) override;
+//   };
+//   natsrpc::Server server(conn, natsrpc::ServerOptions{.responder = "bob"});
+//   CalculatorImpl impl;
+//   absl::Status s = server.AddService(impl);  // once OK, the service answers
+//
+// A handler returns the call's status; a non-OK status is sent to the caller
+// (code and message), a thrown exception becomes UNKNOWN. The service object
+// must outlive the server (or its Shutdown()).
+
+#ifndef NATSRPC_SERVER_H_
+#define NATSRPC_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "natsrpc/codec.h"
+#include "natsrpc/connection.h"
+#include "natsrpc/metadata.h"
+#include "natsrpc/transport.h"
+
+namespace natsrpc {
+
+namespace internal {
+class ServerCore;
+}  // namespace internal
+
+// Options of a server instance. Member order is part of the API.
+struct ServerOptions {
+  // Whom this server answers for (a subject token).
+  std::string responder;
+  // Overrides the app of every added service. Empty: each service's IDL app.
+  std::string app;
+  // Queue group shared by all instances of this responder. Empty:
+  // "natsrpc.<responder>.<app>".
+  std::string queue_group;
+  // True: no queue group; every instance receives every request.
+  bool broadcast = false;
+  // Threads running handlers. 0: max(4, hardware threads).
+  int num_workers = 0;
+  // Requests waiting for a worker beyond which new requests are answered
+  // RESOURCE_EXHAUSTED.
+  int max_queued_requests = 4096;
+};
+
+// What a handler knows about its call. Valid while the handler runs.
+class ServerContext {
+ public:
+  ServerContext(MessagePtr request, absl::string_view requester,
+                absl::string_view responder, absl::string_view app,
+                absl::string_view service, absl::string_view method,
+                absl::Time deadline)
+      : request_(std::move(request)),
+        requester_(requester),
+        responder_(responder),
+        app_(app),
+        service_(service),
+        method_(method),
+        deadline_(deadline) {}
+
+  ServerContext(const ServerContext&) = delete;
+  ServerContext& operator=(const ServerContext&) = delete;
+
+  // The caller, as its request subject names it (NATS permissions make this
+  // trustworthy: a requester may only publish on requests.<itself>.>).
+  absl::string_view requester() const { return requester_; }
+  absl::string_view responder() const { return responder_; }
+  absl::string_view app() const { return app_; }
+  absl::string_view service() const { return service_; }
+  absl::string_view method() const { return method_; }
+
+  // When the caller stops waiting. Pass it on as CallOptions::deadline.
+  absl::Time deadline() const { return deadline_; }
+
+  // The first value of request header `key`, if present.
+  std::optional<absl::string_view> metadata(absl::string_view key) const {
+    return request_->header(key);
+  }
+  // All request headers, reserved ones included.
+  Metadata all_metadata() const { return request_->headers(); }
+
+  // Adds a header to the reply (sent with OK and error replies alike).
+  // Reserved keys are dropped when the reply is sent.
+  void AddResponseMetadata(std::string key, std::string value) {
+    response_metadata_.emplace_back(std::move(key), std::move(value));
+  }
+  const Metadata& response_metadata() const { return response_metadata_; }
+
+  // The received NATS message.
+  const IncomingMessage& request_message() const { return *request_; }
+
+ private:
+  MessagePtr request_;
+  absl::string_view requester_;
+  absl::string_view responder_;
+  absl::string_view app_;
+  absl::string_view service_;
+  absl::string_view method_;
+  absl::Time deadline_;
+  Metadata response_metadata_;
+};
+
+class Service;
+
+namespace internal {
+
+// Runs one method: decodes the request, calls the handler, encodes the reply.
+class MethodHandler {
+ public:
+  virtual ~MethodHandler() = default;
+  // Returns the status to send; on OK, `reply` and `content_type` are set.
+  virtual absl::Status Run(Service& service, ServerContext& context,
+                           const MessagePtr& request, Payload& reply,
+                           absl::string_view& content_type) = 0;
+};
+
+absl::Status RequestDecodeError(const absl::Status& status);
+
+template <template <class> class Codec, typename Svc, typename Req,
+          typename Resp>
+class UnaryHandler final : public MethodHandler {
+ public:
+  using Fn = absl::Status (Svc::*)(ServerContext&, const Req&, Resp&);
+  explicit UnaryHandler(Fn fn) : fn_(fn) {}
+
+  absl::Status Run(Service& service, ServerContext& context,
+                   const MessagePtr& request, Payload& reply,
+                   absl::string_view& content_type) override {
+    Req req;
+    if (absl::Status s = Codec<Req>::Decode(request, req); !s.ok()) {
+      return RequestDecodeError(s);
+    }
+    Resp resp;
+    absl::Status s = (static_cast<Svc&>(service).*fn_)(context, req, resp);
+    if (!s.ok()) return s;
+    content_type = Codec<Resp>::kContentType;
+    return Codec<Resp>::Encode(resp, reply);
+  }
+
+ private:
+  Fn fn_;
+};
+
+template <template <class> class Codec, typename Svc, typename Req,
+          typename Resp>
+std::unique_ptr<MethodHandler> MakeUnaryHandler(
+    absl::Status (Svc::*fn)(ServerContext&, const Req&, Resp&)) {
+  return std::make_unique<UnaryHandler<Codec, Svc, Req, Resp>>(fn);
+}
+
+// The answer of a method a service does not override.
+absl::Status Unimplemented(absl::string_view service, absl::string_view method);
+
+}  // namespace internal
+
+// Base of generated service skeletons.
+class Service {
+ public:
+  virtual ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // The IDL service name, e.g. "Calculator".
+  absl::string_view service_name() const { return name_; }
+  // The app the IDL gives this service, e.g. "example_v1".
+  absl::string_view default_app() const { return default_app_; }
+
+ protected:
+  Service(absl::string_view name, absl::string_view default_app);
+
+  // Generated constructors register each method once.
+  void RegisterMethod(absl::string_view method,
+                      std::unique_ptr<internal::MethodHandler> handler);
+
+ private:
+  friend class internal::ServerCore;
+
+  std::string name_;
+  std::string default_app_;
+  std::vector<std::pair<std::string, std::unique_ptr<internal::MethodHandler>>>
+      methods_;
+};
+
+// Counters of one server instance.
+struct ServerStats {
+  uint64_t requests_received = 0;
+  uint64_t requests_handled = 0;     // a handler ran
+  uint64_t rejected_overloaded = 0;  // answered RESOURCE_EXHAUSTED
+  uint64_t rejected_expired = 0;     // answered DEADLINE_EXCEEDED
+  uint64_t rejected_invalid = 0;     // bad timeout header or payload
+  uint64_t unknown_method = 0;       // answered UNIMPLEMENTED
+  uint64_t dropped_bad_reply_to = 0; // section 5 check failed; not answered
+  uint64_t reply_publish_errors = 0;
+};
+
+// A server instance: serves added services until Shutdown() or destruction.
+class Server {
+ public:
+  // Never fails; bad options are reported by AddService().
+  Server(const Connection& connection, ServerOptions options);
+  // Shutdown().
+  ~Server();
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Starts serving `service`. Errors: INVALID_ARGUMENT naming a bad
+  // responder, app or queue group; ALREADY_EXISTS for a service added twice;
+  // FAILED_PRECONDITION after Shutdown(); the subscribe error otherwise.
+  absl::Status AddService(Service& service);
+
+  // Stops taking requests, lets running handlers finish and answers queued
+  // requests UNAVAILABLE. Idempotent; after it returns no handler runs.
+  void Shutdown();
+
+  ServerStats stats() const;
+
+ private:
+  std::shared_ptr<internal::ServerCore> core_;
+};
+
+}  // namespace natsrpc
+
+#endif  // NATSRPC_SERVER_H_

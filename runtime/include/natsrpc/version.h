@@ -1,0 +1,24 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// The runtime's version. Generated code checks it at compile time so that a
+// mismatch between protoc-gen-natsrpc and libnatsrpc fails the build with a
+// clear message instead of misbehaving at run time.
+
+#ifndef NATSRPC_VERSION_H_
+#define NATSRPC_VERSION_H_
+
+#define NATSRPC_VERSION_MAJOR 0
+#define NATSRPC_VERSION_MINOR 1
+#define NATSRPC_VERSION_PATCH 0
+
+// MAJOR * 1000000 + MINOR * 1000 + PATCH.
+#define NATSRPC_VERSION 1000
+
+// Generated code requires a runtime whose version is at least the generator's
+// and shares its major version. It is written `NATSRPC_GENCODE_VERSION`.
+#define NATSRPC_MIN_GENCODE_VERSION 1000
+
+// Version of the wire protocol in docs/protocol.md.
+#define NATSRPC_PROTOCOL_VERSION 1
+
+#endif  // NATSRPC_VERSION_H_
