@@ -1,0 +1,145 @@
+// The calculator server: answers example.v1.Calculator calls (Add, Divide,
+// Echo) for one responder, until Ctrl-C or SIGTERM.
+//
+// Start a NATS server, then this program (scripts/demo.sh does all of it):
+//
+//   nats-server -a 127.0.0.1 -p 4222 &
+//   build/examples/calculator_server --url nats://127.0.0.1:4222 --responder bob
+//
+// It prints one line when it is ready and one per call it serves, e.g. for
+// the calls of calculator_client:
+//
+//   calculator_server: bob serving requests.*.bob.example_v1.Calculator.* on nats://127.0.0.1:4222
+//   alice: Add(2, 3) = 5
+//   alice: Divide(17, 5) = 3 remainder 2
+//   alice: Divide(1, 0) -> INVALID_ARGUMENT: division by zero
+//   alice: Add(40, 2) = 42
+//
+// Several servers with the same --responder share the calls between them.
+
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "example/v1/calculator.natsrpc.h"
+
+ABSL_FLAG(std::string, url, "nats://127.0.0.1:4222", "NATS server URL");
+ABSL_FLAG(std::string, responder, "bob", "who this server answers for");
+
+namespace {
+
+using ::example::v1::AddReply;
+using ::example::v1::AddRequest;
+using ::example::v1::Calculator;
+using ::example::v1::DivideReply;
+using ::example::v1::DivideRequest;
+using ::example::v1::EchoMessage;
+
+// Handlers run on several worker threads; one fputs per line keeps lines whole.
+void Print(const std::string& line) {
+  std::fputs((line + "\n").c_str(), stdout);
+  std::fflush(stdout);
+}
+
+// Logs the outcome of a call and returns its status.
+absl::Status Log(const natsrpc::ServerContext& context,
+                 const std::string& call, absl::Status status,
+                 const std::string& result = "") {
+  Print(absl::StrCat(context.requester(), ": ", call,
+                     status.ok() ? " = " + result
+                                 : " -> " + status.ToString()));
+  return status;
+}
+
+class CalculatorImpl final : public Calculator::Service {
+ public:
+  absl::Status Add(natsrpc::ServerContext& context, const AddRequest& request,
+                   AddReply& reply) override {
+    const std::string call =
+        absl::StrCat("Add(", request.a(), ", ", request.b(), ")");
+    int64_t sum = 0;
+    if (__builtin_add_overflow(request.a(), request.b(), &sum)) {
+      return Log(context, call, absl::OutOfRangeError("sum overflows int64"));
+    }
+    reply.set_sum(sum);
+    return Log(context, call, absl::OkStatus(), absl::StrCat(sum));
+  }
+
+  absl::Status Divide(natsrpc::ServerContext& context,
+                      const DivideRequest& request,
+                      DivideReply& reply) override {
+    const std::string call = absl::StrCat("Divide(", request.dividend(), ", ",
+                                          request.divisor(), ")");
+    if (request.divisor() == 0) {
+      return Log(context, call,
+                 absl::InvalidArgumentError("division by zero"));
+    }
+    if (request.dividend() == std::numeric_limits<int64_t>::min() &&
+        request.divisor() == -1) {
+      return Log(context, call,
+                 absl::OutOfRangeError("quotient overflows int64"));
+    }
+    reply.set_quotient(request.dividend() / request.divisor());
+    reply.set_remainder(request.dividend() % request.divisor());
+    return Log(context, call, absl::OkStatus(),
+               absl::StrCat(reply.quotient(), " remainder ", reply.remainder()));
+  }
+
+  absl::Status Echo(natsrpc::ServerContext&, const EchoMessage& request,
+                    EchoMessage& reply) override {
+    reply = request;
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Serves example.v1.Calculator over NATS.");
+  absl::ParseCommandLine(argc, argv);
+  const std::string url = absl::GetFlag(FLAGS_url);
+  const std::string responder = absl::GetFlag(FLAGS_responder);
+
+  // Block the stop signals before the runtime starts its threads, so that
+  // only the sigwait() below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<natsrpc::Connection> connection =
+      natsrpc::Connect(natsrpc::ConnectOptions{.url = url});
+  if (!connection.ok()) {
+    Print(absl::StrCat("calculator_server: cannot connect to ", url, ": ",
+                       connection.status().ToString()));
+    return 1;
+  }
+
+  CalculatorImpl calculator;  // must outlive the server
+  natsrpc::Server server(*connection,
+                         natsrpc::ServerOptions{.responder = responder});
+  if (absl::Status status = server.AddService(calculator); !status.ok()) {
+    Print(absl::StrCat("calculator_server: ", status.ToString()));
+    return 1;
+  }
+  Print(absl::StrCat("calculator_server: ", responder, " serving ",
+                     natsrpc::ServiceWildcard(responder, Calculator::kDefaultApp,
+                                              Calculator::kServiceName),
+                     " on ", url));
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  server.Shutdown();
+  Print(absl::StrCat("calculator_server: stopped by signal ", signal_number));
+  return 0;
+}

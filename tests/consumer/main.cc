@@ -1,0 +1,98 @@
+// Builds a client and a server of consumer.v1.Greeter against an installed
+// natsrpc, without a NATS server: the transport below is never connected.
+// Prints what it did and exits 0, or says what is wrong and exits 1.
+//
+//   ./natsrpc_consumer
+//   -> consumer: client requests.alice.bob.greet.Greeter.SayHello ended UNAVAILABLE: ...
+//      consumer: server added Greeter
+//      consumer: OK
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "consumer/v1/greeter.natsrpc.h"
+#include "consumer/v1/types.natsrpc.h"
+
+namespace {
+
+// A transport that is never connected: publishing fails, subscribing works.
+class OfflineTransport final : public natsrpc::Transport {
+ public:
+  absl::Status Publish(const natsrpc::OutgoingMessage&) override {
+    return absl::UnavailableError("offline transport");
+  }
+  absl::StatusOr<std::unique_ptr<natsrpc::Subscription>> Subscribe(
+      absl::string_view, absl::string_view, MessageHandler) override {
+    return std::make_unique<natsrpc::Subscription>();
+  }
+  int64_t max_payload() const override { return 1 << 20; }
+  bool connected() const override { return false; }
+  uint64_t AddEventListener(EventListener) override { return ++listeners_; }
+  void RemoveEventListener(uint64_t) override {}
+  void Close() override {}
+
+ private:
+  uint64_t listeners_ = 0;
+};
+
+class GreeterImpl final : public consumer::v1::Greeter::Service {
+ public:
+  absl::Status SayHello(natsrpc::ServerContext& context,
+                        const consumer::v1::HelloRequest& request,
+                        consumer::v1::HelloReply& reply) override {
+    reply.set_greeting("hello " + request.name() + " from " +
+                       std::string(context.responder()));
+    return absl::OkStatus();
+  }
+};
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "consumer: FAILED: %s\n", what.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main() {
+  static_assert(NATSRPC_PROTOCOL_VERSION == 1);
+  // The file option app: "greet" must reach the generated code.
+  if (absl::string_view(consumer::v1::Greeter::kDefaultApp) != "greet") {
+    return Fail(std::string("kDefaultApp is ") +
+                consumer::v1::Greeter::kDefaultApp + ", want greet");
+  }
+
+  natsrpc::Connection connection(std::make_shared<OfflineTransport>());
+
+  consumer::v1::Greeter::Client client(
+      connection, natsrpc::ClientOptions{.requester = "alice", .responder = "bob"});
+  if (!client.status().ok()) {
+    return Fail("client: " + client.status().ToString());
+  }
+  consumer::v1::HelloRequest request;
+  request.set_name("consumer");
+  absl::StatusOr<consumer::v1::HelloReply> reply = client.SayHello(
+      request, natsrpc::CallOptions{.timeout = absl::Milliseconds(200)});
+  if (reply.ok()) return Fail("a call over an offline transport succeeded");
+  std::printf("consumer: client %s ended %s\n",
+              natsrpc::RequestSubject("alice", "bob", "greet", "Greeter",
+                                      "SayHello")
+                  .c_str(),
+              reply.status().ToString().c_str());
+
+  natsrpc::Server server(connection, natsrpc::ServerOptions{.responder = "bob"});
+  GreeterImpl impl;
+  if (absl::Status s = server.AddService(impl); !s.ok()) {
+    return Fail("AddService: " + s.ToString());
+  }
+  std::printf("consumer: server added %s\n",
+              std::string(impl.service_name()).c_str());
+  server.Shutdown();
+
+  std::printf("consumer: OK\n");
+  return 0;
+}
