@@ -1,0 +1,391 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "cpp_emitter.h"
+
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "names.h"
+#include "natsrpc/version.h"
+
+namespace natsrpc::gen {
+namespace {
+
+using Vars = std::map<std::string, std::string, std::less<>>;
+
+// Appends `tmpl` with every `$name$` replaced by vars[name] ("$$" is a '$').
+// Values are inserted verbatim and never scanned, so user text in them is
+// inert. Templates are literals of this file; a missing variable is a bug.
+void Render(std::string& out, absl::string_view tmpl, const Vars& vars) {
+  size_t pos = 0;
+  while (pos < tmpl.size()) {
+    const size_t open = tmpl.find('$', pos);
+    if (open == absl::string_view::npos) {
+      out.append(tmpl.data() + pos, tmpl.size() - pos);
+      return;
+    }
+    out.append(tmpl.data() + pos, open - pos);
+    const size_t close = tmpl.find('$', open + 1);
+    if (close == absl::string_view::npos) std::abort();
+    const absl::string_view name = tmpl.substr(open + 1, close - open - 1);
+    if (name.empty()) {
+      out += '$';
+    } else {
+      auto it = vars.find(name);
+      if (it == vars.end()) std::abort();
+      out += it->second;
+    }
+    pos = close + 1;
+  }
+}
+
+// `//` lines of a doc comment, each starting with `indent`.
+std::string DocComment(const std::vector<std::string>& lines,
+                       absl::string_view indent) {
+  std::string out;
+  for (const std::string& line : lines) {
+    const std::string safe = SafeCommentText(line);
+    absl::StrAppend(&out, indent, "//",
+                    safe.empty() || safe[0] == ' ' ? "" : " ", safe, "\n");
+  }
+  return out;
+}
+
+// Opens C++ namespaces on construction and closes them, innermost first, on
+// destruction.
+class NamespaceScope {
+ public:
+  NamespaceScope(std::string& out, const std::vector<std::string>& names)
+      : out_(out), names_(names) {
+    for (const std::string& name : names_) {
+      absl::StrAppend(&out_, "namespace ", name, " {\n");
+    }
+    if (!names_.empty()) out_ += "\n";
+  }
+  ~NamespaceScope() {
+    if (!names_.empty()) out_ += "\n";
+    for (auto it = names_.rbegin(); it != names_.rend(); ++it) {
+      absl::StrAppend(&out_, "}  // namespace ", *it, "\n");
+    }
+  }
+  NamespaceScope(const NamespaceScope&) = delete;
+  NamespaceScope& operator=(const NamespaceScope&) = delete;
+
+ private:
+  std::string& out_;
+  const std::vector<std::string>& names_;
+};
+
+// One method, rendered once for every section it appears in.
+struct MethodText {
+  std::string client_decls;
+  std::string client_defs;
+  std::string service_decls;
+  std::string service_registration;
+  std::string service_defs;
+  std::string table_entry;
+};
+
+MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
+                        int index) {
+  const Vars vars = {
+      {"class", service.cpp_name},
+      {"name", method.cpp_name},
+      {"async", method.cpp_async_name},
+      {"wire", CppStringContent(method.name)},
+      {"req", method.request_type},
+      {"resp", method.response_type},
+      {"codec", method.codec},
+      {"index", absl::StrCat(index)},
+      {"timeout",
+       method.timeout_ms == 0
+           ? std::string("::absl::ZeroDuration()")
+           : absl::StrCat("::absl::Milliseconds(", method.timeout_ms, ")")},
+      {"doc", DocComment(method.doc, "    ")},
+  };
+  MethodText text;
+  Render(text.client_decls, R"(
+$doc$    ::absl::StatusOr<$resp$> $name$(
+        const $req$& request,
+        const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallHandle $async$(
+        const $req$& request,
+        ::natsrpc::Callback<$resp$> done,
+        const ::natsrpc::CallOptions& options = {});
+)",
+         vars);
+  Render(text.client_defs, R"(
+::absl::StatusOr<$resp$> $class$::Client::$name$(
+    const $req$& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::BlockingUnaryCall<$codec$,
+                                      $resp$>(
+      channel_, $index$, request, options);
+}
+
+::natsrpc::CallHandle $class$::Client::$async$(
+    const $req$& request,
+    ::natsrpc::Callback<$resp$> done,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::AsyncUnaryCall<$codec$,
+                                   $resp$>(
+      channel_, $index$, request, ::std::move(done), options);
+}
+)",
+         vars);
+  Render(text.service_decls, R"(
+$doc$    virtual ::absl::Status $name$(
+        ::natsrpc::ServerContext& context,
+        const $req$& request,
+        $resp$& response);
+)",
+         vars);
+  Render(text.service_registration, R"(  ::natsrpc::Service::RegisterMethod(
+      "$wire$",
+      ::natsrpc::internal::MakeUnaryHandler<$codec$>(
+          &$class$::Service::$name$));
+)",
+         vars);
+  Render(text.service_defs, R"(
+::absl::Status $class$::Service::$name$(
+    ::natsrpc::ServerContext&,
+    const $req$&,
+    $resp$&) {
+  return ::natsrpc::internal::Unimplemented(kServiceName, "$wire$");
+}
+)",
+         vars);
+  Render(text.table_entry, "    {\"$wire$\", $timeout$},\n", vars);
+  return text;
+}
+
+struct ServiceText {
+  std::string header;
+  std::string source;
+};
+
+ServiceText RenderService(const ServiceDef& service) {
+  MethodText all;
+  for (size_t i = 0; i < service.methods.size(); ++i) {
+    MethodText m =
+        RenderMethod(service, service.methods[i], static_cast<int>(i));
+    all.client_decls += m.client_decls;
+    all.client_defs += m.client_defs;
+    all.service_decls += m.service_decls;
+    all.service_registration += m.service_registration;
+    all.service_defs += m.service_defs;
+    all.table_entry += m.table_entry;
+  }
+  const bool has_methods = !service.methods.empty();
+  const Vars vars = {
+      {"class", service.cpp_name},
+      {"name", CppStringContent(service.name)},
+      {"app", CppStringContent(service.app)},
+      {"doc", DocComment(service.doc, "")},
+      {"table", service.method_table_name},
+      {"methods",
+       has_methods
+           ? service.method_table_name
+           : std::string("::absl::Span<const ::natsrpc::MethodSpec>()")},
+      {"client_decls", all.client_decls},
+      {"client_defs", all.client_defs},
+      {"service_decls", all.service_decls},
+      {"service_defs", all.service_defs},
+      {"registration", all.service_registration},
+      {"table_entries", all.table_entry},
+  };
+  ServiceText text;
+  Render(text.header, R"($doc$class $class$ final {
+ public:
+  // The IDL name of the service and its default app.
+  static constexpr char kServiceName[] = "$name$";
+  static constexpr char kDefaultApp[] = "$app$";
+
+  class Client final {
+   public:
+    Client(const ::natsrpc::Connection& connection,
+           const ::natsrpc::ClientOptions& options);
+
+    // OK, or why this client cannot make calls (every call then ends with it).
+    const ::absl::Status& status() const { return channel_.status(); }
+    ::natsrpc::ClientStats stats() const { return channel_.stats(); }
+$client_decls$
+   private:
+    ::natsrpc::ClientChannel channel_;
+  };
+
+  // Derive from this and override the methods you implement; the others
+  // answer UNIMPLEMENTED.
+  class Service : public ::natsrpc::Service {
+   public:
+    Service();
+    ~Service() override = default;
+$service_decls$  };
+};
+)",
+         vars);
+  if (has_methods) {
+    Render(text.source, R"(namespace {
+
+constexpr ::natsrpc::MethodSpec $table$[] = {
+$table_entries$};
+
+}  // namespace
+
+)",
+           vars);
+  }
+  Render(text.source, R"($class$::Client::Client(
+    const ::natsrpc::Connection& connection,
+    const ::natsrpc::ClientOptions& options)
+    : channel_(connection, options, kServiceName, kDefaultApp,
+               $methods$) {}
+$client_defs$
+$class$::Service::Service()
+    : ::natsrpc::Service(kServiceName, kDefaultApp) {
+$registration$}
+$service_defs$)",
+         vars);
+  return text;
+}
+
+absl::string_view StreamingName(StreamingKind kind) {
+  switch (kind) {
+    case StreamingKind::kUnary:
+      return "unary";
+    case StreamingKind::kClientStreaming:
+      return "client streaming";
+    case StreamingKind::kServerStreaming:
+      return "server streaming";
+    case StreamingKind::kBidiStreaming:
+      return "bidirectional streaming";
+  }
+  return "unknown";
+}
+
+bool IsSafeInclude(absl::string_view path) {
+  if (path.empty()) return false;
+  for (char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status ValidateModel(const ServiceModel& model) {
+  for (const std::string& include : model.includes) {
+    if (!IsSafeInclude(include)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(model.idl_file, ": cannot #include \"",
+                       absl::CHexEscape(include), "\""));
+    }
+  }
+  if (!IsSafeInclude(model.header_include)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(model.idl_file, ": cannot #include \"",
+                     absl::CHexEscape(model.header_include), "\""));
+  }
+  for (const ServiceDef& service : model.services) {
+    if (const std::string why = TokenError(service.app); !why.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(model.idl_file, ": service ", service.full_name,
+                       ": app \"", absl::CHexEscape(service.app),
+                       "\" is not a valid subject token: ", why));
+    }
+    for (const MethodDef& method : service.methods) {
+      if (method.streaming != StreamingKind::kUnary) {
+        return absl::UnimplementedError(absl::StrCat(
+            model.idl_file, ": service ", service.full_name, ", method ",
+            method.name, ": streaming methods are not supported yet (",
+            StreamingName(method.streaming), ")"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model) {
+  if (absl::Status s = ValidateModel(model); !s.ok()) return s;
+
+  std::vector<ServiceText> services;
+  for (const ServiceDef& service : model.services) {
+    services.push_back(RenderService(service));
+  }
+
+  const Vars vars = {
+      {"source", SafeCommentText(model.idl_file)},
+      {"guard", HeaderGuard(model.header_file)},
+      {"header_literal", CppStringContent(model.header_file)},
+      {"header_include", model.header_include},
+      {"version", absl::StrCat(NATSRPC_VERSION)},
+      {"version_string",
+       absl::StrCat(NATSRPC_VERSION_MAJOR, ".", NATSRPC_VERSION_MINOR, ".",
+                    NATSRPC_VERSION_PATCH)},
+  };
+
+  GeneratedFiles files;
+  files.header_name = model.header_file;
+  files.source_name = model.source_file;
+
+  std::string& h = files.header;
+  Render(h, R"(// Generated by protoc-gen-natsrpc. DO NOT EDIT.
+// source: $source$
+
+#ifndef $guard$
+#define $guard$
+
+)",
+         vars);
+  if (model.services.empty()) {
+    h += "// The IDL file defines no service.\n";
+  } else {
+    for (const std::string& include : model.includes) {
+      Render(h, "#include \"$include$\"\n", {{"include", include}});
+    }
+    Render(h, R"(#include "natsrpc/natsrpc.h"
+
+#if NATSRPC_VERSION < $version$
+#error "$header_literal$ was generated by protoc-gen-natsrpc $version_string$, newer than the natsrpc runtime headers: update natsrpc."
+#endif
+#if $version$ < NATSRPC_MIN_GENCODE_VERSION
+#error "$header_literal$ was generated by an older protoc-gen-natsrpc ($version_string$) than this natsrpc runtime supports: regenerate it."
+#endif
+
+)",
+           vars);
+    NamespaceScope ns(h, model.namespaces);
+    for (size_t i = 0; i < services.size(); ++i) {
+      if (i > 0) h += "\n";
+      h += services[i].header;
+    }
+  }
+  Render(h, "\n#endif  // $guard$\n", vars);
+
+  std::string& cc = files.source;
+  Render(cc, R"(// Generated by protoc-gen-natsrpc. DO NOT EDIT.
+// source: $source$
+
+#include "$header_include$"
+)",
+         vars);
+  if (!model.services.empty()) {
+    cc += "\n#include <utility>\n\n";
+    NamespaceScope ns(cc, model.namespaces);
+    for (size_t i = 0; i < services.size(); ++i) {
+      if (i > 0) cc += "\n";
+      cc += services[i].source;
+    }
+  }
+  return files;
+}
+
+}  // namespace natsrpc::gen

@@ -1,0 +1,46 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// The C++ emitter: prints `foo.natsrpc.h` and `foo.natsrpc.cc` from a
+// ServiceModel (model.h), whichever IDL it came from.
+//
+// Output contract (build systems rely on it): every IDL file yields both
+// files, always. A file without services yields a header with only its
+// include guard and a source that only includes it, so the outputs of a
+// generation step are predictable from the input names alone.
+//
+// Each method is rendered once into a MethodText (its pieces for every
+// section), then the sections are assembled. Templates are fixed whole
+// blocks; user text (doc comments, file names) only ever enters as a
+// variable value, never as a template, and is made safe by names.h.
+
+#ifndef NATSRPC_PLUGIN_CPP_EMITTER_H_
+#define NATSRPC_PLUGIN_CPP_EMITTER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "model.h"
+
+namespace natsrpc::gen {
+
+struct GeneratedFiles {
+  std::string header_name;  // model.header_file
+  std::string header;
+  std::string source_name;  // model.source_file
+  std::string source;
+};
+
+// Checks what the emitter cannot print. Errors start with the IDL file and
+// name the service and method:
+//
+//   example/v1/chat.proto: service example.v1.Chat, method Stream: streaming
+//   methods are not supported yet (client streaming)
+absl::Status ValidateModel(const ServiceModel& model);
+
+// ValidateModel(), then both files.
+absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model);
+
+}  // namespace natsrpc::gen
+
+#endif  // NATSRPC_PLUGIN_CPP_EMITTER_H_

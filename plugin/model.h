@@ -1,0 +1,102 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// The plain-data model between an IDL front end and the C++ emitter.
+//
+//   .proto -> protoc -> FileDescriptor -> proto_front_end --+
+//                                                            +-> ServiceModel
+//   .fbs -> flatbuffers::Parser -> ServiceDef -> fbs front end --+     |
+//                                                                 cpp_emitter
+//
+// A front end decides everything that depends on the IDL: how a message type
+// is spelled in C++ (`::example::v1::AddRequest`, or
+// `::natsrpc::FlatMessage<::example::AddRequest>`), which codec template
+// carries it (`::natsrpc::ProtobufCodec`, `::natsrpc::FlatBuffersCodec`),
+// which headers declare those types (`example/v1/calculator.pb.h`,
+// `calculator_generated.h`), the app and timeouts from the IDL's options,
+// and the escaped C++ identifiers (see names.h). The emitter only prints what
+// is here and never asks which IDL the model came from.
+//
+// Every string is final: identifiers are already escaped and unique, type
+// spellings are fully qualified, and includes are written as they appear
+// between the quotes of an `#include`.
+
+#ifndef NATSRPC_PLUGIN_MODEL_H_
+#define NATSRPC_PLUGIN_MODEL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace natsrpc::gen {
+
+// How many messages flow each way. Only kUnary can be emitted today; the
+// emitter rejects the others with an error naming the method.
+enum class StreamingKind {
+  kUnary,
+  kClientStreaming,  // many requests, one response
+  kServerStreaming,  // one request, many responses
+  kBidiStreaming,    // many requests, many responses
+};
+
+// One rpc.
+struct MethodDef {
+  // The IDL name; it is the method token on the wire (subjects), in errors
+  // and in the method table. Always a valid subject token.
+  std::string name;  // "Add", "delete"
+  // The C++ identifiers of the blocking and asynchronous calls and of the
+  // server's virtual method (the blocking name). Escaped and unique within
+  // the service's generated classes.
+  std::string cpp_name;        // "Add", "delete_"
+  std::string cpp_async_name;  // "AddAsync", "delete_Async"
+  // Fully qualified C++ types of the request and response.
+  std::string request_type;   // "::example::v1::AddRequest"
+  std::string response_type;  // "::example::v1::AddReply"
+  // The codec class template both types are used with, fully qualified.
+  std::string codec;  // "::natsrpc::ProtobufCodec"
+  StreamingKind streaming = StreamingKind::kUnary;
+  // Default timeout from the IDL (most specific option wins); 0: none.
+  uint32_t timeout_ms = 0;
+  // The IDL's doc comment, one entry per line, without comment markers
+  // (" Returns a + b."). Raw user text: the emitter makes it safe.
+  std::vector<std::string> doc;
+};
+
+// One service.
+struct ServiceDef {
+  // The IDL name: the service token on the wire.
+  std::string name;  // "Calculator"
+  // The IDL's fully qualified name, for error messages.
+  std::string full_name;  // "example.v1.Calculator"
+  // The C++ class holding `Client` and `Service`, escaped and unique in its
+  // namespace.
+  std::string cpp_name;  // "Calculator", "class_"
+  // The name of the method table in the generated .cc, unique in the
+  // namespace and among the method identifiers.
+  std::string method_table_name;  // "kCalculatorMethods"
+  // The app token of the service's subjects (IDL option, else derived from
+  // the package).
+  std::string app;  // "example_v1"
+  std::vector<std::string> doc;
+  std::vector<MethodDef> methods;
+};
+
+// Everything generated from one IDL file.
+struct ServiceModel {
+  // The IDL file as the compiler names it, for comments and errors.
+  std::string idl_file;  // "example/v1/calculator.proto"
+  // Output paths relative to the output directory.
+  std::string header_file;  // "example/v1/calculator.natsrpc.h"
+  std::string source_file;  // "example/v1/calculator.natsrpc.cc"
+  // How the generated .cc includes the generated header.
+  std::string header_include;  // "example/v1/calculator.natsrpc.h"
+  // Headers declaring the message types and codecs, in the order they are
+  // included (before "natsrpc/natsrpc.h", which is always included).
+  std::vector<std::string> includes;  // {"example/v1/calculator.pb.h"}
+  // C++ namespaces, outermost first; empty: the global namespace.
+  std::vector<std::string> namespaces;  // {"example", "v1"}
+  std::vector<ServiceDef> services;
+};
+
+}  // namespace natsrpc::gen
+
+#endif  // NATSRPC_PLUGIN_MODEL_H_
