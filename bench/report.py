@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Turns natsrpc_bench JSON into the benchmark report: markdown tables and a PNG chart.
+
+  bench/report.py RESULTS.json                       # print the markdown report
+  bench/report.py RESULTS.json --png docs/benchmarks.png
+  bench/report.py RESULTS.json --update-doc docs/benchmarks.md
+      # replaces the text between <!-- bench-results:begin --> and
+      # <!-- bench-results:end --> with the generated report
+
+The chart needs matplotlib; when it is missing and we are root, this script
+installs Debian's python3-matplotlib with apt-get (PyPI is not used).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+BEGIN = "<!-- bench-results:begin -->"
+END = "<!-- bench-results:end -->"
+
+# Display order and style of the contenders.
+CONTENDERS = [
+    ("raw_buffered", "raw nats.c (buffered)", "#7f7f7f", "-", "o"),
+    ("raw_sendasap", "raw nats.c (SendAsap)", "#303030", "--", "s"),
+    ("natsrpc_blocking", "natsrpc blocking", "#6baed6", "--", "v"),
+    ("natsrpc_async", "natsrpc async", "#08519c", "-", "D"),
+    ("grpc_blocking", "gRPC C++ blocking", "#fdae6b", "--", "^"),
+    ("grpc_async", "gRPC C++ async (callback)", "#d94801", "-", "P"),
+]
+ORDER = {c[0]: i for i, c in enumerate(CONTENDERS)}
+
+
+def load(path):
+    with open(path) as f:
+        doc = json.load(f)
+    if doc.get("schema") != "natsrpc-bench/1":
+        sys.exit(f"{path}: not a natsrpc_bench result (schema {doc.get('schema')!r})")
+    return doc
+
+
+def rows_by_key(doc):
+    return {(r["contender"], r["payload_bytes"], r["inflight"]): r for r in doc["rows"]}
+
+
+def payload_name(n):
+    n = int(n)
+    return f"{n // 1024} KB" if n >= 1024 and n % 1024 == 0 else f"{n} B"
+
+
+def count(v):
+    if v >= 100000:
+        return f"{v / 1000:.0f}k"
+    if v >= 10000:
+        return f"{v / 1000:.1f}k"
+    return f"{v:.0f}"
+
+
+def usec(v):
+    if v >= 1000:
+        return f"{v / 1000:.3g} ms"
+    return f"{v:.3g} µs"
+
+
+def ratio(r, key, metric):
+    v = r.get(key, {}).get(metric)
+    return "–" if v is None else f"{v:.2f}"
+
+
+def markdown(doc):
+    cfg, m = doc["config"], doc["machine"]
+    rows = rows_by_key(doc)
+    out = []
+    out.append(
+        f"Run of {m.get('started_utc', '?')}{(' (' + doc['note'] + ')') if doc.get('note') else ''}: "
+        f"{m.get('cpus', '?')} × {m.get('cpu_model', '?')}, {m.get('os', '?')}, {m.get('kernel', '?')}; "
+        f"{m.get('nats_server', 'nats-server ?')}, nats.c {m.get('nats_c', '?')}, "
+        f"gRPC {m.get('grpc', '?')}, natsrpc {m.get('natsrpc') or 'not built'}. "
+        f"Each figure is the median of {int(cfg['reps'])} repetitions of a {cfg['seconds']:g} s window "
+        f"after {cfg['warmup_seconds']:g} s of warm-up; [min–max] is the spread over the repetitions. "
+        f"Load average at start / end: {m.get('loadavg_start', '?').split(' ')[0]} / "
+        f"{m.get('loadavg_end', '?').split(' ')[0]}."
+        + (" **Quick (smoke) run: figures are not meaningful.**" if cfg.get("quick") else "")
+    )
+    out.append("")
+    out.append("### Targets (100 B payload)")
+    out.append("")
+    out.append("| target | goal | measured | result | figures |")
+    out.append("|---|---|---|---|---|")
+    for t in doc["targets"]:
+        measured = "–" if t["measured"] is None else f"{t['measured']:.2f}"
+        result = "not measured" if t["pass"] is None else ("**pass**" if t["pass"] else "**fail**")
+        out.append(f"| {t['description']} | {t['comparison']} {t['limit']:.2f} | {measured} | {result} | {t['detail']} |")
+    out.append("")
+    for p in cfg["payloads"]:
+        out.append(f"### {payload_name(p)} payload")
+        out.append("")
+        out.append("Throughput in calls/s; × raw: ratio to the best raw nats.c configuration of the row "
+                   "(named in the *best raw* line); × gRPC: ratio to the best gRPC contender of the row. "
+                   "CPU: µs of CPU per call, all processes (benchmark process + nats-server).")
+        out.append("")
+        out.append("| in flight | contender | calls/s [min–max] | × raw | × gRPC | p50 | p99 | CPU/call | CPU × raw | CPU × gRPC |")
+        out.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for n in cfg["inflight"]:
+            present = [r for (c, pp, nn), r in rows.items() if pp == p and nn == n and c != "raw_best"]
+            present.sort(key=lambda r: ORDER.get(r["contender"], 99))
+            best = rows.get(("raw_best", p, n))
+            if best is not None:
+                present.append(best)
+            for r in present:
+                label = r["label"] if r["contender"] != "raw_best" else f"*best raw = {r.get('source')}*"
+                if not r["ok"]:
+                    out.append(f"| {int(n)} | {label} | failed: {r.get('error', '?')} | | | | | | | |")
+                    continue
+                t = r["calls_per_second"]
+                out.append(
+                    f"| {int(n)} | {label} | {count(t['median'])} [{count(t['min'])}–{count(t['max'])}] "
+                    f"| {ratio(r, 'ratio_to_raw_best', 'calls_per_second')} "
+                    f"| {ratio(r, 'ratio_to_grpc_best', 'calls_per_second')} "
+                    f"| {usec(r['p50_us']['median'])} | {usec(r['p99_us']['median'])} "
+                    f"| {r['cpu_us_per_call']['median']:.1f} µs "
+                    f"| {ratio(r, 'ratio_to_raw_best', 'cpu_us_per_call')} "
+                    f"| {ratio(r, 'ratio_to_grpc_best', 'cpu_us_per_call')} |"
+                )
+        out.append("")
+    return "\n".join(out)
+
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def reexec_with_debian_python():
+    # Debian's python3-matplotlib belongs to Debian's python3; another
+    # python3 first on PATH (pyenv, venv) does not see it.
+    if os.path.exists(DEBIAN_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON):
+        probe = subprocess.run([DEBIAN_PYTHON, "-c", "import matplotlib"], capture_output=True)
+        if probe.returncode == 0:
+            os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON] + sys.argv)
+
+
+def ensure_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+        return
+    except ImportError:
+        pass
+    reexec_with_debian_python()
+    if os.geteuid() != 0:
+        sys.exit("matplotlib is missing: run as root, or apt-get install python3-matplotlib")
+    print("report.py: installing python3-matplotlib with apt-get", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "python3-matplotlib"],
+                   check=True, env=env)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        reexec_with_debian_python()
+        sys.exit("python3-matplotlib is installed but this python3 does not see it")
+
+
+def chart(doc, path):
+    ensure_matplotlib()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    cfg, m = doc["config"], doc["machine"]
+    rows = rows_by_key(doc)
+    payloads = [int(p) for p in cfg["payloads"]]
+    inflight = [int(n) for n in cfg["inflight"]]
+
+    fig, axes = plt.subplots(3, len(payloads), figsize=(6.2 * len(payloads), 13.5), squeeze=False)
+
+    def series(cid, p, metric):
+        xs, ys, lo, hi = [], [], [], []
+        for n in inflight:
+            r = rows.get((cid, p, n))
+            if r is None or not r["ok"]:
+                continue
+            s = r[metric]
+            xs.append(n)
+            ys.append(s["median"])
+            lo.append(s["median"] - s["min"])
+            hi.append(s["max"] - s["median"])
+        return xs, ys, lo, hi
+
+    for col, p in enumerate(payloads):
+        for row, (metric, title, ylabel) in enumerate([
+            ("calls_per_second", "throughput", "calls per second (log)"),
+            ("p50_us", "median latency", "p50 latency, µs (log)"),
+            ("cpu_us_per_call", "CPU per call, all processes", "µs of CPU per call (log)"),
+        ]):
+            ax = axes[row][col]
+            for cid, label, color, style, marker in CONTENDERS:
+                xs, ys, lo, hi = series(cid, p, metric)
+                if not xs:
+                    continue
+                ax.errorbar(xs, ys, yerr=[lo, hi], label=label, color=color, linestyle=style,
+                            marker=marker, capsize=3, linewidth=1.8, markersize=5)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xticks(inflight)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v)}"))
+            fmt = usec if metric == "p50_us" else count
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _, fmt=fmt: fmt(v)))
+            ax.yaxis.set_minor_formatter(FuncFormatter(
+                lambda v, _, fmt=fmt: fmt(v) if f"{v:.3g}"[0] in "25" else ""))
+            ax.tick_params(axis="y", which="minor", labelsize=7)
+            ax.set_xlabel("calls in flight")
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{payload_name(p)} payload: {title}")
+            ax.grid(True, which="both", alpha=0.3)
+            if row == 0:
+                # The one-at-a-time p50 of each contender, next to its legend entry.
+                handles, labels = ax.get_legend_handles_labels()
+                new_labels = []
+                for lab in labels:
+                    cid = next(c[0] for c in CONTENDERS if c[1] == lab)
+                    r = rows.get((cid, p, 1))
+                    if r is not None and r["ok"]:
+                        lab += f" — p50 at 1 in flight {usec(r['p50_us']['median'])}"
+                    new_labels.append(lab)
+                ax.legend(handles, new_labels, fontsize=8, loc="best")
+
+    note = (f"natsrpc_bench, {m.get('started_utc', '')}: {m.get('cpus', '?')} × {m.get('cpu_model', '?')}, "
+            f"loopback, {m.get('nats_server', '')}, nats.c {m.get('nats_c', '?')}, gRPC {m.get('grpc', '?')}; "
+            f"medians of {int(cfg['reps'])} × {cfg['seconds']:g} s, bars: min–max")
+    if cfg.get("quick"):
+        note += " — QUICK SMOKE RUN, not meaningful"
+    fig.suptitle("natsrpc vs raw nats.c vs gRPC C++: echo calls", fontsize=14)
+    fig.text(0.5, 0.005, note, ha="center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.015, 1, 0.975))
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def update_doc(path, text):
+    with open(path) as f:
+        doc = f.read()
+    b, e = doc.find(BEGIN), doc.find(END)
+    if b < 0 or e < b:
+        sys.exit(f"{path}: markers {BEGIN} ... {END} not found")
+    doc = doc[: b + len(BEGIN)] + "\n" + text + "\n" + doc[e:]
+    with open(path, "w") as f:
+        f.write(doc)
+    print(f"updated {path}", file=sys.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("json", help="natsrpc_bench --json output")
+    ap.add_argument("--png", help="write the chart here")
+    ap.add_argument("--update-doc", help="replace the generated section of this markdown file")
+    args = ap.parse_args()
+    doc = load(args.json)
+    text = markdown(doc)
+    if args.png:
+        chart(doc, args.png)
+    if args.update_doc:
+        update_doc(args.update_doc, text)
+    if not args.png and not args.update_doc:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
