@@ -14,14 +14,15 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
-build="${root}/build"
+# NATSRPC_BUILD_DIR overrides the build directory (default: build/).
+build="${NATSRPC_BUILD_DIR:-${root}/build}"
 
 say() { echo "== $*"; }
 
 say "checking Debian packages"
 scripts/install-deps.sh
 
-say "building the calculator example in build/"
+say "building the calculator example in ${build}"
 cmake -S . -B "${build}" -DCMAKE_BUILD_TYPE=Release \
   -DNATSRPC_BUILD_EXAMPLES=ON -DNATSRPC_BUILD_TESTS=OFF >/dev/null
 cmake --build "${build}" -j"$(nproc)" --target calculator_server calculator_client

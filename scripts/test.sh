@@ -11,7 +11,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
-build="${root}/build"
+# NATSRPC_BUILD_DIR overrides the build directory (default: build/).
+build="${NATSRPC_BUILD_DIR:-${root}/build}"
 
 echo "== checking Debian packages"
 scripts/install-deps.sh
@@ -23,7 +24,7 @@ else
   options+=(-DNATSRPC_BUILD_BENCHMARKS=OFF)
 fi
 
-echo "== configuring build/ (${options[*]})"
+echo "== configuring ${build} (${options[*]})"
 cmake -S . -B "${build}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${options[@]}"
 echo "== building"
 cmake --build "${build}" -j"$(nproc)"

@@ -66,16 +66,19 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Calls example.v1.Calculator over NATS.");
   absl::ParseCommandLine(argc, argv);
 
-  absl::StatusOr<natsrpc::Connection> connection = natsrpc::Connect(
-      natsrpc::ConnectOptions{.url = absl::GetFlag(FLAGS_url)});
+  // Option structs are plain aggregates; members not set keep their defaults.
+  natsrpc::ConnectOptions connect_options;
+  connect_options.url = absl::GetFlag(FLAGS_url);
+  absl::StatusOr<natsrpc::Connection> connection =
+      natsrpc::Connect(connect_options);
   if (!connection.ok()) {
     Print("cannot connect: " + connection.status().ToString());
     return 1;
   }
-  Calculator::Client calculator(
-      *connection,
-      natsrpc::ClientOptions{.requester = absl::GetFlag(FLAGS_requester),
-                             .responder = absl::GetFlag(FLAGS_responder)});
+  natsrpc::ClientOptions client_options;
+  client_options.requester = absl::GetFlag(FLAGS_requester);
+  client_options.responder = absl::GetFlag(FLAGS_responder);
+  Calculator::Client calculator(*connection, client_options);
   if (!calculator.status().ok()) {
     Print("bad client options: " + calculator.status().ToString());
     return 1;
@@ -94,8 +97,10 @@ int main(int argc, char** argv) {
   }
 
   // Blocking call with a per-call timeout.
-  absl::StatusOr<DivideReply> quotient = calculator.Divide(
-      MakeDivide(17, 5), natsrpc::CallOptions{.timeout = absl::Seconds(2)});
+  natsrpc::CallOptions call_options;
+  call_options.timeout = absl::Seconds(2);
+  absl::StatusOr<DivideReply> quotient =
+      calculator.Divide(MakeDivide(17, 5), call_options);
   if (quotient.ok()) {
     Print(absl::StrCat("Divide(17, 5) = ", quotient->quotient(), " remainder ",
                        quotient->remainder()));

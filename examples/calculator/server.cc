@@ -117,8 +117,11 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // Option structs are plain aggregates; members not set keep their defaults.
+  natsrpc::ConnectOptions connect_options;
+  connect_options.url = url;
   absl::StatusOr<natsrpc::Connection> connection =
-      natsrpc::Connect(natsrpc::ConnectOptions{.url = url});
+      natsrpc::Connect(connect_options);
   if (!connection.ok()) {
     Print(absl::StrCat("calculator_server: cannot connect to ", url, ": ",
                        connection.status().ToString()));
@@ -126,8 +129,9 @@ int main(int argc, char** argv) {
   }
 
   CalculatorImpl calculator;  // must outlive the server
-  natsrpc::Server server(*connection,
-                         natsrpc::ServerOptions{.responder = responder});
+  natsrpc::ServerOptions server_options;
+  server_options.responder = responder;
+  natsrpc::Server server(*connection, server_options);
   if (absl::Status status = server.AddService(calculator); !status.ok()) {
     Print(absl::StrCat("calculator_server: ", status.ToString()));
     return 1;

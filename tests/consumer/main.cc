@@ -68,15 +68,19 @@ int main() {
 
   natsrpc::Connection connection(std::make_shared<OfflineTransport>());
 
-  consumer::v1::Greeter::Client client(
-      connection, natsrpc::ClientOptions{.requester = "alice", .responder = "bob"});
+  natsrpc::ClientOptions client_options;
+  client_options.requester = "alice";
+  client_options.responder = "bob";
+  consumer::v1::Greeter::Client client(connection, client_options);
   if (!client.status().ok()) {
     return Fail("client: " + client.status().ToString());
   }
   consumer::v1::HelloRequest request;
   request.set_name("consumer");
-  absl::StatusOr<consumer::v1::HelloReply> reply = client.SayHello(
-      request, natsrpc::CallOptions{.timeout = absl::Milliseconds(200)});
+  natsrpc::CallOptions call_options;
+  call_options.timeout = absl::Milliseconds(200);
+  absl::StatusOr<consumer::v1::HelloReply> reply =
+      client.SayHello(request, call_options);
   if (reply.ok()) return Fail("a call over an offline transport succeeded");
   std::printf("consumer: client %s ended %s\n",
               natsrpc::RequestSubject("alice", "bob", "greet", "Greeter",
@@ -84,7 +88,9 @@ int main() {
                   .c_str(),
               reply.status().ToString().c_str());
 
-  natsrpc::Server server(connection, natsrpc::ServerOptions{.responder = "bob"});
+  natsrpc::ServerOptions server_options;
+  server_options.responder = "bob";
+  natsrpc::Server server(connection, server_options);
   GreeterImpl impl;
   if (absl::Status s = server.AddService(impl); !s.ok()) {
     return Fail("AddService: " + s.ToString());
