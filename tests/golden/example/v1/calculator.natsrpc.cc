@@ -3,6 +3,8 @@
 
 #include "example/v1/calculator.natsrpc.h"
 
+#include <utility>
+
 namespace example {
 namespace v1 {
 
@@ -16,8 +18,9 @@ constexpr ::natsrpc::MethodSpec kCalculatorMethods[] = {
 
 }  // namespace
 
-Calculator::Client::Client(const ::natsrpc::Connection& connection,
-                           const ::natsrpc::ClientOptions& options)
+Calculator::Client::Client(
+    const ::natsrpc::Connection& connection,
+    const ::natsrpc::ClientOptions& options)
     : channel_(connection, options, kServiceName, kDefaultApp,
                kCalculatorMethods) {}
 
@@ -35,7 +38,7 @@ Calculator::Client::Client(const ::natsrpc::Connection& connection,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::example::v1::AddReply>(
-      channel_, 0, request, std::move(done), options);
+      channel_, 0, request, ::std::move(done), options);
 }
 
 ::absl::StatusOr<::example::v1::DivideReply> Calculator::Client::Divide(
@@ -52,7 +55,7 @@ Calculator::Client::Client(const ::natsrpc::Connection& connection,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::example::v1::DivideReply>(
-      channel_, 1, request, std::move(done), options);
+      channel_, 1, request, ::std::move(done), options);
 }
 
 ::absl::StatusOr<::example::v1::EchoMessage> Calculator::Client::Echo(
@@ -69,37 +72,43 @@ Calculator::Client::Client(const ::natsrpc::Connection& connection,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::example::v1::EchoMessage>(
-      channel_, 2, request, std::move(done), options);
+      channel_, 2, request, ::std::move(done), options);
 }
 
 Calculator::Service::Service()
     : ::natsrpc::Service(kServiceName, kDefaultApp) {
   ::natsrpc::Service::RegisterMethod(
-      "Add", ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
-                 &Calculator::Service::Add));
+      "Add",
+      ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Calculator::Service::Add));
   ::natsrpc::Service::RegisterMethod(
-      "Divide", ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
-                    &Calculator::Service::Divide));
+      "Divide",
+      ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Calculator::Service::Divide));
   ::natsrpc::Service::RegisterMethod(
-      "Echo", ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
-                  &Calculator::Service::Echo));
+      "Echo",
+      ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Calculator::Service::Echo));
 }
 
-::absl::Status Calculator::Service::Add(::natsrpc::ServerContext&,
-                                        const ::example::v1::AddRequest&,
-                                        ::example::v1::AddReply&) {
+::absl::Status Calculator::Service::Add(
+    ::natsrpc::ServerContext&,
+    const ::example::v1::AddRequest&,
+    ::example::v1::AddReply&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Add");
 }
 
 ::absl::Status Calculator::Service::Divide(
-    ::natsrpc::ServerContext&, const ::example::v1::DivideRequest&,
+    ::natsrpc::ServerContext&,
+    const ::example::v1::DivideRequest&,
     ::example::v1::DivideReply&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Divide");
 }
 
-::absl::Status Calculator::Service::Echo(::natsrpc::ServerContext&,
-                                         const ::example::v1::EchoMessage&,
-                                         ::example::v1::EchoMessage&) {
+::absl::Status Calculator::Service::Echo(
+    ::natsrpc::ServerContext&,
+    const ::example::v1::EchoMessage&,
+    ::example::v1::EchoMessage&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Echo");
 }
 

@@ -72,19 +72,22 @@ class Calculator final {
     ~Service() override = default;
 
     // Returns a + b.
-    virtual ::absl::Status Add(::natsrpc::ServerContext& context,
-                               const ::example::v1::AddRequest& request,
-                               ::example::v1::AddReply& response);
+    virtual ::absl::Status Add(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::AddRequest& request,
+        ::example::v1::AddReply& response);
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
-    virtual ::absl::Status Divide(::natsrpc::ServerContext& context,
-                                  const ::example::v1::DivideRequest& request,
-                                  ::example::v1::DivideReply& response);
+    virtual ::absl::Status Divide(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::DivideRequest& request,
+        ::example::v1::DivideReply& response);
 
     // Returns its input; used by benchmarks.
-    virtual ::absl::Status Echo(::natsrpc::ServerContext& context,
-                                const ::example::v1::EchoMessage& request,
-                                ::example::v1::EchoMessage& response);
+    virtual ::absl::Status Echo(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::EchoMessage& request,
+        ::example::v1::EchoMessage& response);
   };
 };
 
