@@ -49,16 +49,16 @@ inline constexpr absl::Duration kDefaultCallTimeout = absl::Seconds(10);
 // Options of one client stub. Member order is part of the API.
 struct ClientOptions {
   // Who calls (a NATS subject token, [A-Za-z0-9_-]+).
-  std::string requester;
+  std::string requester{};
   // Who is called; all instances of this responder share the load.
-  std::string responder;
+  std::string responder{};
   // Overrides the app the IDL gives the service (its package, or the
   // `natsrpc.app` option). Empty: keep the IDL's.
-  std::string app;
+  std::string app{};
   // Timeout of methods for which the IDL sets none. Zero: 10 seconds.
   absl::Duration default_timeout = absl::ZeroDuration();
   // Headers sent with every call of this client.
-  Metadata metadata;
+  Metadata metadata{};
 };
 
 // Options of one call. Member order is part of the API.
@@ -71,7 +71,7 @@ struct CallOptions {
   // propagated deadline never grows.
   absl::Time deadline = absl::InfiniteFuture();
   // Headers for this call, after ClientOptions::metadata.
-  Metadata metadata;
+  Metadata metadata{};
 };
 
 template <typename T>
@@ -147,7 +147,8 @@ class ClientChannel {
 
  private:
   struct Method {
-    std::string subject;
+    // Shared with pending calls, which may outlive this channel.
+    std::shared_ptr<const std::string> subject;
     absl::Duration timeout;
   };
 

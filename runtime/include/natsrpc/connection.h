@@ -35,23 +35,23 @@ struct ConnectOptions {
   // ("nats://a:4222,nats://b:4222").
   std::string url = "nats://127.0.0.1:4222";
   // More server URLs, tried in addition to `url`.
-  std::vector<std::string> servers;
+  std::vector<std::string> servers{};
   // Connection name shown by the server's monitoring.
-  std::string name;
+  std::string name{};
 
   // Authentication: user/password, token, or a `.creds` file (JWT + NKey).
-  std::string user;
-  std::string password;
-  std::string token;
-  std::string creds_file;
+  std::string user{};
+  std::string password{};
+  std::string token{};
+  std::string creds_file{};
 
   // TLS: set `tls` (implied by any of the files or a tls:// URL). The CA
   // file verifies the server; cert + key authenticate the client.
   bool tls = false;
-  std::string tls_ca_file;
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_hostname;  // expected server name, if not the URL's host
+  std::string tls_ca_file{};
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
+  std::string tls_hostname{};  // expected server name, if not the URL's host
   bool tls_skip_verify = false;
 
   // Reconnection, as nats.c users know it.

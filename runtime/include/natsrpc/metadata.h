@@ -50,7 +50,7 @@ absl::Status ValidateMetadata(const Metadata& metadata);
 //
 //   EncodeTimeout(absl::Milliseconds(250)) -> "250000u"
 //   EncodeTimeout(absl::Seconds(30))       -> "30000000u"
-//   EncodeTimeout(absl::Hours(1000))       -> "60000M"
+//   EncodeTimeout(absl::Hours(1000))       -> "3600000S"
 std::string EncodeTimeout(absl::Duration timeout);
 
 // Parses the form above. INVALID_ARGUMENT names the bad value.

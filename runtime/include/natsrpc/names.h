@@ -97,8 +97,10 @@ absl::StatusOr<RequestSubjectParts> ParseRequestSubject(
 absl::Status CheckReplySubject(absl::string_view reply,
                                const RequestSubjectParts& request);
 
-// Parses the <seq> token of a reply subject that starts with `prefix_len`
-// bytes of known prefix. Returns false if it is not a decimal uint64.
+// Parses the <seq> token of a reply subject: a decimal uint64.
+//
+//   ParseSeq("42", seq) -> true, seq == 42
+//   ParseSeq("4x", seq) -> false
 bool ParseSeq(absl::string_view token, uint64_t& seq);
 
 }  // namespace natsrpc

@@ -46,12 +46,12 @@ class ServerCore;
 // Options of a server instance. Member order is part of the API.
 struct ServerOptions {
   // Whom this server answers for (a subject token).
-  std::string responder;
+  std::string responder{};
   // Overrides the app of every added service. Empty: each service's IDL app.
-  std::string app;
+  std::string app{};
   // Queue group shared by all instances of this responder. Empty:
   // "natsrpc.<responder>.<app>".
-  std::string queue_group;
+  std::string queue_group{};
   // True: no queue group; every instance receives every request.
   bool broadcast = false;
   // Threads running handlers. 0: max(4, hardware threads).

@@ -1,0 +1,532 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "nats_transport.h"
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+
+namespace natsrpc::internal {
+namespace {
+
+// Upper bound nats.c's int arithmetic tolerates (PLATFORM.md).
+constexpr int kMaxPendingMessagesLimit = 2097152;
+
+std::string NatsText(natsStatus s) {
+  const char* last = nats_GetLastError(nullptr);
+  std::string text = natsStatus_GetText(s);
+  if (last != nullptr && *last != '\0' && text != last) {
+    absl::StrAppend(&text, ": ", last);
+  }
+  return text;
+}
+
+absl::Status PublishError(natsStatus s, absl::string_view subject) {
+  switch (s) {
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_NO_SERVER:
+      return absl::UnavailableError(
+          absl::StrCat("cannot publish to ", subject, ": ", NatsText(s)));
+    case NATS_MAX_PAYLOAD:
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "message to ", subject, " exceeds the server's max_payload"));
+    case NATS_NOT_PERMITTED:
+      return absl::PermissionDeniedError(
+          absl::StrCat("publish to ", subject, " not permitted"));
+    default:
+      return absl::InternalError(
+          absl::StrCat("cannot publish to ", subject, ": ", NatsText(s)));
+  }
+}
+
+class NatsMessage final : public IncomingMessage {
+ public:
+  explicit NatsMessage(natsMsg* msg) : msg_(msg) {}
+  ~NatsMessage() override { natsMsg_Destroy(msg_); }
+  NatsMessage(const NatsMessage&) = delete;
+  NatsMessage& operator=(const NatsMessage&) = delete;
+
+  absl::string_view subject() const override {
+    return natsMsg_GetSubject(msg_);
+  }
+  absl::string_view reply() const override {
+    const char* r = natsMsg_GetReply(msg_);
+    return r == nullptr ? absl::string_view() : absl::string_view(r);
+  }
+  absl::string_view data() const override {
+    const char* d = natsMsg_GetData(msg_);
+    return d == nullptr ? absl::string_view()
+                        : absl::string_view(d, natsMsg_GetDataLength(msg_));
+  }
+  std::optional<absl::string_view> header(
+      absl::string_view key) const override {
+    char buf[128];
+    std::string long_key;
+    const char* k;
+    if (key.size() < sizeof(buf)) {
+      std::memcpy(buf, key.data(), key.size());
+      buf[key.size()] = '\0';
+      k = buf;
+    } else {
+      long_key = std::string(key);
+      k = long_key.c_str();
+    }
+    const char* value = nullptr;
+    if (natsMsgHeader_Get(msg_, k, &value) != NATS_OK || value == nullptr) {
+      return std::nullopt;
+    }
+    return absl::string_view(value);
+  }
+  Metadata headers() const override {
+    Metadata out;
+    const char** keys = nullptr;
+    int count = 0;
+    if (natsMsgHeader_Keys(msg_, &keys, &count) != NATS_OK) return out;
+    for (int i = 0; i < count; ++i) {
+      const char** values = nullptr;
+      int n = 0;
+      if (natsMsgHeader_Values(msg_, keys[i], &values, &n) == NATS_OK) {
+        for (int j = 0; j < n; ++j) out.emplace_back(keys[i], values[j]);
+        free(values);
+      }
+    }
+    free(keys);
+    return out;
+  }
+  bool is_no_responders() const override {
+    return natsMsg_IsNoResponders(msg_);
+  }
+
+ private:
+  natsMsg* msg_;
+};
+
+// Heap state a nats.c subscription points at; freed by nats.c's on-complete
+// callback once no handler can run any more.
+struct SubscriptionClosure {
+  Transport::MessageHandler handler;
+};
+
+void OnSubscriptionMessage(natsConnection*, natsSubscription*, natsMsg* msg,
+                           void* closure) {
+  auto* c = static_cast<SubscriptionClosure*>(closure);
+  c->handler(std::make_shared<NatsMessage>(msg));
+}
+
+void OnSubscriptionComplete(void* closure) {
+  delete static_cast<SubscriptionClosure*>(closure);
+}
+
+class NatsSubscription final : public Subscription {
+ public:
+  explicit NatsSubscription(natsSubscription* sub) : sub_(sub) {}
+  ~NatsSubscription() override {
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+  }
+
+ private:
+  natsSubscription* sub_;
+};
+
+// Connection callbacks arrive on nats.c's threads; this object outlives the
+// natsConnection (see NatsTransport's destructor).
+class EventHub {
+ public:
+  uint64_t Add(Transport::EventListener listener) {
+    absl::MutexLock lock(&mu_);
+    listeners_.emplace_back(++next_id_, std::move(listener));
+    return next_id_;
+  }
+  void Remove(uint64_t id) {
+    absl::MutexLock lock(&mu_);
+    std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
+  }
+  void Emit(const TransportEvent& event) {
+    std::vector<Transport::EventListener> copy;
+    {
+      absl::MutexLock lock(&mu_);
+      for (const auto& l : listeners_) copy.push_back(l.second);
+    }
+    for (auto& l : copy) l(event);
+  }
+
+  absl::Notification closed;
+
+ private:
+  absl::Mutex mu_;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::pair<uint64_t, Transport::EventListener>> listeners_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// "Permissions Violation for Publish to "requests.a.b"" → subject, publish.
+bool ParsePermissionViolation(absl::string_view text, std::string& subject,
+                              bool& publish) {
+  constexpr absl::string_view kPublish = "Permissions Violation for Publish to ";
+  constexpr absl::string_view kSubscribe =
+      "Permissions Violation for Subscription to ";
+  size_t pos = text.find(kPublish);
+  publish = pos != absl::string_view::npos;
+  if (publish) {
+    text.remove_prefix(pos + kPublish.size());
+  } else {
+    pos = text.find(kSubscribe);
+    if (pos == absl::string_view::npos) return false;
+    text.remove_prefix(pos + kSubscribe.size());
+  }
+  text = absl::StripAsciiWhitespace(text);
+  absl::ConsumePrefix(&text, "\"");
+  const size_t end = text.find_first_of("\"' ");
+  subject = std::string(text.substr(0, end));
+  return !subject.empty();
+}
+
+void OnClosed(natsConnection*, void* closure) {
+  auto* hub = static_cast<EventHub*>(closure);
+  hub->Emit({TransportEvent::Kind::kClosed, "", true, "connection closed"});
+  if (!hub->closed.HasBeenNotified()) hub->closed.Notify();
+}
+
+void OnDisconnected(natsConnection*, void* closure) {
+  static_cast<EventHub*>(closure)->Emit(
+      {TransportEvent::Kind::kDisconnected, "", true, "disconnected"});
+}
+
+void OnReconnected(natsConnection*, void* closure) {
+  static_cast<EventHub*>(closure)->Emit(
+      {TransportEvent::Kind::kReconnected, "", true, "reconnected"});
+}
+
+void OnAsyncError(natsConnection* nc, natsSubscription*, natsStatus err,
+                  void* closure) {
+  auto* hub = static_cast<EventHub*>(closure);
+  const char* text = nullptr;
+  natsConnection_GetLastError(nc, &text);
+  TransportEvent event{TransportEvent::Kind::kError, "", true,
+                       text != nullptr ? text : natsStatus_GetText(err)};
+  if (err == NATS_NOT_PERMITTED &&
+      ParsePermissionViolation(event.message, event.subject, event.publish)) {
+    event.kind = TransportEvent::Kind::kPermissionDenied;
+  }
+  hub->Emit(event);
+}
+
+class NatsTransport final : public Transport {
+ public:
+  NatsTransport(natsConnection* nc, std::unique_ptr<EventHub> hub,
+                int max_pending_messages)
+      : nc_(nc),
+        hub_(std::move(hub)),
+        max_pending_messages_(max_pending_messages) {}
+
+  ~NatsTransport() override {
+    Close();
+    // The closed callback is the last one nats.c delivers; once it ran the
+    // hub may go. If it never comes (it should), leak the hub rather than
+    // risk a callback into freed memory.
+    if (!hub_->closed.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+      hub_.release();
+    }
+    natsConnection_Destroy(nc_);
+  }
+
+  absl::Status Publish(const OutgoingMessage& m) override {
+    // nats.c wants NUL-terminated strings; reuse per-thread buffers.
+    thread_local std::string subject;
+    thread_local std::string reply;
+    subject.assign(m.subject.data(), m.subject.size());
+    reply.assign(m.reply.data(), m.reply.size());
+    const char* reply_c = m.reply.empty() ? nullptr : reply.c_str();
+
+    const bool has_headers =
+        !m.headers.empty() || (m.metadata != nullptr && !m.metadata->empty());
+    if (!has_headers) {
+      if (static_cast<int64_t>(m.data.size()) > max_payload()) {
+        return TooLarge(m.subject, m.data.size());
+      }
+      natsStatus s = natsConnection_PublishRequest(
+          nc_, subject.c_str(), reply_c, m.data.data(),
+          static_cast<int>(m.data.size()));
+      return s == NATS_OK ? absl::OkStatus() : PublishError(s, m.subject);
+    }
+
+    // "NATS/1.0\r\n" ... "\r\n", and "key: value\r\n" per header.
+    size_t total = m.data.size() + 12;
+    for (const HeaderRef& h : m.headers) total += h.key.size() + h.value.size() + 4;
+    if (m.metadata != nullptr) {
+      for (const auto& [k, v] : *m.metadata) total += k.size() + v.size() + 4;
+    }
+    if (static_cast<int64_t>(total) > max_payload()) {
+      return TooLarge(m.subject, total);
+    }
+
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, subject.c_str(), reply_c, m.data.data(),
+                                  static_cast<int>(m.data.size()));
+    if (s != NATS_OK) return PublishError(s, m.subject);
+    std::string key;
+    std::string value;
+    auto add = [&](absl::string_view k, absl::string_view v) {
+      key.assign(k.data(), k.size());
+      value.assign(v.data(), v.size());
+      if (s == NATS_OK) s = natsMsgHeader_Add(msg, key.c_str(), value.c_str());
+    };
+    for (const HeaderRef& h : m.headers) add(h.key, h.value);
+    if (m.metadata != nullptr) {
+      for (const auto& [k, v] : *m.metadata) add(k, v);
+    }
+    if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, msg);
+    natsMsg_Destroy(msg);
+    return s == NATS_OK ? absl::OkStatus() : PublishError(s, m.subject);
+  }
+
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
+      absl::string_view subject, absl::string_view queue,
+      MessageHandler handler) override {
+    auto* closure = new SubscriptionClosure{std::move(handler)};
+    natsSubscription* sub = nullptr;
+    const std::string subj(subject);
+    const std::string q(queue);
+    natsStatus s =
+        q.empty() ? natsConnection_Subscribe(&sub, nc_, subj.c_str(),
+                                             OnSubscriptionMessage, closure)
+                  : natsConnection_QueueSubscribe(&sub, nc_, subj.c_str(),
+                                                  q.c_str(),
+                                                  OnSubscriptionMessage,
+                                                  closure);
+    if (s == NATS_OK) {
+      s = natsSubscription_SetOnCompleteCB(sub, OnSubscriptionComplete,
+                                           closure);
+      if (s != NATS_OK) {
+        // Without the callback nothing frees the closure; keep it alive.
+        natsSubscription_Unsubscribe(sub);
+        natsSubscription_Destroy(sub);
+        return absl::InternalError(absl::StrCat(
+            "cannot watch subscription to ", subject, ": ", NatsText(s)));
+      }
+      // Bound by message count only: the default 64 MB byte limit would
+      // drop replies of large payloads at high concurrency.
+      natsSubscription_SetPendingLimits(sub, max_pending_messages_, -1);
+      return std::unique_ptr<Subscription>(
+          std::make_unique<NatsSubscription>(sub));
+    }
+    delete closure;
+    if (s == NATS_CONNECTION_CLOSED) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot subscribe to ", subject, ": connection closed"));
+    }
+    return absl::InternalError(
+        absl::StrCat("cannot subscribe to ", subject, ": ", NatsText(s)));
+  }
+
+  int64_t max_payload() const override {
+    return natsConnection_GetMaxPayload(nc_);
+  }
+
+  bool connected() const override {
+    return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+  }
+
+  uint64_t AddEventListener(EventListener listener) override {
+    return hub_->Add(std::move(listener));
+  }
+  void RemoveEventListener(uint64_t id) override { hub_->Remove(id); }
+
+  void Close() override {
+    if (!closing_.exchange(true)) natsConnection_Close(nc_);
+  }
+
+ private:
+  absl::Status TooLarge(absl::string_view subject, size_t size) const {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("message to ", subject, " is ", size,
+                     " bytes, more than the server's max_payload of ",
+                     max_payload(), " bytes"));
+  }
+
+  natsConnection* nc_;
+  std::unique_ptr<EventHub> hub_;
+  const int max_pending_messages_;
+  std::atomic<bool> closing_{false};
+};
+
+// Owns a natsOptions*.
+struct OptionsDeleter {
+  void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
+};
+
+absl::Status OptionError(absl::string_view field, natsStatus s) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("ConnectOptions.", field, ": ", NatsText(s)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Transport>> ConnectNats(
+    const ConnectOptions& o) {
+  if (o.max_pending_messages <= 0 ||
+      o.max_pending_messages >= kMaxPendingMessagesLimit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ConnectOptions.max_pending_messages ",
+                     o.max_pending_messages, " must be in [1, ",
+                     kMaxPendingMessagesLimit, ")"));
+  }
+  if (natsStatus s = nats_Open(-1); s != NATS_OK) {
+    return absl::InternalError(absl::StrCat("nats_Open: ", NatsText(s)));
+  }
+  natsOptions* raw = nullptr;
+  if (natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("natsOptions_Create: ", NatsText(s)));
+  }
+  std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
+
+  std::vector<std::string> urls;
+  for (absl::string_view u : absl::StrSplit(o.url, ',', absl::SkipWhitespace())) {
+    urls.emplace_back(absl::StripAsciiWhitespace(u));
+  }
+  for (const std::string& u : o.servers) {
+    if (!u.empty()) urls.push_back(u);
+  }
+  if (urls.empty()) {
+    return absl::InvalidArgumentError(
+        "ConnectOptions.url and ConnectOptions.servers name no server");
+  }
+  std::vector<const char*> url_ptrs;
+  bool tls = o.tls || !o.tls_ca_file.empty() || !o.tls_cert_file.empty();
+  for (const std::string& u : urls) {
+    url_ptrs.push_back(u.c_str());
+    if (absl::StartsWith(u, "tls://")) tls = true;
+  }
+
+  auto set = [](absl::string_view field, natsStatus s) -> absl::Status {
+    return s == NATS_OK ? absl::OkStatus() : OptionError(field, s);
+  };
+  absl::Status st = set(
+      "url", natsOptions_SetServers(opts.get(), url_ptrs.data(),
+                                    static_cast<int>(url_ptrs.size())));
+  if (st.ok() && !o.name.empty()) {
+    st = set("name", natsOptions_SetName(opts.get(), o.name.c_str()));
+  }
+  if (st.ok() && (!o.user.empty() || !o.password.empty())) {
+    st = set("user", natsOptions_SetUserInfo(opts.get(), o.user.c_str(),
+                                             o.password.c_str()));
+  }
+  if (st.ok() && !o.token.empty()) {
+    st = set("token", natsOptions_SetToken(opts.get(), o.token.c_str()));
+  }
+  if (st.ok() && !o.creds_file.empty()) {
+    st = set("creds_file", natsOptions_SetUserCredentialsFromFiles(
+                               opts.get(), o.creds_file.c_str(), nullptr));
+  }
+  if (st.ok() && tls) {
+    st = set("tls", natsOptions_SetSecure(opts.get(), true));
+    if (st.ok() && !o.tls_ca_file.empty()) {
+      st = set("tls_ca_file", natsOptions_LoadCATrustedCertificates(
+                                  opts.get(), o.tls_ca_file.c_str()));
+    }
+    if (st.ok() && (!o.tls_cert_file.empty() || !o.tls_key_file.empty())) {
+      st = set("tls_cert_file",
+               natsOptions_LoadCertificatesChain(
+                   opts.get(), o.tls_cert_file.c_str(), o.tls_key_file.c_str()));
+    }
+    if (st.ok() && !o.tls_hostname.empty()) {
+      st = set("tls_hostname", natsOptions_SetExpectedHostname(
+                                   opts.get(), o.tls_hostname.c_str()));
+    }
+    if (st.ok() && o.tls_skip_verify) {
+      st = set("tls_skip_verify",
+               natsOptions_SkipServerVerification(opts.get(), true));
+    }
+  }
+  if (st.ok()) {
+    st = set("allow_reconnect",
+             natsOptions_SetAllowReconnect(opts.get(), o.allow_reconnect));
+  }
+  if (st.ok()) {
+    st = set("max_reconnect_attempts",
+             natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect_attempts));
+  }
+  if (st.ok()) {
+    st = set("reconnect_wait",
+             natsOptions_SetReconnectWait(
+                 opts.get(), absl::ToInt64Milliseconds(o.reconnect_wait)));
+  }
+  if (st.ok()) {
+    st = set("reconnect_buffer_bytes",
+             natsOptions_SetReconnectBufSize(opts.get(),
+                                             o.reconnect_buffer_bytes));
+  }
+  if (st.ok() && o.retry_on_failed_connect) {
+    st = set("retry_on_failed_connect",
+             natsOptions_SetRetryOnFailedConnect(opts.get(), true, nullptr,
+                                                 nullptr));
+  }
+  if (st.ok()) {
+    st = set("connect_timeout",
+             natsOptions_SetTimeout(opts.get(),
+                                    absl::ToInt64Milliseconds(o.connect_timeout)));
+  }
+  if (st.ok()) {
+    st = set("ping_interval",
+             natsOptions_SetPingInterval(
+                 opts.get(), absl::ToInt64Milliseconds(o.ping_interval)));
+  }
+  if (st.ok()) {
+    st = set("max_pings_out",
+             natsOptions_SetMaxPingsOut(opts.get(), o.max_pings_out));
+  }
+  if (st.ok()) {
+    st = set("max_pending_messages",
+             natsOptions_SetMaxPendingMsgs(opts.get(), o.max_pending_messages));
+  }
+  // Write every publish at once instead of waiting up to 1 ms for the
+  // flusher thread (PLATFORM.md, "The 1 ms trap").
+  if (st.ok()) st = set("send_asap", natsOptions_SetSendAsap(opts.get(), true));
+  if (!st.ok()) return st;
+
+  auto hub = std::make_unique<EventHub>();
+  EventHub* h = hub.get();
+  natsOptions_SetClosedCB(opts.get(), OnClosed, h);
+  natsOptions_SetDisconnectedCB(opts.get(), OnDisconnected, h);
+  natsOptions_SetReconnectedCB(opts.get(), OnReconnected, h);
+  natsOptions_SetErrorHandler(opts.get(), OnAsyncError, h);
+
+  natsConnection* nc = nullptr;
+  natsStatus s = natsConnection_Connect(&nc, opts.get());
+  if (s != NATS_OK) {
+    const std::string text = NatsText(s);
+    natsConnection_Destroy(nc);
+    const std::string where = absl::StrJoin(urls, ",");
+    if (s == NATS_CONNECTION_AUTH_FAILED) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("NATS at ", where, " refused the credentials: ", text));
+    }
+    if (s == NATS_SSL_ERROR) {
+      return absl::UnavailableError(
+          absl::StrCat("TLS to NATS at ", where, " failed: ", text));
+    }
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to NATS at ", where, ": ", text));
+  }
+  return std::shared_ptr<Transport>(
+      std::make_shared<NatsTransport>(nc, std::move(hub),
+                                      o.max_pending_messages));
+}
+
+}  // namespace natsrpc::internal

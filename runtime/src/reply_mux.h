@@ -1,0 +1,94 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// The client's call table (core layer): one wildcard subscription
+// `responses.<requester>.*.*.<client id>.*` per connection and requester,
+// pending calls by seq, deadlines on one timer thread, and connection events
+// mapped onto pending calls. Every call completes exactly once.
+
+#ifndef NATSRPC_SRC_REPLY_MUX_H_
+#define NATSRPC_SRC_REPLY_MUX_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "natsrpc/client.h"
+#include "natsrpc/transport.h"
+
+namespace natsrpc::internal {
+
+class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
+ public:
+  static absl::StatusOr<std::shared_ptr<ReplyMux>> Create(
+      std::shared_ptr<Transport> transport, absl::string_view requester);
+
+  ReplyMux(std::shared_ptr<Transport> transport, absl::string_view requester);
+  ~ReplyMux();
+
+  const std::string& client_id() const { return client_id_; }
+
+  // Publishes a request whose reply-to is `reply_prefix` + seq and completes
+  // `done` exactly once (possibly before returning).
+  CallHandle Start(std::shared_ptr<const std::string> subject, absl::string_view reply_prefix,
+                   absl::string_view content_type, const Metadata* metadata,
+                   absl::string_view payload, absl::Time deadline,
+                   ClientChannel::RawCallback done);
+
+  // Completes call `seq` with `status` if it is still pending.
+  bool Complete(uint64_t seq, absl::Status status);
+
+  ClientStats stats() const;
+
+ private:
+  struct Pending {
+    ClientChannel::RawCallback done;
+    absl::Time deadline;
+    std::shared_ptr<const std::string> subject;
+  };
+
+  absl::Status Subscribe();
+  void OnReply(MessagePtr message);
+  void OnEvent(const TransportEvent& event);
+  void TimerLoop();
+  // Removes and returns every pending call, or only those whose request
+  // subject is `*only_subject`.
+  std::vector<Pending> TakeAll(const std::string* only_subject);
+
+  const std::shared_ptr<Transport> transport_;
+  const std::string requester_;
+  const std::string client_id_;
+  std::unique_ptr<Subscription> subscription_;
+  uint64_t listener_id_ = 0;
+
+  mutable absl::Mutex mu_;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
+  // (deadline, seq) of every pending call, earliest first.
+  absl::btree_set<std::pair<absl::Time, uint64_t>> deadlines_
+      ABSL_GUARDED_BY(mu_);
+  absl::CondVar timer_cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Set when the server refused our response subscription.
+  absl::Status broken_ ABSL_GUARDED_BY(mu_);
+  std::thread timer_;
+
+  std::atomic<uint64_t> calls_started_{0};
+  std::atomic<uint64_t> replies_received_{0};
+  std::atomic<uint64_t> replies_dropped_{0};
+  std::atomic<uint64_t> timeouts_{0};
+};
+
+}  // namespace natsrpc::internal
+
+#endif  // NATSRPC_SRC_REPLY_MUX_H_

@@ -1,0 +1,438 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "natsrpc/server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <deque>
+#include <exception>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "natsrpc/names.h"
+#include "natsrpc/status_macros.h"
+
+namespace natsrpc {
+namespace internal {
+
+absl::Status RequestDecodeError(const absl::Status& status) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot decode the request: ", status.message()));
+}
+
+absl::Status Unimplemented(absl::string_view service,
+                           absl::string_view method) {
+  return absl::UnimplementedError(
+      absl::StrCat("method ", service, ".", method,
+                   " is not implemented by this server"));
+}
+
+namespace {
+
+// A fixed set of threads draining a bounded queue.
+class WorkerPool {
+ public:
+  using Task = absl::AnyInvocable<void(bool run)>;
+
+  WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued) {
+    workers_.reserve(static_cast<size_t>(threads));
+    for (int i = 0; i < threads; ++i) {
+      workers_.emplace_back([this] { Loop(); });
+    }
+  }
+  ~WorkerPool() { Stop(); }
+
+  // False when the queue is full or the pool stopped; `task` is not run then.
+  bool TrySubmit(Task& task) {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ || queue_.size() >= max_queued_) return false;
+    queue_.push_back(std::move(task));
+    return true;
+  }
+
+  // Runs every queued task with run=false, lets running ones finish, joins.
+  void Stop() {
+    std::deque<Task> dropped;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      stopping_ = true;
+      dropped.swap(queue_);
+    }
+    for (Task& t : dropped) t(false);
+    for (std::thread& w : workers_) w.join();
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      Task task;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](WorkerPool* p) {
+              p->mu_.AssertReaderHeld();
+              return p->stopping_ || !p->queue_.empty();
+            },
+            this));
+        if (queue_.empty()) return;  // stopping
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task(true);
+    }
+  }
+
+  const size_t max_queued_;
+  absl::Mutex mu_;
+  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> workers_;
+};
+
+// Header values may not contain line breaks.
+std::string HeaderSafe(absl::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+class ServerCore : public std::enable_shared_from_this<ServerCore> {
+ public:
+  ServerCore(const Connection& connection, ServerOptions options)
+      : connection_(connection), options_(std::move(options)) {}
+
+  ~ServerCore() { Shutdown(); }
+
+  absl::Status AddService(Service& service);
+  void Shutdown();
+  ServerStats stats() const;
+
+ private:
+  struct Registered {
+    Service* service;
+    std::string app;
+    absl::flat_hash_map<std::string, MethodHandler*> methods;
+    std::unique_ptr<Subscription> subscription;
+  };
+
+  void OnRequest(const Registered& reg, MessagePtr message);
+  void Serve(const Registered& reg, MethodHandler* handler,
+             MessagePtr message, const RequestSubjectParts& parts,
+             absl::Time deadline);
+  void Reply(const IncomingMessage& request, const absl::Status& status,
+             absl::string_view payload, absl::string_view content_type,
+             const Metadata* metadata);
+  WorkerPool& pool() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Connection connection_;
+  const ServerOptions options_;
+
+  mutable absl::Mutex mu_;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  int in_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::unique_ptr<Registered>> services_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<WorkerPool> pool_;  // created by the first AddService
+
+  std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> handled_{0};
+  std::atomic<uint64_t> overloaded_{0};
+  std::atomic<uint64_t> expired_{0};
+  std::atomic<uint64_t> invalid_{0};
+  std::atomic<uint64_t> unknown_method_{0};
+  std::atomic<uint64_t> bad_reply_to_{0};
+  std::atomic<uint64_t> publish_errors_{0};
+};
+
+WorkerPool& ServerCore::pool() {
+  if (pool_ == nullptr) {
+    const int threads =
+        options_.num_workers > 0
+            ? options_.num_workers
+            : std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
+    pool_ = std::make_unique<WorkerPool>(
+        threads, static_cast<size_t>(std::max(0, options_.max_queued_requests)));
+  }
+  return *pool_;
+}
+
+absl::Status ServerCore::AddService(Service& service) {
+  NATSRPC_RETURN_IF_ERROR(
+      ValidateToken("ServerOptions.responder", options_.responder));
+  const std::string app = options_.app.empty()
+                              ? std::string(service.default_app())
+                              : options_.app;
+  NATSRPC_RETURN_IF_ERROR(ValidateToken(
+      options_.app.empty()
+          ? absl::StrCat("app of service ", service.service_name(),
+                         " (from the IDL)")
+          : std::string("ServerOptions.app"),
+      app));
+  NATSRPC_RETURN_IF_ERROR(ValidateToken(
+      absl::StrCat("service name ", service.service_name()),
+      service.service_name()));
+  std::string queue;
+  if (!options_.broadcast) {
+    queue = options_.queue_group.empty()
+                ? DefaultQueueGroup(options_.responder, app)
+                : options_.queue_group;
+    for (char c : queue) {
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '*' ||
+          c == '>') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ServerOptions.queue_group \"", queue,
+            "\" contains a space, a wildcard or a line break"));
+      }
+    }
+  }
+  if (options_.max_queued_requests < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ServerOptions.max_queued_requests is ",
+                     options_.max_queued_requests, "; it must be at least 1"));
+  }
+
+  auto reg = std::make_unique<Registered>();
+  reg->service = &service;
+  reg->app = app;
+  for (auto& [name, handler] : service.methods_) {
+    reg->methods.emplace(name, handler.get());
+  }
+
+  absl::MutexLock lock(&mu_);
+  if (shutdown_) {
+    return absl::FailedPreconditionError(
+        "AddService() called after Server::Shutdown()");
+  }
+  for (const auto& r : services_) {
+    if (r->service == &service ||
+        (r->app == app &&
+         r->service->service_name() == service.service_name())) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "service ", app, ".", service.service_name(),
+          " was already added to this server"));
+    }
+  }
+  pool();
+  std::weak_ptr<ServerCore> weak = weak_from_this();
+  const Registered* r = reg.get();
+  absl::StatusOr<std::unique_ptr<Subscription>> sub =
+      connection_.transport().Subscribe(
+          ServiceWildcard(options_.responder, app, service.service_name()),
+          queue, [weak, r](MessagePtr m) {
+            if (auto self = weak.lock()) self->OnRequest(*r, std::move(m));
+          });
+  if (!sub.ok()) return sub.status();
+  reg->subscription = *std::move(sub);
+  services_.push_back(std::move(reg));
+  return absl::OkStatus();
+}
+
+void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    ++in_callbacks_;
+  }
+  received_.fetch_add(1, std::memory_order_relaxed);
+  [&] {
+    absl::StatusOr<RequestSubjectParts> parts =
+        ParseRequestSubject(message->subject());
+    if (!parts.ok() || !CheckReplySubject(message->reply(), *parts).ok()) {
+      // Answering would let a caller aim our replies at someone else's
+      // response space (protocol section 5): drop it.
+      bad_reply_to_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    absl::Time deadline = absl::InfiniteFuture();
+    if (std::optional<absl::string_view> t = message->header(kTimeoutHeader)) {
+      absl::StatusOr<absl::Duration> timeout = DecodeTimeout(*t);
+      if (!timeout.ok()) {
+        invalid_.fetch_add(1, std::memory_order_relaxed);
+        Reply(*message, timeout.status(), {}, {}, nullptr);
+        return;
+      }
+      if (*timeout <= absl::ZeroDuration()) {
+        expired_.fetch_add(1, std::memory_order_relaxed);
+        Reply(*message,
+              absl::DeadlineExceededError(
+                  "the request arrived after its deadline"),
+              {}, {}, nullptr);
+        return;
+      }
+      deadline = absl::Now() + *timeout;
+    }
+    auto it = reg.methods.find(parts->method);
+    if (it == reg.methods.end()) {
+      unknown_method_.fetch_add(1, std::memory_order_relaxed);
+      Reply(*message,
+            absl::UnimplementedError(absl::StrCat(
+                "service ", reg.app, ".", reg.service->service_name(),
+                " has no method \"", parts->method, "\"")),
+            {}, {}, nullptr);
+      return;
+    }
+    MethodHandler* handler = it->second;
+    WorkerPool::Task task = [this, &reg, handler, message, p = *parts,
+                             deadline](bool run) mutable {
+      if (!run) {
+        Reply(*message,
+              absl::UnavailableError("the server is shutting down"), {}, {},
+              nullptr);
+        return;
+      }
+      Serve(reg, handler, std::move(message), p, deadline);
+    };
+    if (!pool_->TrySubmit(task)) {
+      overloaded_.fetch_add(1, std::memory_order_relaxed);
+      Reply(*message,
+            absl::ResourceExhaustedError(absl::StrCat(
+                "server ", options_.responder, " is overloaded: ",
+                options_.max_queued_requests, " requests already queued")),
+            {}, {}, nullptr);
+    }
+  }();
+  absl::MutexLock lock(&mu_);
+  --in_callbacks_;
+}
+
+void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
+                       MessagePtr message, const RequestSubjectParts& parts,
+                       absl::Time deadline) {
+  if (deadline <= absl::Now()) {
+    expired_.fetch_add(1, std::memory_order_relaxed);
+    Reply(*message,
+          absl::DeadlineExceededError(
+              "the request's deadline passed while it waited for a worker"),
+          {}, {}, nullptr);
+    return;
+  }
+  handled_.fetch_add(1, std::memory_order_relaxed);
+  const IncomingMessage& request = *message;
+  ServerContext context(message, parts.requester, parts.responder, parts.app,
+                        parts.service, parts.method, deadline);
+  Payload reply;
+  absl::string_view content_type;
+  absl::Status status;
+  try {
+    status = handler->Run(*reg.service, context, message, reply, content_type);
+  } catch (const std::exception& e) {
+    status = absl::UnknownError(
+        absl::StrCat("handler of ", reg.service->service_name(), ".",
+                     parts.method, " threw: ", e.what()));
+  } catch (...) {
+    status = absl::UnknownError(
+        absl::StrCat("handler of ", reg.service->service_name(), ".",
+                     parts.method, " threw a non-standard exception"));
+  }
+  Metadata extra;
+  for (auto& kv : context.response_metadata()) {
+    if (ValidateMetadata({kv}).ok()) extra.push_back(kv);
+  }
+  Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
+        content_type, extra.empty() ? nullptr : &extra);
+}
+
+void ServerCore::Reply(const IncomingMessage& request,
+                       const absl::Status& status, absl::string_view payload,
+                       absl::string_view content_type,
+                       const Metadata* metadata) {
+  std::array<HeaderRef, 2> headers;
+  size_t n = 0;
+  std::string code;
+  std::string message;
+  if (status.ok()) {
+    if (!content_type.empty()) {
+      headers[n++] = HeaderRef{kContentTypeHeader, content_type};
+    }
+  } else {
+    code = absl::StrCat(static_cast<int>(status.code()));
+    message = HeaderSafe(status.message());
+    headers[n++] = HeaderRef{kErrorCodeHeader, code};
+    headers[n++] = HeaderRef{kErrorHeader, message};
+  }
+  absl::Status s = connection_.transport().Publish(OutgoingMessage{
+      request.reply(), {}, absl::MakeConstSpan(headers.data(), n), metadata,
+      payload});
+  if (s.ok()) return;
+  publish_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (status.ok() && s.code() == absl::StatusCode::kResourceExhausted) {
+    // The reply is too large for NATS: tell the caller instead of letting it
+    // time out.
+    Reply(request,
+          absl::ResourceExhaustedError(
+              absl::StrCat("the reply does not fit: ", s.message())),
+          {}, {}, nullptr);
+  }
+}
+
+void ServerCore::Shutdown() {
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    shutdown_ = true;
+    for (auto& r : services_) subscriptions.push_back(std::move(r->subscription));
+  }
+  subscriptions.clear();
+  {
+    absl::MutexLock lock(&mu_);
+    // Callbacks that already started finish; no new one gets past the flag.
+    mu_.Await(absl::Condition(
+        +[](ServerCore* c) {
+          c->mu_.AssertReaderHeld();
+          return c->in_callbacks_ == 0;
+        },
+        this));
+  }
+  if (pool_ != nullptr) pool_->Stop();
+}
+
+ServerStats ServerCore::stats() const {
+  ServerStats s;
+  s.requests_received = received_.load(std::memory_order_relaxed);
+  s.requests_handled = handled_.load(std::memory_order_relaxed);
+  s.rejected_overloaded = overloaded_.load(std::memory_order_relaxed);
+  s.rejected_expired = expired_.load(std::memory_order_relaxed);
+  s.rejected_invalid = invalid_.load(std::memory_order_relaxed);
+  s.unknown_method = unknown_method_.load(std::memory_order_relaxed);
+  s.dropped_bad_reply_to = bad_reply_to_.load(std::memory_order_relaxed);
+  s.reply_publish_errors = publish_errors_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace internal
+
+Service::Service(absl::string_view name, absl::string_view default_app)
+    : name_(name), default_app_(default_app) {}
+
+Service::~Service() = default;
+
+void Service::RegisterMethod(absl::string_view method,
+                             std::unique_ptr<internal::MethodHandler> handler) {
+  methods_.emplace_back(std::string(method), std::move(handler));
+}
+
+Server::Server(const Connection& connection, ServerOptions options)
+    : core_(std::make_shared<internal::ServerCore>(connection,
+                                                   std::move(options))) {}
+
+Server::~Server() { Shutdown(); }
+
+absl::Status Server::AddService(Service& service) {
+  return core_->AddService(service);
+}
+
+void Server::Shutdown() { core_->Shutdown(); }
+
+ServerStats Server::stats() const { return core_->stats(); }
+
+}  // namespace natsrpc

@@ -1,0 +1,180 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "in_memory_transport.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace natsrpc::testing {
+namespace {
+
+class Message final : public IncomingMessage {
+ public:
+  Message(InMemoryTransport::Sent sent, bool no_responders)
+      : sent_(std::move(sent)), no_responders_(no_responders) {}
+  absl::string_view subject() const override { return sent_.subject; }
+  absl::string_view reply() const override { return sent_.reply; }
+  absl::string_view data() const override { return sent_.data; }
+  std::optional<absl::string_view> header(
+      absl::string_view key) const override {
+    for (const auto& [k, v] : sent_.headers) {
+      if (k == key) return absl::string_view(v);
+    }
+    return std::nullopt;
+  }
+  Metadata headers() const override { return sent_.headers; }
+  bool is_no_responders() const override { return no_responders_; }
+
+ private:
+  InMemoryTransport::Sent sent_;
+  bool no_responders_;
+};
+
+}  // namespace
+
+class InMemoryTransport::SubHandle final : public Subscription {
+ public:
+  SubHandle(InMemoryTransport* t, uint64_t id) : t_(t), id_(id) {}
+  ~SubHandle() override { t_->Unsubscribe(id_); }
+
+ private:
+  InMemoryTransport* t_;
+  uint64_t id_;
+};
+
+bool InMemoryTransport::SubjectMatches(absl::string_view pattern,
+                                       absl::string_view subject) {
+  std::vector<absl::string_view> p = absl::StrSplit(pattern, '.');
+  std::vector<absl::string_view> s = absl::StrSplit(subject, '.');
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == ">") return s.size() > i;
+    if (i >= s.size()) return false;
+    if (p[i] != "*" && p[i] != s[i]) return false;
+  }
+  return p.size() == s.size();
+}
+
+absl::Status InMemoryTransport::Publish(const OutgoingMessage& m) {
+  if (!connected()) return absl::UnavailableError("not connected");
+  Sent sent{std::string(m.subject), std::string(m.reply), {},
+            std::string(m.data)};
+  for (const HeaderRef& h : m.headers) {
+    sent.headers.emplace_back(std::string(h.key), std::string(h.value));
+  }
+  if (m.metadata != nullptr) {
+    sent.headers.insert(sent.headers.end(), m.metadata->begin(),
+                        m.metadata->end());
+  }
+  if (static_cast<int64_t>(sent.data.size()) > max_payload_) {
+    return absl::ResourceExhaustedError("max payload");
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    sent_.push_back(sent);
+  }
+  Deliver(std::move(sent));
+  return absl::OkStatus();
+}
+
+void InMemoryTransport::Inject(Sent message) { Deliver(std::move(message)); }
+
+void InMemoryTransport::Deliver(Sent message) {
+  std::vector<std::shared_ptr<Sub>> targets;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> queues_seen;
+    for (const auto& sub : subs_) {
+      if (!SubjectMatches(sub->subject, message.subject)) continue;
+      if (!sub->queue.empty()) {
+        if (std::find(queues_seen.begin(), queues_seen.end(), sub->queue) !=
+            queues_seen.end()) {
+          continue;
+        }
+        queues_seen.push_back(sub->queue);
+      }
+      targets.push_back(sub);
+    }
+  }
+  if (targets.empty()) {
+    if (!message.reply.empty()) {
+      Sent status{message.reply, "", {{"Status", "503"}}, ""};
+      Deliver503(std::move(status));
+    }
+    return;
+  }
+  for (const auto& sub : targets) {
+    sub->handler(std::make_shared<Message>(message, false));
+  }
+}
+
+void InMemoryTransport::Deliver503(Sent status) {
+  std::vector<std::shared_ptr<Sub>> targets;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& sub : subs_) {
+      if (SubjectMatches(sub->subject, status.subject)) targets.push_back(sub);
+    }
+  }
+  for (const auto& sub : targets) {
+    sub->handler(std::make_shared<Message>(status, true));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Subscription>> InMemoryTransport::Subscribe(
+    absl::string_view subject, absl::string_view queue,
+    MessageHandler handler) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t id = ++next_id_;
+  subs_.push_back(std::make_shared<Sub>(
+      Sub{id, std::string(subject), std::string(queue), std::move(handler)}));
+  return std::unique_ptr<Subscription>(std::make_unique<SubHandle>(this, id));
+}
+
+void InMemoryTransport::Unsubscribe(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  std::erase_if(subs_, [id](const auto& s) { return s->id == id; });
+}
+
+bool InMemoryTransport::connected() const {
+  absl::MutexLock lock(&mu_);
+  return connected_;
+}
+
+void InMemoryTransport::set_connected(bool connected) {
+  absl::MutexLock lock(&mu_);
+  connected_ = connected;
+}
+
+uint64_t InMemoryTransport::AddEventListener(EventListener listener) {
+  absl::MutexLock lock(&mu_);
+  listeners_.emplace_back(++next_id_, std::move(listener));
+  return next_id_;
+}
+
+void InMemoryTransport::RemoveEventListener(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
+}
+
+void InMemoryTransport::Emit(const TransportEvent& event) {
+  std::vector<EventListener> copy;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& l : listeners_) copy.push_back(l.second);
+  }
+  for (auto& l : copy) l(event);
+}
+
+void InMemoryTransport::Close() {
+  set_connected(false);
+  Emit({TransportEvent::Kind::kClosed, "", true, "closed"});
+}
+
+std::vector<InMemoryTransport::Sent> InMemoryTransport::sent() const {
+  absl::MutexLock lock(&mu_);
+  return sent_;
+}
+
+}  // namespace natsrpc::testing

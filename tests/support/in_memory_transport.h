@@ -1,0 +1,77 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// A Transport for unit tests of the core: NATS subject matching (`*`, `>`),
+// queue groups, headers and no-responders replies, in memory. Messages are
+// delivered synchronously on the publishing thread, which makes unit tests
+// deterministic. Integration tests use a real nats-server instead.
+
+#ifndef NATSRPC_TESTS_SUPPORT_IN_MEMORY_TRANSPORT_H_
+#define NATSRPC_TESTS_SUPPORT_IN_MEMORY_TRANSPORT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "natsrpc/transport.h"
+
+namespace natsrpc::testing {
+
+class InMemoryTransport final : public Transport {
+ public:
+  struct Sent {
+    std::string subject;
+    std::string reply;
+    Metadata headers;
+    std::string data;
+  };
+
+  absl::Status Publish(const OutgoingMessage& message) override;
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
+      absl::string_view subject, absl::string_view queue,
+      MessageHandler handler) override;
+  int64_t max_payload() const override { return max_payload_; }
+  bool connected() const override;
+  uint64_t AddEventListener(EventListener listener) override;
+  void RemoveEventListener(uint64_t id) override;
+  void Close() override;
+
+  // Test controls.
+  void set_max_payload(int64_t n) { max_payload_ = n; }
+  void set_connected(bool connected);
+  void Emit(const TransportEvent& event);
+  // Every published message, in order.
+  std::vector<Sent> sent() const;
+  // Delivers a message as if it came from the network.
+  void Inject(Sent message);
+
+  static bool SubjectMatches(absl::string_view pattern,
+                             absl::string_view subject);
+
+ private:
+  struct Sub {
+    uint64_t id;
+    std::string subject;
+    std::string queue;
+    MessageHandler handler;
+  };
+  class SubHandle;
+
+  void Deliver(Sent message);
+  void Deliver503(Sent status);
+  void Unsubscribe(uint64_t id);
+
+  mutable absl::Mutex mu_;
+  std::vector<std::shared_ptr<Sub>> subs_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<uint64_t, EventListener>> listeners_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<Sent> sent_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool connected_ ABSL_GUARDED_BY(mu_) = true;
+  int64_t max_payload_ = 1024 * 1024;
+};
+
+}  // namespace natsrpc::testing
+
+#endif  // NATSRPC_TESTS_SUPPORT_IN_MEMORY_TRANSPORT_H_
