@@ -17,6 +17,9 @@ cd "${root}"
 # NATSRPC_BUILD_DIR overrides the build directory (default: build/).
 build="${NATSRPC_BUILD_DIR:-${root}/build}"
 
+# shellcheck source=scripts/lib.sh
+source "${root}/scripts/lib.sh"
+
 say() { echo "== $*"; }
 
 say "checking Debian packages"
@@ -28,76 +31,34 @@ cmake -S . -B "${build}" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "${build}" -j"$(nproc)" --target calculator_server calculator_client
 
 work="$(mktemp -d)"
-nats_pid=""
+NATS_PID=""
 server_pid=""
-# Stops one process started here: SIGTERM, then SIGKILL after 5 seconds.
-stop() {
-  local pid=$1
-  [[ -n "${pid}" ]] || return 0
-  kill -TERM "${pid}" 2>/dev/null || return 0
-  for _ in $(seq 50); do
-    kill -0 "${pid}" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "${pid}" 2>/dev/null || true
-  wait "${pid}" 2>/dev/null || true
-}
 cleanup() {
   local status=$?
   # Exactly the processes started here, newest first.
-  stop "${server_pid}"
-  stop "${nats_pid}"
+  natsrpc_stop "${server_pid}"
+  natsrpc_stop "${NATS_PID}"
   rm -rf "${work}"
   exit "${status}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Waits up to $2 seconds for file $1 to contain $3 while process $4 lives.
-wait_for_line() {
-  local file=$1 seconds=$2 pattern=$3 pid=$4
-  local deadline=$((SECONDS + seconds))
-  while ((SECONDS < deadline)); do
-    grep -q -- "${pattern}" "${file}" 2>/dev/null && return 0
-    kill -0 "${pid}" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
-# A port nothing listens on: connecting to it is refused.
-port_is_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 say "starting nats-server on 127.0.0.1"
-port=""
-for _ in $(seq 1 20); do
-  candidate=$((20000 + RANDOM % 40000))
-  port_is_free "${candidate}" || continue
-  nats-server -a 127.0.0.1 -p "${candidate}" >"${work}/nats.log" 2>&1 &
-  nats_pid=$!
-  if wait_for_line "${work}/nats.log" 10 "Server is ready" "${nats_pid}"; then
-    port="${candidate}"
-    break
-  fi
-  # Lost a race for the port (or failed otherwise): try another one.
-  stop "${nats_pid}"
-  nats_pid=""
-done
-if [[ -z "${port}" ]]; then
+if ! natsrpc_start_nats_server "${work}/nats.log"; then
   echo "demo: could not start nats-server; its last log:" >&2
   cat "${work}/nats.log" >&2 || true
   exit 1
 fi
+port="${NATS_PORT}"
 url="nats://127.0.0.1:${port}"
-echo "nats-server (pid ${nats_pid}) listening on ${url}"
+echo "nats-server (pid ${NATS_PID}) listening on ${url}"
 
 say "starting calculator_server --responder bob"
 "${build}/examples/calculator_server" --url "${url}" --responder bob \
   >"${work}/server.log" 2>&1 &
 server_pid=$!
-if ! wait_for_line "${work}/server.log" 10 "serving" "${server_pid}"; then
+if ! natsrpc_wait_for_line "${work}/server.log" 10 "serving" "${server_pid}"; then
   echo "demo: calculator_server did not start:" >&2
   cat "${work}/server.log" >&2
   exit 1
