@@ -345,12 +345,12 @@ absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model) {
 
 )",
          vars);
+  for (const std::string& include : model.includes) {
+    Render(h, "#include \"$include$\"\n", {{"include", include}});
+  }
   if (model.services.empty()) {
-    h += "// The IDL file defines no service.\n";
+    h += "\n// The IDL file defines no service.\n";
   } else {
-    for (const std::string& include : model.includes) {
-      Render(h, "#include \"$include$\"\n", {{"include", include}});
-    }
     Render(h, R"(#include "natsrpc/natsrpc.h"
 
 #if NATSRPC_VERSION < $version$

@@ -4,9 +4,10 @@
 // ServiceModel (model.h), whichever IDL it came from.
 //
 // Output contract (build systems rely on it): every IDL file yields both
-// files, always. A file without services yields a header with only its
-// include guard and a source that only includes it, so the outputs of a
-// generation step are predictable from the input names alone.
+// files, always. A file without services yields a header that only includes
+// the message header (so `foo.natsrpc.h` always gives what `foo.pb.h` gives)
+// and a source that only includes it, so the outputs of a generation step
+// are predictable from the input names alone.
 //
 // Each method is rendered once into a MethodText (its pieces for every
 // section), then the sections are assembled. Templates are fixed whole
