@@ -24,8 +24,18 @@ int64_t NowNs() {
       .count();
 }
 
-void SleepSeconds(double s) {
-  std::this_thread::sleep_for(std::chrono::duration<double>(s));
+// Sleeps for `seconds`, and longer (up to `cap` seconds) until `calls()` has
+// grown by `min_calls`: a window shorter than one round of calls in flight
+// (1024 calls of 64 KB take a few hundred ms) would measure nothing.
+template <typename Calls>
+void WaitWindow(double seconds, double cap, uint64_t min_calls, Calls calls) {
+  const auto start = Clock::now();
+  const uint64_t first = calls();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  while (calls() - first < min_calls &&
+         Clock::now() - start < std::chrono::duration<double>(cap)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 enum Phase : int { kWarmup = 0, kMeasure = 1, kStop = 2 };
@@ -101,6 +111,9 @@ class Measurement {
     return out;
   }
 
+  uint64_t completed() const {
+    return completed_.load(std::memory_order_relaxed);
+  }
   std::vector<Slot>& slots() { return slots_; }
   std::atomic<int>& phase() { return phase_; }
 
@@ -145,10 +158,11 @@ class AsyncLoop final : public CompletionSink {
       m_.slots()[i].start_ns = NowNs();
       contender_.Start(i);
     }
-    SleepSeconds(timing.warmup_seconds);
+    auto calls = [this] { return m_.completed(); };
+    WaitWindow(timing.warmup_seconds, timing.drain_seconds, n, calls);
     const Edge begin = m_.Snapshot();
     m_.phase().store(kMeasure);
-    SleepSeconds(timing.seconds);
+    WaitWindow(timing.seconds, timing.drain_seconds, n, calls);
     m_.phase().store(kStop);
     const Edge end = m_.Snapshot();
     {
@@ -194,10 +208,11 @@ Sample RunBlocking(Contender& contender, uint32_t threads, const Timing& timing,
       }
     });
   }
-  SleepSeconds(timing.warmup_seconds);
+  auto calls = [&m] { return m.completed(); };
+  WaitWindow(timing.warmup_seconds, timing.drain_seconds, threads, calls);
   const Edge begin = m.Snapshot();
   m.phase().store(kMeasure);
-  SleepSeconds(timing.seconds);
+  WaitWindow(timing.seconds, timing.drain_seconds, threads, calls);
   m.phase().store(kStop);
   const Edge end = m.Snapshot();
   for (std::thread& t : workers) t.join();

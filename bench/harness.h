@@ -15,6 +15,8 @@
 
 namespace natsrpc_bench {
 
+// Both the warm-up and the window last at least until as many calls as are
+// in flight have completed in them (at most drain_seconds).
 struct Timing {
   double warmup_seconds = 0.3;
   double seconds = 1.5;

@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -660,40 +661,68 @@ int Main(int argc, char** argv) {
                server.url().c_str());
   Env env{.nats_url = server.url()};
 
+  // Every contender is set up for the whole repetition and the rows are
+  // interleaved (row by row, contender after contender), so that a busy
+  // moment of the machine hits the contenders of a row alike.
   Results results;
+  std::vector<double> idle_cpu;
   for (int rep = 1; rep <= flags.reps; ++rep) {
+    std::vector<std::unique_ptr<Contender>> contenders;
+    std::vector<absl::Status> setup;
     for (const ContenderFactory& factory : factories) {
-      std::unique_ptr<Contender> c = factory();
-      absl::Status setup = c->Setup(env);
-      for (size_t p : flags.payloads) {
-        if (setup.ok()) c->SetPayload(p);
-        for (uint32_t n : flags.inflight) {
-          if (c->blocking() && n > flags.max_blocking_threads) continue;
+      contenders.push_back(factory());
+      setup.push_back(contenders.back()->Setup(env));
+      if (!setup.back().ok()) {
+        std::fprintf(stderr, "[rep %d/%d] %s: setup failed: %s\n", rep,
+                     flags.reps, contenders.back()->label().c_str(),
+                     setup.back().ToString().c_str());
+      }
+    }
+    // What the idle contenders cost (their threads are counted in every
+    // row's CPU): recorded so that it can be judged, not subtracted.
+    {
+      const int64_t cpu0 = SelfCpuMicros() + server.CpuMicros();
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      const int64_t cpu1 = SelfCpuMicros() + server.CpuMicros();
+      idle_cpu.push_back(static_cast<double>(cpu1 - cpu0) / 0.5 / 1e6);
+    }
+    for (size_t p : flags.payloads) {
+      for (size_t i = 0; i < contenders.size(); ++i) {
+        if (setup[i].ok()) contenders[i]->SetPayload(p);
+      }
+      for (uint32_t n : flags.inflight) {
+        for (size_t i = 0; i < contenders.size(); ++i) {
+          Contender& c = *contenders[i];
+          if (c.blocking() && n > flags.max_blocking_threads) continue;
           Sample s;
-          if (setup.ok()) {
-            s = RunRow(*c, n, flags.timing, &server);
+          if (setup[i].ok()) {
+            s = RunRow(c, n, flags.timing, &server);
           } else {
-            s.error = absl::StrCat("setup: ", setup.ToString());
+            s.error = absl::StrCat("setup: ", setup[i].ToString());
           }
           if (s.ok) {
             std::fprintf(stderr,
                          "[rep %d/%d] %-28s %6s x%-4u %9.0f calls/s  p50 %7.0f "
                          "us  p99 %7.0f us  %6.1f us CPU/call%s\n",
-                         rep, flags.reps, c->label().c_str(),
+                         rep, flags.reps, c.label().c_str(),
                          PayloadName(p).c_str(), n, s.calls_per_second,
                          s.p50_us, s.p99_us, s.cpu_us_per_call,
                          s.errors ? absl::StrCat("  ", s.errors, " errors").c_str()
                                   : "");
           } else {
             std::fprintf(stderr, "[rep %d/%d] %-28s %6s x%-4u FAILED: %s\n",
-                         rep, flags.reps, c->label().c_str(),
+                         rep, flags.reps, c.label().c_str(),
                          PayloadName(p).c_str(), n, s.error.c_str());
           }
-          results.Get(*c, p, n).samples.push_back(std::move(s));
+          results.Get(c, p, n).samples.push_back(std::move(s));
         }
       }
-      c->Teardown();
     }
+    for (std::unique_ptr<Contender>& c : contenders) c->Teardown();
+  }
+  {
+    std::sort(idle_cpu.begin(), idle_cpu.end());
+    machine["idle_cpu_cores"] = Fmt("%.4f", idle_cpu[idle_cpu.size() / 2]);
   }
   machine["loadavg_end"] = ReadFirstLine("/proc/loadavg", "");
   server.Stop();

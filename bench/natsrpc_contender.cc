@@ -54,12 +54,14 @@ class NatsrpcContender : public Contender {
     client_conn_ = std::move(*client_conn);
 
     natsrpc::ServerOptions server_options;
-    server_options.responder = "bench";
+    // Each contender its own responder and requester: all contenders are
+    // connected at once and must not answer each other's calls.
+    server_options.responder = id();
     server_ = std::make_unique<natsrpc::Server>(*server_conn_, server_options);
     if (absl::Status s = server_->AddService(service_); !s.ok()) return s;
     natsrpc::ClientOptions client_options;
-    client_options.requester = "bench";
-    client_options.responder = "bench";
+    client_options.requester = id();
+    client_options.responder = id();
     client_ = std::make_unique<Calculator::Client>(*client_conn_,
                                                    client_options);
     if (!client_->status().ok()) return client_->status();

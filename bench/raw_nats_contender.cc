@@ -3,9 +3,9 @@
 // The baseline: what a careful nats.c user writes by hand. A responder
 // connection echoes every request on `requests.bench.echo`; a requester
 // connection publishes requests with natsConnection_PublishRequest, each with
-// reply subject `responses.bench.<seq>`, and routes the replies arriving on
-// one shared wildcard subscription `responses.bench.*` back to their call by
-// the seq token. Two configurations: nats.c defaults (buffered, the flusher
+// reply subject `responses.bench.<id>.<seq>`, and routes the replies arriving
+// on one shared wildcard subscription `responses.bench.<id>.*` back to their
+// call by the seq token. Two configurations: nats.c defaults (buffered, the flusher
 // thread writes within 1 ms) and SendAsap on both connections.
 
 #include <nats/nats.h>
@@ -25,9 +25,8 @@
 namespace natsrpc_bench {
 namespace {
 
-constexpr char kRequestSubject[] = "requests.bench.echo";
-constexpr char kReplyWildcard[] = "responses.bench.*";
-constexpr char kReplyPrefix[] = "responses.bench.";
+// Subjects are per contender (all contenders are connected at once):
+// requests.bench.<id>.echo, responses.bench.<id>.<seq>.
 // seq = generation << kSlotBits | slot.
 constexpr int kSlotBits = 20;
 constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
@@ -39,7 +38,10 @@ absl::Status NatsError(const char* what, natsStatus s) {
 
 class RawNatsContender final : public Contender {
  public:
-  explicit RawNatsContender(bool send_asap) : send_asap_(send_asap) {}
+  explicit RawNatsContender(bool send_asap)
+      : send_asap_(send_asap),
+        request_subject_(absl::StrCat("requests.bench.", id(), ".echo")),
+        reply_prefix_(absl::StrCat("responses.bench.", id(), ".")) {}
   ~RawNatsContender() override { Teardown(); }
 
   std::string id() const override {
@@ -61,10 +63,12 @@ class RawNatsContender final : public Contender {
     natsOptions_Destroy(opts);
     if (s != NATS_OK) return NatsError("connect", s);
 
-    s = natsConnection_Subscribe(&request_sub_, responder_, kRequestSubject,
+    s = natsConnection_Subscribe(&request_sub_, responder_,
+                                 request_subject_.c_str(),
                                  &RawNatsContender::OnRequest, this);
     if (s == NATS_OK) {
-      s = natsConnection_Subscribe(&reply_sub_, requester_, kReplyWildcard,
+      const std::string wildcard = reply_prefix_ + "*";
+      s = natsConnection_Subscribe(&reply_sub_, requester_, wildcard.c_str(),
                                    &RawNatsContender::OnReply, this);
     }
     // 1024 calls of 64 KB exceed nats.c's default 64 MB per subscription.
@@ -109,14 +113,14 @@ class RawNatsContender final : public Contender {
     const uint64_t generation =
         generations_[slot].fetch_add(1, std::memory_order_relaxed) + 1;
     const uint64_t seq = (generation << kSlotBits) | slot;
-    char reply[64];
-    std::memcpy(reply, kReplyPrefix, sizeof(kReplyPrefix) - 1);
-    char* end = std::to_chars(reply + sizeof(kReplyPrefix) - 1,
-                              reply + sizeof(reply) - 1, seq)
-                    .ptr;
+    char reply[96];
+    const size_t prefix = reply_prefix_.size();  // < 64 (ids are short)
+    std::memcpy(reply, reply_prefix_.data(), prefix);
+    char* end =
+        std::to_chars(reply + prefix, reply + sizeof(reply) - 1, seq).ptr;
     *end = '\0';
     natsStatus s = natsConnection_PublishRequest(
-        requester_, kRequestSubject, reply, payload_.data(),
+        requester_, request_subject_.c_str(), reply, payload_.data(),
         static_cast<int>(payload_.size()));
     if (s != NATS_OK) sink_->Done(slot, false);
   }
@@ -137,7 +141,7 @@ class RawNatsContender final : public Contender {
     auto* self = static_cast<RawNatsContender*>(closure);
     const char* subject = natsMsg_GetSubject(msg);
     const size_t len = std::strlen(subject);
-    const size_t prefix = sizeof(kReplyPrefix) - 1;
+    const size_t prefix = self->reply_prefix_.size();
     uint64_t seq = 0;
     bool ok = len > prefix &&
               std::from_chars(subject + prefix, subject + len, seq).ec ==
@@ -154,6 +158,8 @@ class RawNatsContender final : public Contender {
   }
 
   const bool send_asap_;
+  const std::string request_subject_;
+  const std::string reply_prefix_;
   natsConnection* responder_ = nullptr;
   natsConnection* requester_ = nullptr;
   natsSubscription* request_sub_ = nullptr;
