@@ -69,6 +69,12 @@ endif()
 set_property(GLOBAL PROPERTY NATSRPC_OPTIONS_IMPORT_DIR "${_natsrpc_options_dir}")
 unset(_natsrpc_options_dir)
 
+# In-tree, NATSRPC_PLUGIN_TARGET is set in natsrpc's top directory; keep it
+# for callers outside that directory (natsrpc added to a bigger project).
+if(DEFINED NATSRPC_PLUGIN_TARGET)
+  set_property(GLOBAL PROPERTY NATSRPC_PLUGIN_TARGET "${NATSRPC_PLUGIN_TARGET}")
+endif()
+
 if(Protobuf_INCLUDE_DIRS)
   set_property(GLOBAL PROPERTY NATSRPC_PROTOBUF_IMPORT_DIRS
                "${Protobuf_INCLUDE_DIRS}")
@@ -77,7 +83,10 @@ endif()
 # Returns in <out> the command-line path of the plugin and in <out>_DEPENDS
 # what the generation step depends on.
 function(_natsrpc_find_plugin out)
-  if(DEFINED NATSRPC_PLUGIN_TARGET AND TARGET "${NATSRPC_PLUGIN_TARGET}")
+  if(NOT DEFINED NATSRPC_PLUGIN_TARGET)
+    get_property(NATSRPC_PLUGIN_TARGET GLOBAL PROPERTY NATSRPC_PLUGIN_TARGET)
+  endif()
+  if(NATSRPC_PLUGIN_TARGET AND TARGET "${NATSRPC_PLUGIN_TARGET}")
     set(plugin "${NATSRPC_PLUGIN_TARGET}")
   elseif(TARGET natsrpc::protoc-gen-natsrpc)
     set(plugin natsrpc::protoc-gen-natsrpc)
