@@ -20,7 +20,7 @@ if ((${#missing[@]} == 0)); then
   exit 0
 fi
 
-echo "natsrpc: installing missing packages: ${missing[*]}"
+echo "natsrpc: missing Debian packages: ${missing[*]}"
 if ((EUID != 0)); then
   echo "natsrpc: not root; run as root:" >&2
   echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
