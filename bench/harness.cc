@@ -51,7 +51,9 @@ struct alignas(64) Slot {
 struct Edge {
   int64_t ns = 0;
   uint64_t calls = 0;
-  int64_t cpu_us = 0;
+  int64_t cpu_us = 0;         // this process + nats-server
+  int64_t server_cpu_us = 0;  // nats-server
+  int64_t machine_cpu_us = 0; // all processes
 };
 
 class Measurement {
@@ -65,7 +67,9 @@ class Measurement {
     Edge e;
     e.ns = NowNs();
     e.calls = completed_.load(std::memory_order_relaxed);
-    e.cpu_us = SelfCpuMicros() + (server_ ? server_->CpuMicros() : 0);
+    e.server_cpu_us = server_ ? server_->CpuMicros() : 0;
+    e.cpu_us = SelfCpuMicros() + e.server_cpu_us;
+    e.machine_cpu_us = MachineBusyCpuMicros();
     return e;
   }
 
@@ -107,6 +111,14 @@ class Measurement {
     out.calls_per_second = static_cast<double>(out.calls) / out.window_seconds;
     out.cpu_us_per_call = static_cast<double>(end.cpu_us - begin.cpu_us) /
                           static_cast<double>(out.calls);
+    out.nats_server_cpu_us_per_call =
+        static_cast<double>(end.server_cpu_us - begin.server_cpu_us) /
+        static_cast<double>(out.calls);
+    out.foreign_cpu_cores =
+        std::max<double>(0, static_cast<double>((end.machine_cpu_us -
+                                                 begin.machine_cpu_us) -
+                                                (end.cpu_us - begin.cpu_us))) /
+        1e6 / out.window_seconds;
     out.ok = true;
     return out;
   }

@@ -32,6 +32,10 @@ struct Sample {
   double p50_us = 0;
   double p99_us = 0;
   double cpu_us_per_call = 0;  // this process + nats-server, per call
+  double nats_server_cpu_us_per_call = 0;  // the nats-server's part of it
+  // CPU used during the window by processes other than this one and the
+  // nats-server, in cores: how busy the rest of the machine was.
+  double foreign_cpu_cores = 0;
   double window_seconds = 0;
   uint64_t calls = 0;   // completed in the window
   uint64_t errors = 0;  // failed calls (whole run, warm-up included)

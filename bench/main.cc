@@ -534,6 +534,8 @@ bool WriteJson(const std::string& path, const Results& res, const Flags& flags,
       WriteStat(w, "p50_us", r.stat(&Sample::p50_us));
       WriteStat(w, "p99_us", r.stat(&Sample::p99_us));
       WriteStat(w, "cpu_us_per_call", r.stat(&Sample::cpu_us_per_call));
+      WriteStat(w, "nats_server_cpu_us_per_call",
+                r.stat(&Sample::nats_server_cpu_us_per_call));
       const Row* raw = res.Find("raw_best", r.payload, r.inflight);
       const Row* grpc = res.Best("grpc", r.payload, r.inflight);
       w.Key("ratio_to_raw_best");
@@ -572,6 +574,8 @@ bool WriteJson(const std::string& path, const Results& res, const Flags& flags,
       w.Field("p50_us", s.p50_us);
       w.Field("p99_us", s.p99_us);
       w.Field("cpu_us_per_call", s.cpu_us_per_call);
+      w.Field("nats_server_cpu_us_per_call", s.nats_server_cpu_us_per_call);
+      w.Field("foreign_cpu_cores", s.foreign_cpu_cores);
       w.Field("calls", static_cast<double>(s.calls));
       w.Field("errors", static_cast<double>(s.errors));
       w.Field("window_seconds", s.window_seconds);
@@ -666,6 +670,9 @@ int Main(int argc, char** argv) {
   // moment of the machine hits the contenders of a row alike.
   Results results;
   std::vector<double> idle_cpu;
+  const auto run_start = std::chrono::steady_clock::now();
+  const int64_t ours_start = SelfCpuMicros() + server.CpuMicros();
+  const int64_t machine_start = MachineBusyCpuMicros();
   for (int rep = 1; rep <= flags.reps; ++rep) {
     std::vector<std::unique_ptr<Contender>> contenders;
     std::vector<absl::Status> setup;
@@ -721,6 +728,15 @@ int Main(int argc, char** argv) {
     for (std::unique_ptr<Contender>& c : contenders) c->Teardown();
   }
   {
+    const double wall = std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - run_start)
+                            .count();
+    const int64_t ours = SelfCpuMicros() + server.CpuMicros() - ours_start;
+    const int64_t all = MachineBusyCpuMicros() - machine_start;
+    // Cores' worth of CPU that other processes used during the run.
+    machine["foreign_cpu_cores"] =
+        Fmt("%.3f", std::max<double>(0, static_cast<double>(all - ours)) /
+                        1e6 / wall);
     std::sort(idle_cpu.begin(), idle_cpu.end());
     machine["idle_cpu_cores"] = Fmt("%.4f", idle_cpu[idle_cpu.size() / 2]);
   }

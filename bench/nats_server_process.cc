@@ -92,6 +92,19 @@ int64_t SelfCpuMicros() {
          ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
+int64_t MachineBusyCpuMicros() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  // cpu user nice system idle iowait irq softirq steal (guest is in user).
+  int64_t v[8] = {};
+  in >> cpu;
+  for (int64_t& x : v) in >> x;
+  if (cpu != "cpu") return 0;
+  const int64_t busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  static const int64_t ticks = sysconf(_SC_CLK_TCK);
+  return busy * 1000000 / ticks;
+}
+
 NatsServerProcess::~NatsServerProcess() { Stop(); }
 
 absl::Status NatsServerProcess::Start(const std::string& binary) {

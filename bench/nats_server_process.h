@@ -54,6 +54,10 @@ int FreeLoopbackPort();
 // CPU time (user + system) of this process so far, in microseconds.
 int64_t SelfCpuMicros();
 
+// Busy CPU time of the whole machine (all CPUs, all processes) so far, in
+// microseconds, from /proc/stat (clock-tick resolution).
+int64_t MachineBusyCpuMicros();
+
 }  // namespace natsrpc_bench
 
 #endif  // NATSRPC_BENCH_NATS_SERVER_PROCESS_H_

@@ -68,6 +68,19 @@ def ratio(r, key, metric):
     return "–" if v is None else f"{v:.2f}"
 
 
+def busy_warning(m):
+    """A sentence if other processes were busy during the run, else ""."""
+    try:
+        foreign = float(m.get("foreign_cpu_cores", "nan"))
+        cpus = float(m.get("cpus", "0"))
+    except ValueError:
+        return ""
+    if foreign == foreign and foreign > 0.2:  # not NaN, and above 0.2 cores
+        return (f"Other processes used {foreign:.2f} of the {cpus:.0f} CPUs on average during "
+                f"this run: treat the figures as rough and rerun on an idle machine.")
+    return ""
+
+
 def markdown(doc):
     cfg, m = doc["config"], doc["machine"]
     rows = rows_by_key(doc)
@@ -79,9 +92,9 @@ def markdown(doc):
         f"gRPC {m.get('grpc', '?')}, natsrpc {m.get('natsrpc') or 'not built'}. "
         f"Each figure is the median of {int(cfg['reps'])} repetitions of a {cfg['seconds']:g} s window "
         f"after {cfg['warmup_seconds']:g} s of warm-up; [min–max] is the spread over the repetitions. "
-        f"Load average at start / end: {m.get('loadavg_start', '?').split(' ')[0]} / "
-        f"{m.get('loadavg_end', '?').split(' ')[0]}."
+        f"CPU used by other processes during the run: {m.get('foreign_cpu_cores', '?')} cores."
         + (" **Quick (smoke) run: figures are not meaningful.**" if cfg.get("quick") else "")
+        + ((" **" + busy_warning(m) + "**") if busy_warning(m) else "")
     )
     out.append("")
     out.append("### Targets (100 B payload)")
@@ -230,6 +243,8 @@ def chart(doc, path):
             f"medians of {int(cfg['reps'])} × {cfg['seconds']:g} s, bars: min–max")
     if cfg.get("quick"):
         note += " — QUICK SMOKE RUN, not meaningful"
+    elif busy_warning(m):
+        note += " — machine busy during the run: rough figures"
     fig.suptitle("natsrpc vs raw nats.c vs gRPC C++: echo calls", fontsize=14)
     fig.text(0.5, 0.005, note, ha="center", fontsize=8)
     fig.tight_layout(rect=(0, 0.015, 1, 0.975))
