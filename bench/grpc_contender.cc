@@ -128,14 +128,14 @@ class GrpcCallback final : public GrpcContender {
     auto* call = new Call;
     call->context.set_deadline(std::chrono::system_clock::now() +
                                kCallDeadline);
-    stub_->async()->Echo(
-        &call->context, &request_, &call->response,
-        [this, call, slot](grpc::Status s) {
-          const bool ok = s.ok() && call->response.payload().size() ==
-                                        request_.payload().size();
-          delete call;
-          sink_->Done(slot, ok);
-        });
+    stub_->async()->Echo(&call->context, &request_, &call->response,
+                         [this, call, slot](grpc::Status s) {
+                           const bool ok =
+                               s.ok() && call->response.payload().size() ==
+                                             request_.payload().size();
+                           delete call;
+                           sink_->Done(slot, ok);
+                         });
   }
 
  private:

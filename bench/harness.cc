@@ -51,9 +51,9 @@ struct alignas(64) Slot {
 struct Edge {
   int64_t ns = 0;
   uint64_t calls = 0;
-  int64_t cpu_us = 0;         // this process + nats-server
-  int64_t server_cpu_us = 0;  // nats-server
-  int64_t machine_cpu_us = 0; // all processes
+  int64_t cpu_us = 0;          // this process + nats-server
+  int64_t server_cpu_us = 0;   // nats-server
+  int64_t machine_cpu_us = 0;  // all processes
 };
 
 class Measurement {
@@ -115,9 +115,9 @@ class Measurement {
         static_cast<double>(end.server_cpu_us - begin.server_cpu_us) /
         static_cast<double>(out.calls);
     out.foreign_cpu_cores =
-        std::max<double>(0, static_cast<double>((end.machine_cpu_us -
-                                                 begin.machine_cpu_us) -
-                                                (end.cpu_us - begin.cpu_us))) /
+        std::max<double>(
+            0, static_cast<double>((end.machine_cpu_us - begin.machine_cpu_us) -
+                                   (end.cpu_us - begin.cpu_us))) /
         1e6 / out.window_seconds;
     out.ok = true;
     return out;
@@ -179,12 +179,13 @@ class AsyncLoop final : public CompletionSink {
     const Edge end = m_.Snapshot();
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (!cv_.wait_for(lock, std::chrono::duration<double>(timing.drain_seconds),
+      if (!cv_.wait_for(lock,
+                        std::chrono::duration<double>(timing.drain_seconds),
                         [this] { return drained_; })) {
         Sample s;
-        s.error = absl::StrCat(outstanding_.load(),
-                               " calls still in flight after ",
-                               timing.drain_seconds, " s");
+        s.error =
+            absl::StrCat(outstanding_.load(), " calls still in flight after ",
+                         timing.drain_seconds, " s");
         return s;
       }
     }

@@ -27,7 +27,7 @@ struct Timing {
 // The figures of one run of one row.
 struct Sample {
   bool ok = false;
-  std::string error;        // why !ok
+  std::string error;  // why !ok
   double calls_per_second = 0;
   double p50_us = 0;
   double p99_us = 0;

@@ -251,9 +251,8 @@ class Results {
           r.inflight != inflight || !r.ok() || !r.source.empty()) {
         continue;
       }
-      if (best == nullptr ||
-          r.stat(&Sample::calls_per_second).median >
-              best->stat(&Sample::calls_per_second).median) {
+      if (best == nullptr || r.stat(&Sample::calls_per_second).median >
+                                 best->stat(&Sample::calls_per_second).median) {
         best = &r;
       }
     }
@@ -294,7 +293,8 @@ class Results {
 };
 
 std::string PayloadName(size_t bytes) {
-  if (bytes >= 1024 && bytes % 1024 == 0) return absl::StrCat(bytes / 1024, " KB");
+  if (bytes >= 1024 && bytes % 1024 == 0)
+    return absl::StrCat(bytes / 1024, " KB");
   return absl::StrCat(bytes, " B");
 }
 
@@ -334,8 +334,8 @@ std::vector<Target> EvaluateTargets(const Results& res) {
     if (r == nullptr) return std::nullopt;
     return r->stat(field).median;
   };
-  auto ratio = [](std::optional<double> a, std::optional<double> b)
-      -> std::optional<double> {
+  auto ratio = [](std::optional<double> a,
+                  std::optional<double> b) -> std::optional<double> {
     if (!a || !b || *b <= 0) return std::nullopt;
     return *a / *b;
   };
@@ -348,9 +348,10 @@ std::vector<Target> EvaluateTargets(const Results& res) {
   {
     auto a = metric("natsrpc_blocking", 1, &Sample::p50_us);
     auto b = metric("raw_sendasap", 1, &Sample::p50_us);
-    t.push_back({"latency_p50",
-                 "natsrpc blocking p50, one call at a time, vs raw SendAsap p50",
-                 "<=", 1.10, ratio(a, b), detail(a, b, "%.0f us")});
+    t.push_back(
+        {"latency_p50",
+         "natsrpc blocking p50, one call at a time, vs raw SendAsap p50",
+         "<=", 1.10, ratio(a, b), detail(a, b, "%.0f us")});
   }
   {
     auto a = metric("natsrpc_async", 1024, &Sample::calls_per_second);
@@ -423,8 +424,8 @@ void PrintTable(const Results& res, const Flags& flags,
         auto ref = [](const Row* x, double Sample::*f) {
           return x ? x->stat(f).median : 0.0;
         };
-        const std::string spread =
-            Count(thr.median) + " [" + Count(thr.min) + "-" + Count(thr.max) + "]";
+        const std::string spread = Count(thr.median) + " [" + Count(thr.min) +
+                                   "-" + Count(thr.max) + "]";
         std::printf(
             "%-28s %5u %22s %6s %6s %8.0f %6s %6s %8.0f %8.1f %6s %6s%s\n",
             label.c_str(), n, spread.c_str(),
@@ -512,7 +513,8 @@ bool WriteJson(const std::string& path, const Results& res, const Flags& flags,
   w.BeginArray();
   for (uint32_t n : flags.inflight) w.Value(static_cast<double>(n));
   w.EndArray();
-  w.Field("max_blocking_threads", static_cast<double>(flags.max_blocking_threads));
+  w.Field("max_blocking_threads",
+          static_cast<double>(flags.max_blocking_threads));
   w.EndObject();
 
   w.Key("rows");
@@ -620,7 +622,8 @@ int Main(int argc, char** argv) {
   const Flags& flags = *parsed;
 
   std::vector<ContenderFactory> factories;
-  for (auto* group : {&RawNatsContenders, &NatsrpcContenders, &GrpcContenders}) {
+  for (auto* group :
+       {&RawNatsContenders, &NatsrpcContenders, &GrpcContenders}) {
     for (ContenderFactory& f : group()) factories.push_back(std::move(f));
   }
   if (!flags.only.empty()) {
@@ -643,7 +646,8 @@ int Main(int argc, char** argv) {
   machine["cpu_model"] = ReadFirstLine("/proc/cpuinfo", "model name");
   machine["cpus"] = std::to_string(std::thread::hardware_concurrency());
   utsname u{};
-  if (uname(&u) == 0) machine["kernel"] = absl::StrCat(u.sysname, " ", u.release);
+  if (uname(&u) == 0)
+    machine["kernel"] = absl::StrCat(u.sysname, " ", u.release);
   std::string os = ReadFirstLine("/etc/os-release", "PRETTY_NAME=");
   os = os.substr(std::min(os.size(), sizeof("PRETTY_NAME=") - 1));
   os.erase(std::remove(os.begin(), os.end(), '"'), os.end());
@@ -708,14 +712,14 @@ int Main(int argc, char** argv) {
             s.error = absl::StrCat("setup: ", setup[i].ToString());
           }
           if (s.ok) {
-            std::fprintf(stderr,
-                         "[rep %d/%d] %-28s %6s x%-4u %9.0f calls/s  p50 %7.0f "
-                         "us  p99 %7.0f us  %6.1f us CPU/call%s\n",
-                         rep, flags.reps, c.label().c_str(),
-                         PayloadName(p).c_str(), n, s.calls_per_second,
-                         s.p50_us, s.p99_us, s.cpu_us_per_call,
-                         s.errors ? absl::StrCat("  ", s.errors, " errors").c_str()
-                                  : "");
+            std::fprintf(
+                stderr,
+                "[rep %d/%d] %-28s %6s x%-4u %9.0f calls/s  p50 %7.0f "
+                "us  p99 %7.0f us  %6.1f us CPU/call%s\n",
+                rep, flags.reps, c.label().c_str(), PayloadName(p).c_str(), n,
+                s.calls_per_second, s.p50_us, s.p99_us, s.cpu_us_per_call,
+                s.errors ? absl::StrCat("  ", s.errors, " errors").c_str()
+                         : "");
           } else {
             std::fprintf(stderr, "[rep %d/%d] %-28s %6s x%-4u FAILED: %s\n",
                          rep, flags.reps, c.label().c_str(),
@@ -735,8 +739,8 @@ int Main(int argc, char** argv) {
     const int64_t all = MachineBusyCpuMicros() - machine_start;
     // Cores' worth of CPU that other processes used during the run.
     machine["foreign_cpu_cores"] =
-        Fmt("%.3f", std::max<double>(0, static_cast<double>(all - ours)) /
-                        1e6 / wall);
+        Fmt("%.3f",
+            std::max<double>(0, static_cast<double>(all - ours)) / 1e6 / wall);
     std::sort(idle_cpu.begin(), idle_cpu.end());
     machine["idle_cpu_cores"] = Fmt("%.4f", idle_cpu[idle_cpu.size() / 2]);
   }

@@ -146,8 +146,8 @@ absl::Status NatsServerProcess::Start(const std::string& binary) {
     if (port_ == 0) return absl::InternalError("no free loopback port");
     const std::string port = std::to_string(port_);
     const std::string log = dir_ + "/nats-server.log";
-    std::vector<std::string> args = {binary_, "-c", conf, "-a", "127.0.0.1",
-                                     "-p", port};
+    std::vector<std::string> args = {binary_,     "-c", conf, "-a",
+                                     "127.0.0.1", "-p", port};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -188,8 +188,9 @@ absl::Status NatsServerProcess::Start(const std::string& binary) {
                        " did not accept connections in 10 s; see ", log));
     }
   }
-  return absl::InternalError(absl::StrCat(
-      "nats-server exited at start five times; see ", dir_, "/nats-server.log"));
+  return absl::InternalError(
+      absl::StrCat("nats-server exited at start five times; see ", dir_,
+                   "/nats-server.log"));
 }
 
 void NatsServerProcess::Stop() {

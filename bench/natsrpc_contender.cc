@@ -62,8 +62,8 @@ class NatsrpcContender : public Contender {
     natsrpc::ClientOptions client_options;
     client_options.requester = id();
     client_options.responder = id();
-    client_ = std::make_unique<Calculator::Client>(*client_conn_,
-                                                   client_options);
+    client_ =
+        std::make_unique<Calculator::Client>(*client_conn_, client_options);
     if (!client_->status().ok()) return client_->status();
 
     // The server's subscription reaches nats-server asynchronously: call

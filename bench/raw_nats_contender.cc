@@ -5,8 +5,8 @@
 // connection publishes requests with natsConnection_PublishRequest, each with
 // reply subject `responses.bench.<id>.<seq>`, and routes the replies arriving
 // on one shared wildcard subscription `responses.bench.<id>.*` back to their
-// call by the seq token. Two configurations: nats.c defaults (buffered, the flusher
-// thread writes within 1 ms) and SendAsap on both connections.
+// call by the seq token. Two configurations: nats.c defaults (buffered, the
+// flusher thread writes within 1 ms) and SendAsap on both connections.
 
 #include <nats/nats.h>
 
@@ -72,7 +72,8 @@ class RawNatsContender final : public Contender {
                                    &RawNatsContender::OnReply, this);
     }
     // 1024 calls of 64 KB exceed nats.c's default 64 MB per subscription.
-    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(request_sub_, -1, -1);
+    if (s == NATS_OK)
+      s = natsSubscription_SetPendingLimits(request_sub_, -1, -1);
     if (s == NATS_OK) s = natsSubscription_SetPendingLimits(reply_sub_, -1, -1);
     // Both subscriptions are known to the server once these return.
     if (s == NATS_OK) s = natsConnection_Flush(responder_);
@@ -143,16 +144,16 @@ class RawNatsContender final : public Contender {
     const size_t len = std::strlen(subject);
     const size_t prefix = self->reply_prefix_.size();
     uint64_t seq = 0;
-    bool ok = len > prefix &&
-              std::from_chars(subject + prefix, subject + len, seq).ec ==
-                  std::errc();
+    bool ok =
+        len > prefix &&
+        std::from_chars(subject + prefix, subject + len, seq).ec == std::errc();
     const uint32_t slot = static_cast<uint32_t>(seq & kSlotMask);
     // Late or unknown replies are dropped, as a multiplexer must.
     ok = ok && slot < self->num_slots_ &&
          self->generations_[slot].load(std::memory_order_relaxed) ==
              (seq >> kSlotBits);
-    const bool intact =
-        static_cast<size_t>(natsMsg_GetDataLength(msg)) == self->payload_.size();
+    const bool intact = static_cast<size_t>(natsMsg_GetDataLength(msg)) ==
+                        self->payload_.size();
     natsMsg_Destroy(msg);
     if (ok) self->sink_->Done(slot, intact);
   }
