@@ -66,19 +66,17 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Calls example.v1.Calculator over NATS.");
   absl::ParseCommandLine(argc, argv);
 
-  // Option structs are plain aggregates; members not set keep their defaults.
-  natsrpc::ConnectOptions connect_options;
-  connect_options.url = absl::GetFlag(FLAGS_url);
-  absl::StatusOr<natsrpc::Connection> connection =
-      natsrpc::Connect(connect_options);
+  // Option structs are aggregates; members not named keep their defaults.
+  absl::StatusOr<natsrpc::Connection> connection = natsrpc::Connect(
+      natsrpc::ConnectOptions{.url = absl::GetFlag(FLAGS_url)});
   if (!connection.ok()) {
     Print("cannot connect: " + connection.status().ToString());
     return 1;
   }
-  natsrpc::ClientOptions client_options;
-  client_options.requester = absl::GetFlag(FLAGS_requester);
-  client_options.responder = absl::GetFlag(FLAGS_responder);
-  Calculator::Client calculator(*connection, client_options);
+  Calculator::Client calculator(
+      *connection,
+      natsrpc::ClientOptions{.requester = absl::GetFlag(FLAGS_requester),
+                             .responder = absl::GetFlag(FLAGS_responder)});
   if (!calculator.status().ok()) {
     Print("bad client options: " + calculator.status().ToString());
     return 1;

@@ -117,11 +117,9 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  // Option structs are plain aggregates; members not set keep their defaults.
-  natsrpc::ConnectOptions connect_options;
-  connect_options.url = url;
+  // Option structs are aggregates; members not named keep their defaults.
   absl::StatusOr<natsrpc::Connection> connection =
-      natsrpc::Connect(connect_options);
+      natsrpc::Connect(natsrpc::ConnectOptions{.url = url});
   if (!connection.ok()) {
     Print(absl::StrCat("calculator_server: cannot connect to ", url, ": ",
                        connection.status().ToString()));
@@ -129,9 +127,8 @@ int main(int argc, char** argv) {
   }
 
   CalculatorImpl calculator;  // must outlive the server
-  natsrpc::ServerOptions server_options;
-  server_options.responder = responder;
-  natsrpc::Server server(*connection, server_options);
+  natsrpc::Server server(*connection,
+                         natsrpc::ServerOptions{.responder = responder});
   if (absl::Status status = server.AddService(calculator); !status.ok()) {
     Print(absl::StrCat("calculator_server: ", status.ToString()));
     return 1;

@@ -322,6 +322,17 @@ class NatsTransport final : public Transport {
       // Bound by message count only: the default 64 MB byte limit would
       // drop replies of large payloads at high concurrency.
       natsSubscription_SetPendingLimits(sub, max_pending_messages_, -1);
+      // Round trip to the server so the subscription is in effect when this
+      // returns: a service must answer as soon as AddService() is OK, also
+      // to requests published on other connections.
+      if (natsStatus f = natsConnection_FlushTimeout(nc_, 10000); f != NATS_OK) {
+        natsSubscription_Unsubscribe(sub);
+        natsSubscription_Destroy(sub);
+        return absl::UnavailableError(
+            absl::StrCat("subscribed to ", subject,
+                         " but the NATS server did not confirm it: ",
+                         NatsText(f)));
+      }
       return std::unique_ptr<Subscription>(
           std::make_unique<NatsSubscription>(sub));
     }
