@@ -374,13 +374,25 @@ std::vector<Target> EvaluateTargets(const Results& res) {
                  "natsrpc async CPU per call at 1024 in flight vs raw buffered",
                  "<=", 1.25, ratio(a, b), detail(a, b, "%.1f us")});
   }
+  // Against the better of the asynchronous gRPC configurations (one channel,
+  // four channels) at each count.
   for (uint32_t n : {128u, 1024u}) {
     auto a = metric("natsrpc_async", n, &Sample::calls_per_second);
-    auto b = metric("grpc_async", n, &Sample::calls_per_second);
+    std::optional<double> b;
+    std::string which;
+    for (const char* id : {"grpc_async", "grpc_async_4ch"}) {
+      auto v = metric(id, n, &Sample::calls_per_second);
+      if (v && (!b || *v > *b)) {
+        b = v;
+        which = id;
+      }
+    }
+    std::string d = detail(a, b, "%.0f/s");
+    if (b) d += " (" + which + ")";
     t.push_back({absl::StrCat("vs_grpc_", n),
                  absl::StrCat("natsrpc async throughput at ", n,
-                              " in flight vs gRPC async"),
-                 ">", 1.0, ratio(a, b), detail(a, b, "%.0f/s")});
+                              " in flight vs best gRPC async"),
+                 ">", 1.0, ratio(a, b), d});
   }
   return t;
 }

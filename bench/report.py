@@ -28,6 +28,7 @@ CONTENDERS = [
     ("natsrpc_async", "natsrpc async", "#08519c", "-", "D"),
     ("grpc_blocking", "gRPC C++ blocking", "#fdae6b", "--", "^"),
     ("grpc_async", "gRPC C++ async (callback)", "#d94801", "-", "P"),
+    ("grpc_async_4ch", "gRPC C++ async, 4 channels", "#a63603", ":", "X"),
 ]
 ORDER = {c[0]: i for i, c in enumerate(CONTENDERS)}
 
