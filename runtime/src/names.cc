@@ -2,6 +2,7 @@
 
 #include "natsrpc/names.h"
 
+#include <array>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -9,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
+#include "natsrpc/status_macros.h"
 
 namespace natsrpc {
 namespace {
@@ -102,23 +103,50 @@ std::string NewClientId() {
   return id;
 }
 
-absl::StatusOr<RequestSubjectParts> ParseRequestSubject(
-    absl::string_view subject) {
-  std::vector<absl::string_view> tokens = absl::StrSplit(subject, '.');
-  if (tokens.size() != 6 || tokens[0] != "requests") {
+namespace {
+
+using SixTokens = std::array<absl::string_view, 6>;
+
+// Splits `subject` into exactly six valid tokens, the first being `first`,
+// without allocating (this runs for every request a server receives).
+// `what` and `shape` name the subject in errors.
+absl::Status SplitSixTokens(absl::string_view what, absl::string_view subject,
+                            absl::string_view first, absl::string_view shape,
+                            SixTokens& tokens) {
+  size_t n = 0;
+  for (absl::string_view rest = subject;;) {
+    const size_t dot = rest.find('.');
+    if (n == tokens.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " \"", absl::CEscape(subject), "\" is not ", shape));
+    }
+    tokens[n++] = rest.substr(0, dot);
+    if (dot == absl::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (n != tokens.size() || tokens[0] != first) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "subject \"", absl::CEscape(subject),
-        "\" is not requests.<requester>.<responder>.<app>.<service>.<method>"));
+        what, " \"", absl::CEscape(subject), "\" is not ", shape));
   }
   for (size_t i = 1; i < tokens.size(); ++i) {
     if (!IsValidToken(tokens[i])) {
       return absl::InvalidArgumentError(
-          absl::StrCat("subject \"", absl::CEscape(subject), "\" has token ",
-                       i, " that is not of the form [A-Za-z0-9_-]+"));
+          absl::StrCat(what, " \"", absl::CEscape(subject), "\" has token ", i,
+                       " that is not of the form [A-Za-z0-9_-]+"));
     }
   }
-  return RequestSubjectParts{tokens[1], tokens[2], tokens[3], tokens[4],
-                             tokens[5]};
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RequestSubjectParts> ParseRequestSubject(
+    absl::string_view subject) {
+  SixTokens t;
+  NATSRPC_RETURN_IF_ERROR(SplitSixTokens(
+      "subject", subject, "requests",
+      "requests.<requester>.<responder>.<app>.<service>.<method>", t));
+  return RequestSubjectParts{t[1], t[2], t[3], t[4], t[5]};
 }
 
 absl::Status CheckReplySubject(absl::string_view reply,
@@ -126,21 +154,12 @@ absl::Status CheckReplySubject(absl::string_view reply,
   if (reply.empty()) {
     return absl::InvalidArgumentError("request has no reply-to");
   }
-  std::vector<absl::string_view> tokens = absl::StrSplit(reply, '.');
-  if (tokens.size() != 6 || tokens[0] != "responses") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "reply-to \"", absl::CEscape(reply),
-        "\" is not responses.<requester>.<responder>.<app>.<client id>.<seq>"));
-  }
-  for (size_t i = 1; i < tokens.size(); ++i) {
-    if (!IsValidToken(tokens[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("reply-to \"", absl::CEscape(reply), "\" has token ", i,
-                       " that is not of the form [A-Za-z0-9_-]+"));
-    }
-  }
-  if (tokens[1] != request.requester || tokens[2] != request.responder ||
-      tokens[3] != request.app) {
+  SixTokens t;
+  NATSRPC_RETURN_IF_ERROR(SplitSixTokens(
+      "reply-to", reply, "responses",
+      "responses.<requester>.<responder>.<app>.<client id>.<seq>", t));
+  if (t[1] != request.requester || t[2] != request.responder ||
+      t[3] != request.app) {
     return absl::PermissionDeniedError(absl::StrCat(
         "reply-to \"", reply, "\" does not belong to requester \"",
         request.requester, "\", responder \"", request.responder,
