@@ -227,17 +227,14 @@ def chart(doc, path):
             ax.set_ylabel(ylabel)
             ax.set_title(f"{payload_name(p)} payload: {title}")
             ax.grid(True, which="both", alpha=0.3)
-            if row == 0:
-                # The one-at-a-time p50 of each contender, next to its legend entry.
-                handles, labels = ax.get_legend_handles_labels()
-                new_labels = []
-                for lab in labels:
-                    cid = next(c[0] for c in CONTENDERS if c[1] == lab)
-                    r = rows.get((cid, p, 1))
-                    if r is not None and r["ok"]:
-                        lab += f" — p50 at 1 in flight {usec(r['p50_us']['median'])}"
-                    new_labels.append(lab)
-                ax.legend(handles, new_labels, fontsize=8, loc="best")
+
+    # One legend for all panels, between the title and the plots.
+    seen = {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    fig.legend(list(seen.values()), list(seen.keys()), loc="upper center", ncol=4,
+               fontsize=9, bbox_to_anchor=(0.5, 0.965), frameon=False)
 
     note = (f"natsrpc_bench, {m.get('started_utc', '')}: {m.get('cpus', '?')} × {m.get('cpu_model', '?')}, "
             f"loopback, {m.get('nats_server', '')}, nats.c {m.get('nats_c', '?')}, gRPC {m.get('grpc', '?')}; "
@@ -248,7 +245,7 @@ def chart(doc, path):
         note += " — machine busy during the run: rough figures"
     fig.suptitle("natsrpc vs raw nats.c vs gRPC C++: echo calls", fontsize=14)
     fig.text(0.5, 0.005, note, ha="center", fontsize=8)
-    fig.tight_layout(rect=(0, 0.015, 1, 0.975))
+    fig.tight_layout(rect=(0, 0.015, 1, 0.94))
     fig.savefig(path, dpi=110)
     print(f"wrote {path}", file=sys.stderr)
 
