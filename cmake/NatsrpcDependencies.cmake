@@ -10,3 +10,8 @@ pkg_check_modules(NATS REQUIRED IMPORTED_TARGET GLOBAL libnats)
 if(NOT TARGET protobuf::libprotoc)
   message(FATAL_ERROR "natsrpc needs libprotoc (Debian: libprotoc-dev)")
 endif()
+# FlatBuffers: the .fbs front end (natsrpc-fbs) links libflatbuffers' parser,
+# and natsrpc_generate(FBS ...) runs flatc. The package config name is
+# case-sensitive; it gives flatbuffers::flatbuffers (static, not PIC),
+# flatbuffers::flatbuffers_shared and flatbuffers::flatc (PLATFORM.md).
+find_package(FlatBuffers CONFIG REQUIRED)

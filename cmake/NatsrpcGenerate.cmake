@@ -15,14 +15,21 @@
 #              target_link_libraries() for this target elsewhere too).
 # PROTOS       .proto files (relative paths are relative to the current source
 #              directory). Each gives <name>.pb.{h,cc} and <name>.natsrpc.{h,cc}.
-# FBS          FlatBuffers schemas with rpc_service: reserved for the
-#              FlatBuffers front end (not supported yet).
+# FBS          FlatBuffers schemas (rpc_service). Each gives flatc's
+#              <base>_generated.h (`flatc --cpp --gen-name-strings`) and
+#              <base>.natsrpc.{h,cc} (natsrpc-fbs), directly in OUT_DIR: as
+#              with flatc, <base> is the file name without directory or
+#              .fbs, so base names must be unique within OUT_DIR. The target
+#              also links libflatbuffers (shared: the static library is not
+#              position-independent). List included schemas too; each
+#              schema's generation re-runs when any FBS file of the call
+#              changes.
 # IMPORT_DIRS  The proto_path roots (protoc -I), searched in order. A file's
 #              generated name is its path relative to the first import dir
 #              that contains it. Default: the current source directory.
 #              The directory holding natsrpc/options.proto and protobuf's own
 #              include directory (google/protobuf/*.proto) are always added
-#              after these.
+#              after these. For FBS they are flatc's -I include directories.
 # OUT_DIR      Where generated files go. Default:
 #              ${CMAKE_CURRENT_BINARY_DIR}/natsrpc_gen/<target>.
 #
@@ -37,12 +44,22 @@
 #   target_link_libraries(server PRIVATE calculator_proto)
 #
 # generates OUT_DIR/example/v1/calculator.{pb,natsrpc}.{h,cc}, so server.cc
-# writes `#include "example/v1/calculator.natsrpc.h"`.
+# writes `#include "example/v1/calculator.natsrpc.h"`. Likewise
+#
+#   natsrpc_generate(TARGET calculator_fbs FBS fbs/example/calculator.fbs
+#                    IMPORT_DIRS fbs)
+#
+# generates OUT_DIR/calculator_generated.h and calculator.natsrpc.{h,cc}
+# (`#include "calculator.natsrpc.h"`).
 #
 # Generation re-runs when a .proto (or a file it imports) changes and when the
 # protoc-gen-natsrpc plugin is rebuilt. The plugin is the in-tree target named
 # by NATSRPC_PLUGIN_TARGET when natsrpc itself is being built, and the
 # imported target natsrpc::protoc-gen-natsrpc after find_package(natsrpc).
+# The same holds for the .fbs front end: NATSRPC_FBS_TARGET in-tree,
+# natsrpc::natsrpc-fbs from the package; flatc is flatbuffers::flatc (from
+# find_package(FlatBuffers CONFIG), which natsrpcConfig.cmake calls) or the
+# flatc on PATH.
 #
 # Set NATSRPC_OPTIONS_IMPORT_DIR before including this file to say where
 # natsrpc/options.proto lives (natsrpcConfig.cmake does); the default is the
@@ -75,6 +92,10 @@ if(DEFINED NATSRPC_PLUGIN_TARGET)
   set_property(GLOBAL PROPERTY NATSRPC_PLUGIN_TARGET "${NATSRPC_PLUGIN_TARGET}")
 endif()
 
+if(DEFINED NATSRPC_FBS_TARGET)
+  set_property(GLOBAL PROPERTY NATSRPC_FBS_TARGET "${NATSRPC_FBS_TARGET}")
+endif()
+
 if(Protobuf_INCLUDE_DIRS)
   set_property(GLOBAL PROPERTY NATSRPC_PROTOBUF_IMPORT_DIRS
                "${Protobuf_INCLUDE_DIRS}")
@@ -100,6 +121,25 @@ function(_natsrpc_find_plugin out)
   # file gives a file-level one, so a rebuilt plugin re-runs generation.
   set(${out} "$<TARGET_FILE:${plugin}>" PARENT_SCOPE)
   set(${out}_DEPENDS "${plugin}" "$<TARGET_FILE:${plugin}>" PARENT_SCOPE)
+endfunction()
+
+# Like _natsrpc_find_plugin(), for natsrpc-fbs.
+function(_natsrpc_find_fbs_tool out)
+  if(NOT DEFINED NATSRPC_FBS_TARGET)
+    get_property(NATSRPC_FBS_TARGET GLOBAL PROPERTY NATSRPC_FBS_TARGET)
+  endif()
+  if(NATSRPC_FBS_TARGET AND TARGET "${NATSRPC_FBS_TARGET}")
+    set(tool "${NATSRPC_FBS_TARGET}")
+  elseif(TARGET natsrpc::natsrpc-fbs)
+    set(tool natsrpc::natsrpc-fbs)
+  else()
+    message(FATAL_ERROR
+      "natsrpc_generate: no natsrpc-fbs target. Call "
+      "find_package(natsrpc CONFIG REQUIRED) first, or set "
+      "NATSRPC_FBS_TARGET to the in-tree natsrpc-fbs target.")
+  endif()
+  set(${out} "$<TARGET_FILE:${tool}>" PARENT_SCOPE)
+  set(${out}_DEPENDS "${tool}" "$<TARGET_FILE:${tool}>" PARENT_SCOPE)
 endfunction()
 
 # Sets <out> to the path of <file> relative to the first of <import_dirs>
@@ -169,6 +209,71 @@ function(_natsrpc_generate_protos sources_var out_dir import_dirs)
   set(${sources_var} ${${sources_var}} ${sources} PARENT_SCOPE)
 endfunction()
 
+# flatc --cpp + natsrpc-fbs for each .fbs; appends the generated sources to
+# the variable named by <sources_var>.
+function(_natsrpc_generate_fbs sources_var out_dir import_dirs)
+  if(TARGET flatbuffers::flatc)
+    set(flatc flatbuffers::flatc)
+  else()
+    find_program(NATSRPC_FLATC_EXECUTABLE flatc)
+    if(NOT NATSRPC_FLATC_EXECUTABLE)
+      message(FATAL_ERROR
+        "natsrpc_generate: flatc not found (Debian: flatbuffers-compiler); "
+        "find_package(FlatBuffers CONFIG) provides flatbuffers::flatc")
+    endif()
+    set(flatc "${NATSRPC_FLATC_EXECUTABLE}")
+  endif()
+  if(NOT TARGET flatbuffers::flatbuffers_shared)
+    message(FATAL_ERROR
+      "natsrpc_generate: FBS needs libflatbuffers (Debian: "
+      "libflatbuffers-dev); call find_package(FlatBuffers CONFIG REQUIRED)")
+  endif()
+  _natsrpc_find_fbs_tool(tool)
+
+  set(include_args)
+  foreach(dir IN LISTS import_dirs)
+    list(APPEND include_args -I "${dir}")
+  endforeach()
+
+  set(schemas)
+  foreach(fbs IN LISTS ARGN)
+    get_filename_component(fbs "${fbs}" ABSOLUTE
+                           BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    if(NOT EXISTS "${fbs}")
+      message(FATAL_ERROR "natsrpc_generate: ${fbs} does not exist")
+    endif()
+    list(APPEND schemas "${fbs}")
+  endforeach()
+
+  set(sources)
+  set(stems)
+  foreach(fbs IN LISTS schemas)
+    get_filename_component(stem "${fbs}" NAME_WLE)
+    if(stem IN_LIST stems)
+      message(FATAL_ERROR
+        "natsrpc_generate: two FBS files are named ${stem}.fbs; flatc and "
+        "natsrpc-fbs name outputs after the base name only, so they would "
+        "overwrite each other. Use two targets or rename one.")
+    endif()
+    list(APPEND stems "${stem}")
+    set(outputs
+      "${out_dir}/${stem}_generated.h"
+      "${out_dir}/${stem}.natsrpc.h"
+      "${out_dir}/${stem}.natsrpc.cc")
+    add_custom_command(
+      OUTPUT ${outputs}
+      COMMAND "${CMAKE_COMMAND}" -E make_directory "${out_dir}"
+      COMMAND ${flatc} --cpp --gen-name-strings -o "${out_dir}"
+              ${include_args} "${fbs}"
+      COMMAND "${tool}" -o "${out_dir}" ${include_args} "${fbs}"
+      DEPENDS ${schemas} ${flatc} ${tool_DEPENDS}
+      COMMENT "natsrpc: generating ${stem} (flatc + natsrpc-fbs)"
+      VERBATIM)
+    list(APPEND sources ${outputs})
+  endforeach()
+  set(${sources_var} ${${sources_var}} ${sources} PARENT_SCOPE)
+endfunction()
+
 function(natsrpc_generate)
   cmake_parse_arguments(PARSE_ARGV 0 ARG "" "TARGET;OUT_DIR"
                         "PROTOS;FBS;IMPORT_DIRS")
@@ -223,10 +328,8 @@ function(natsrpc_generate)
                              ${ARG_PROTOS})
   endif()
   if(ARG_FBS)
-    # The FlatBuffers branch will mirror _natsrpc_generate_protos(): flatc
-    # --cpp for the tables plus natsrpc's .fbs front end for the services.
-    message(FATAL_ERROR
-      "natsrpc_generate: FBS support comes with the FlatBuffers front end")
+    _natsrpc_generate_fbs(sources "${out_dir}" "${import_dirs}" ${ARG_FBS})
+    target_link_libraries(${ARG_TARGET} PUBLIC flatbuffers::flatbuffers_shared)
   endif()
 
   target_sources(${ARG_TARGET} PRIVATE ${sources})

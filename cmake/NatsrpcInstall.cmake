@@ -2,6 +2,7 @@
 #
 #   <prefix>/lib/libnatsrpc.so*                     natsrpc::runtime
 #   <prefix>/bin/protoc-gen-natsrpc                 natsrpc::protoc-gen-natsrpc (plugin/)
+#   <prefix>/bin/natsrpc-fbs                        natsrpc::natsrpc-fbs (plugin/, .fbs front end)
 #   <prefix>/include/natsrpc/*.h                    public API + options.pb.h
 #   <prefix>/include/natsrpc/options.proto          so -I<prefix>/include finds it
 #   <prefix>/lib/cmake/natsrpc/                     natsrpcConfig.cmake, ConfigVersion,

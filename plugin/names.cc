@@ -120,6 +120,27 @@ const NameSet& ExtraReservedWords() {
   return *kWords;
 }
 
+// flatc 2.0.8 idl_gen_cpp.cpp's keyword list, as observed in its output.
+const NameSet& FlatcKeywords() {
+  static const auto* const kWords = new NameSet{
+      "alignas", "alignof", "and", "and_eq", "asm", "atomic_cancel",
+      "atomic_commit", "atomic_noexcept", "auto", "bitand", "bitor", "bool",
+      "break", "case", "catch", "char", "char16_t", "char32_t", "class",
+      "compl", "concept", "const", "constexpr", "const_cast", "continue",
+      "co_await", "co_return", "co_yield", "decltype", "default", "delete",
+      "do", "double", "dynamic_cast", "else", "enum", "explicit", "export",
+      "extern", "false", "float", "for", "friend", "goto", "if", "import",
+      "inline", "int", "long", "module", "mutable", "namespace", "new",
+      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq",
+      "private", "protected", "public", "register", "reinterpret_cast",
+      "requires", "return", "short", "signed", "sizeof", "static",
+      "static_assert", "static_cast", "struct", "switch", "synchronized",
+      "template", "this", "thread_local", "throw", "true", "try", "typedef",
+      "typeid", "typename", "union", "unsigned", "using", "virtual", "void",
+      "volatile", "wchar_t", "while", "xor", "xor_eq"};
+  return *kWords;
+}
+
 }  // namespace
 
 bool IsProtocKeyword(absl::string_view name) {
@@ -155,6 +176,18 @@ std::string QualifiedProtocClass(absl::string_view package,
     absl::StrAppend(&out, "::", ns);
   }
   absl::StrAppend(&out, "::", ProtocClassName(nesting));
+  return out;
+}
+
+bool IsFlatcKeyword(absl::string_view name) {
+  return FlatcKeywords().contains(name);
+}
+
+std::string QualifiedFlatcType(absl::Span<const std::string> namespaces,
+                               absl::string_view name) {
+  std::string out;
+  for (const std::string& ns : namespaces) absl::StrAppend(&out, "::", ns);
+  absl::StrAppend(&out, "::", name, IsFlatcKeyword(name) ? "_" : "");
   return out;
 }
 

@@ -76,6 +76,25 @@ std::vector<std::string> PackageNamespaces(absl::string_view package);
 std::string QualifiedProtocClass(absl::string_view package,
                                  absl::Span<const std::string> nesting);
 
+// True for the words flatc 2.0.8's C++ generator appends `_` to in type
+// names (checked against flatc's output: tests/fbs/fbs_front_end_test.cc).
+// Unlike protoc's list it has co_await, requires and atomic_* but not NULL.
+//
+//   IsFlatcKeyword("new")      -> true
+//   IsFlatcKeyword("co_await") -> true
+//   IsFlatcKeyword("NULL")     -> false
+bool IsFlatcKeyword(absl::string_view name);
+
+// The fully qualified C++ spelling of a FlatBuffers table as flatc 2.0.8
+// names it: namespace components as written (flatc does not escape them),
+// the table name escaped.
+//
+//   QualifiedFlatcType({"example", "v1"}, "AddRequest")
+//       -> "::example::v1::AddRequest"
+//   QualifiedFlatcType({}, "new")  -> "::new_"
+std::string QualifiedFlatcType(absl::Span<const std::string> namespaces,
+                               absl::string_view name);
+
 // True if `name` must not be used as an identifier we declare: every C++20
 // keyword and alternative token, protoc's list (NULL), and macros of the
 // C/C++ standard libraries and GNU mode that would expand inside a

@@ -1,0 +1,234 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// Links the code natsrpc_generate(FBS ...) made for every tricky schema
+// (fbs/test/compile/, see CMakeLists.txt) into one program, compiled with
+// -Werror: nested namespaces, an included schema whose tables (of another
+// namespace) are request and response types, C++ keywords as service, method
+// and table names, the idempotent attribute, doc comments with `$`, `*/` and
+// a trailing backslash, and schemas without root_type. Each generated Client
+// is constructed and called over a recording transport (no NATS), which
+// checks that calls go to the IDL's wire names; each Service is subclassed
+// and its handler run directly.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "calculator.natsrpc.h"
+#include "comments.natsrpc.h"
+#include "gtest/gtest.h"
+#include "included.natsrpc.h"
+#include "includer.natsrpc.h"
+#include "keywords.natsrpc.h"
+#include "natsrpc/natsrpc.h"
+#include "nested.natsrpc.h"
+
+namespace {
+
+// Records the subject of every publish and fails it, so every call ends at
+// once with UNAVAILABLE.
+class RecordingTransport final : public natsrpc::Transport {
+ public:
+  absl::Status Publish(const natsrpc::OutgoingMessage& message) override {
+    absl::MutexLock lock(&mu_);
+    subjects_.emplace_back(message.subject);
+    return absl::UnavailableError("recording transport");
+  }
+  absl::StatusOr<std::unique_ptr<natsrpc::Subscription>> Subscribe(
+      absl::string_view, absl::string_view, MessageHandler) override {
+    return std::make_unique<natsrpc::Subscription>();
+  }
+  int64_t max_payload() const override { return 1 << 20; }
+  bool connected() const override { return true; }
+  uint64_t AddEventListener(EventListener) override { return 1; }
+  void RemoveEventListener(uint64_t) override {}
+  void Close() override {}
+
+  std::string TakeLastSubject() {
+    absl::MutexLock lock(&mu_);
+    std::string last = subjects_.empty() ? "" : subjects_.back();
+    subjects_.clear();
+    return last;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> subjects_ ABSL_GUARDED_BY(mu_);
+};
+
+class FbsCompileTest : public ::testing::Test {
+ protected:
+  static natsrpc::ClientOptions Options() {
+    natsrpc::ClientOptions options;
+    options.requester = "alice";
+    options.responder = "bob";
+    return options;
+  }
+  static std::string Subject(absl::string_view app, absl::string_view service,
+                             absl::string_view method) {
+    return absl::StrCat("requests.alice.bob.", app, ".", service, ".", method);
+  }
+  static natsrpc::ServerContext& Context() {
+    static natsrpc::ServerContext* context =
+        new natsrpc::ServerContext(nullptr, "alice", "bob", "app", "service",
+                                   "method", absl::InfiniteFuture());
+    return *context;
+  }
+  std::string LastSubject() { return transport_->TakeLastSubject(); }
+
+  std::shared_ptr<RecordingTransport> transport_ =
+      std::make_shared<RecordingTransport>();
+  natsrpc::Connection connection_{transport_};
+};
+
+// A finished message with one table of type T made by `create`.
+template <typename T, typename Create>
+natsrpc::FlatMessage<T> Make(Create create) {
+  natsrpc::FlatMessage<T> m;
+  m.Finish(create(m.builder()));
+  return m;
+}
+
+// --- fbs/example/calculator.fbs ----------------------------------------------
+
+namespace ev1 = ::example::v1;
+
+class CalculatorImpl final : public ev1::Calculator::Service {
+ public:
+  absl::Status Add(natsrpc::ServerContext&,
+                   const natsrpc::FlatMessage<ev1::AddRequest>& req,
+                   natsrpc::FlatMessage<ev1::AddReply>& reply) override {
+    reply.Finish(ev1::CreateAddReply(reply.builder(), req->a() + req->b()));
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(FbsCompileTest, Calculator) {
+  ev1::Calculator::Client client(connection_, Options());
+  ASSERT_TRUE(client.status().ok()) << client.status();
+  auto req = Make<ev1::AddRequest>([](flatbuffers::FlatBufferBuilder& b) {
+    return ev1::CreateAddRequest(b, 2, 3);
+  });
+  EXPECT_EQ(client.Add(req).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(LastSubject(), Subject("example_v1", "Calculator", "Add"));
+  // An unfinished message is refused before anything is sent.
+  EXPECT_EQ(
+      client.Echo(natsrpc::FlatMessage<ev1::EchoMessage>()).status().code(),
+      absl::StatusCode::kInternal);
+  EXPECT_EQ(LastSubject(), "");
+
+  CalculatorImpl impl;
+  EXPECT_EQ(impl.service_name(), "Calculator");
+  EXPECT_EQ(impl.default_app(), "example_v1");
+  natsrpc::FlatMessage<ev1::AddReply> reply;
+  ASSERT_TRUE(impl.Add(Context(), req, reply).ok());
+  EXPECT_EQ(reply->sum(), 5);
+  natsrpc::FlatMessage<ev1::DivideReply> quotient;
+  EXPECT_EQ(impl.Divide(Context(), natsrpc::FlatMessage<ev1::DivideRequest>(),
+                        quotient)
+                .code(),
+            absl::StatusCode::kUnimplemented);
+}
+
+// --- fbs/test/compile/nested.fbs ---------------------------------------------
+
+TEST_F(FbsCompileTest, NestedNamespaces) {
+  namespace deep = ::natsrpc_test::fbs::deep::a::b::c;
+  deep::Deep::Client client(connection_, Options());
+  auto req = Make<deep::DeepRequest>([](flatbuffers::FlatBufferBuilder& b) {
+    return deep::CreateDeepRequest(b, 1);
+  });
+  EXPECT_FALSE(client.Call(req).ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_fbs_deep_a_b_c", "Deep", "Call"));
+  class Impl final : public deep::Deep::Service {};
+  Impl impl;
+  EXPECT_EQ(impl.default_app(), "natsrpc_test_fbs_deep_a_b_c");
+}
+
+// --- fbs/test/compile/includer.fbs + included.fbs
+// -----------------------------
+
+TEST_F(FbsCompileTest, IncludedSchemaAndForeignNamespace) {
+  namespace other = ::natsrpc_test::fbs::other;
+  namespace main_ns = ::natsrpc_test::fbs::main;
+  main_ns::Uses::Client client(connection_, Options());
+  auto ping = Make<other::Ping>([](flatbuffers::FlatBufferBuilder& b) {
+    return other::CreatePingDirect(b, 7, "hi");
+  });
+  EXPECT_FALSE(client.Remote(ping).ok());
+  EXPECT_EQ(LastSubject(), Subject("natsrpc_test_fbs_main", "Uses", "Remote"));
+  class Impl final : public main_ns::Uses::Service {
+   public:
+    absl::Status Remote(natsrpc::ServerContext&,
+                        const natsrpc::FlatMessage<other::Ping>& req,
+                        natsrpc::FlatMessage<other::Pong>& reply) override {
+      reply.Finish(other::CreatePong(reply.builder(), req->id()));
+      return absl::OkStatus();
+    }
+  };
+  Impl impl;
+  natsrpc::FlatMessage<other::Pong> pong;
+  ASSERT_TRUE(impl.Remote(Context(), ping, pong).ok());
+  EXPECT_EQ(pong->id(), 7);
+}
+
+// --- fbs/test/compile/keywords.fbs -------------------------------------------
+
+TEST_F(FbsCompileTest, KeywordNamesKeepWireNames) {
+  namespace kw = ::natsrpc_test::fbs::keywords;
+  kw::class_::Client client(connection_, Options());
+  auto t = Make<kw::T>(
+      [](flatbuffers::FlatBufferBuilder& b) { return kw::CreateT(b, 1); });
+  absl::StatusOr<natsrpc::FlatMessage<kw::new_>> r = client.delete_(t);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_fbs_keywords", "class", "delete"));
+  absl::Notification done;
+  client.co_await_Async(Make<kw::new_>([](flatbuffers::FlatBufferBuilder& b) {
+                          return kw::Createnew_(b, 3);
+                        }),
+                        [&done](absl::StatusOr<natsrpc::FlatMessage<kw::T>> r) {
+                          EXPECT_FALSE(r.ok());
+                          done.Notify();
+                        });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_fbs_keywords", "class", "co_await"));
+  EXPECT_FALSE(client.Client_(t).ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_fbs_keywords", "class", "Client"));
+  EXPECT_FALSE(client.requires_(t).ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_fbs_keywords", "class", "requires"));
+
+  kw::Service_::Client other(connection_, Options());
+  EXPECT_FALSE(other.assert_(t).ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_fbs_keywords", "Service", "assert"));
+  class Impl final : public kw::class_::Service {};
+  Impl impl;
+  EXPECT_EQ(impl.service_name(), "class");
+}
+
+// --- fbs/test/compile/comments.fbs -------------------------------------------
+
+TEST_F(FbsCompileTest, CommentsDoNotBreakTheCode) {
+  namespace c = ::natsrpc_test::fbs::comments;
+  c::Commented::Client client(connection_, Options());
+  auto m = Make<c::Msg>(
+      [](flatbuffers::FlatBufferBuilder& b) { return c::CreateMsg(b, 1); });
+  EXPECT_FALSE(client.Call(m).ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_fbs_comments", "Commented", "Call"));
+  EXPECT_FALSE(client.Other(m).ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_fbs_comments", "Commented", "Other"));
+}
+
+}  // namespace
