@@ -5,6 +5,7 @@
 //   ./natsrpc_consumer
 //   -> consumer: client requests.alice.bob.greet.Greeter.SayHello ended UNAVAILABLE: ...
 //      consumer: server added Greeter
+//      consumer: server added Pinger (FlatBuffers)
 //      consumer: OK
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "absl/time/time.h"
 #include "consumer/v1/greeter.natsrpc.h"
 #include "consumer/v1/types.natsrpc.h"
+#include "ping.natsrpc.h"
 
 namespace {
 
@@ -47,6 +49,17 @@ class GreeterImpl final : public consumer::v1::Greeter::Service {
                         consumer::v1::HelloReply& reply) override {
     reply.set_greeting("hello " + request.name() + " from " +
                        std::string(context.responder()));
+    return absl::OkStatus();
+  }
+};
+
+class PingerImpl final : public consumer::fbs::Pinger::Service {
+ public:
+  absl::Status Ping(
+      natsrpc::ServerContext&,
+      const natsrpc::FlatMessage<consumer::fbs::PingRequest>& request,
+      natsrpc::FlatMessage<consumer::fbs::PingReply>& reply) override {
+    reply.Finish(consumer::fbs::CreatePingReply(reply.builder(), request->n()));
     return absl::OkStatus();
   }
 };
@@ -97,6 +110,23 @@ int main() {
   }
   std::printf("consumer: server added %s\n",
               std::string(impl.service_name()).c_str());
+
+  // The FlatBuffers service (fbs/ping.fbs).
+  if (absl::string_view(consumer::fbs::Pinger::kDefaultApp) != "ping") {
+    return Fail("Pinger::kDefaultApp is not ping");
+  }
+  consumer::fbs::Pinger::Client pinger(connection, client_options);
+  natsrpc::FlatMessage<consumer::fbs::PingRequest> ping;
+  ping.Finish(consumer::fbs::CreatePingRequest(ping.builder(), 7));
+  absl::StatusOr<natsrpc::FlatMessage<consumer::fbs::PingReply>> pong =
+      pinger.Ping(ping, call_options);
+  if (pong.ok()) return Fail("a Ping over an offline transport succeeded");
+  PingerImpl pinger_impl;
+  if (absl::Status s = server.AddService(pinger_impl); !s.ok()) {
+    return Fail("AddService(Pinger): " + s.ToString());
+  }
+  std::printf("consumer: server added %s (FlatBuffers)\n",
+              std::string(pinger_impl.service_name()).c_str());
   server.Shutdown();
 
   std::printf("consumer: OK\n");
