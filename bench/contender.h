@@ -73,6 +73,8 @@ using ContenderFactory = std::function<std::unique_ptr<Contender>()>;
 std::vector<ContenderFactory> RawNatsContenders();
 std::vector<ContenderFactory> GrpcContenders();
 std::vector<ContenderFactory> NatsrpcContenders();  // empty if not built
+// natsrpc with FlatBuffers payloads; NatsrpcContenders() includes them.
+std::vector<ContenderFactory> NatsrpcFlatBuffersContenders();
 
 // Versions of the libraries, for the report ("" if not built).
 std::string GrpcVersion();

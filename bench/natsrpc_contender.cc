@@ -147,10 +147,14 @@ std::string NatsrpcVersion() {
 }
 
 std::vector<ContenderFactory> NatsrpcContenders() {
-  return {
+  std::vector<ContenderFactory> all = {
       [] { return std::make_unique<NatsrpcBlocking>(); },
       [] { return std::make_unique<NatsrpcAsync>(); },
   };
+  for (ContenderFactory& f : NatsrpcFlatBuffersContenders()) {
+    all.push_back(std::move(f));
+  }
+  return all;
 }
 
 }  // namespace natsrpc_bench

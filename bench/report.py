@@ -26,6 +26,7 @@ CONTENDERS = [
     ("raw_sendasap", "raw nats.c (SendAsap)", "#303030", "--", "s"),
     ("natsrpc_blocking", "natsrpc blocking", "#6baed6", "--", "v"),
     ("natsrpc_async", "natsrpc async", "#08519c", "-", "D"),
+    ("natsrpc_fbs_async", "natsrpc async (FlatBuffers)", "#41ab5d", "-.", "d"),
     ("grpc_blocking", "gRPC C++ blocking", "#fdae6b", "--", "^"),
     ("grpc_async", "gRPC C++ async (callback)", "#d94801", "-", "P"),
     ("grpc_async_4ch", "gRPC C++ async, 4 channels", "#a63603", ":", "X"),

@@ -51,7 +51,7 @@ endforeach()
 set(expected raw_buffered raw_sendasap raw_best grpc_blocking grpc_async
     grpc_async_4ch)
 if(EXPECT_NATSRPC)
-  list(APPEND expected natsrpc_blocking natsrpc_async)
+  list(APPEND expected natsrpc_blocking natsrpc_async natsrpc_fbs_async)
 endif()
 foreach(id IN LISTS expected)
   if(NOT id IN_LIST seen)
