@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "connection_state.h"
+#include "nats_transport.h"
 #include "natsrpc/names.h"
 #include "reply_mux.h"
 
@@ -89,6 +90,9 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
   }
   uint64_t seq;
   absl::Status broken;
+  // The only call in flight: nothing will be published right after it, so
+  // write it now rather than hop to the event-loop thread.
+  bool alone = false;
   {
     absl::MutexLock lock(&mu_);
     broken = broken_;
@@ -99,6 +103,7 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
       auto [where, inserted] = deadlines_.emplace(deadline, seq);
       // A new earliest deadline: the timer thread sleeps until a later one.
       if (where == deadlines_.begin()) timer_cv_.Signal();
+      alone = pending_.size() == 1;
     }
   }
   if (!broken.ok()) {
@@ -126,8 +131,12 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
   const std::array<HeaderRef, 2> headers = {
       HeaderRef{kTimeoutHeader, timeout},
       HeaderRef{kContentTypeHeader, content_type}};
-  absl::Status s = transport_->Publish(OutgoingMessage{
-      subject, reply_view, headers, metadata, payload});
+  absl::Status s;
+  {
+    WriteNowScope write_now(alone);
+    s = transport_->Publish(OutgoingMessage{subject, reply_view, headers,
+                                            metadata, payload});
+  }
   if (!s.ok()) Complete(seq, std::move(s));
   return CallHandle(weak_from_this(), seq);
 }

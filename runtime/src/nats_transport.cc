@@ -23,6 +23,9 @@
 #include "event_loop.h"
 
 namespace natsrpc::internal {
+
+thread_local bool WriteNowScope::active_ = false;
+
 namespace {
 
 // Upper bound nats.c's int arithmetic tolerates (PLATFORM.md).
@@ -268,7 +271,9 @@ class NatsTransport final : public Transport {
       natsStatus s = natsConnection_PublishRequest(
           nc_, subject.c_str(), reply_c, m.data.data(),
           static_cast<int>(m.data.size()));
-      return s == NATS_OK ? absl::OkStatus() : PublishError(s, m.subject);
+      if (s != NATS_OK) return PublishError(s, m.subject);
+      WriteNowIfAsked();
+      return absl::OkStatus();
     }
 
     // "NATS/1.0\r\n" ... "\r\n", and "key: value\r\n" per header.
@@ -298,7 +303,9 @@ class NatsTransport final : public Transport {
     }
     if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, msg);
     natsMsg_Destroy(msg);
-    return s == NATS_OK ? absl::OkStatus() : PublishError(s, m.subject);
+    if (s != NATS_OK) return PublishError(s, m.subject);
+    WriteNowIfAsked();
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
@@ -369,6 +376,17 @@ class NatsTransport final : public Transport {
   }
 
  private:
+  void WriteNowIfAsked() {
+    // NATSRPC_WRITE_NOW=0 ignores the hint; for A/B measurements only.
+    static const bool enabled = [] {
+      const char* env = std::getenv("NATSRPC_WRITE_NOW");
+      return env == nullptr || std::string_view(env) != "0";
+    }();
+    if (loop_ != nullptr && enabled && WriteNowScope::active()) {
+      loop_->FlushNow();
+    }
+  }
+
   absl::Status TooLarge(absl::string_view subject, size_t size) const {
     return absl::ResourceExhaustedError(
         absl::StrCat("message to ", subject, " is ", size,

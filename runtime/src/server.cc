@@ -14,6 +14,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "nats_transport.h"
 #include "natsrpc/names.h"
 #include "natsrpc/status_macros.h"
 
@@ -52,8 +53,12 @@ class WorkerPool {
     absl::MutexLock lock(&mu_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
     queue_.push_back(std::move(task));
+    queued_.store(queue_.size(), std::memory_order_relaxed);
     return true;
   }
+
+  // A hint: requests waiting for a worker.
+  size_t queued() const { return queued_.load(std::memory_order_relaxed); }
 
   // Runs every queued task with run=false, lets running ones finish, joins.
   void Stop() {
@@ -83,6 +88,7 @@ class WorkerPool {
         if (queue_.empty()) return;  // stopping
         task = std::move(queue_.front());
         queue_.pop_front();
+        queued_.store(queue_.size(), std::memory_order_relaxed);
       }
       task(true);
     }
@@ -91,6 +97,7 @@ class WorkerPool {
   const size_t max_queued_;
   absl::Mutex mu_;
   std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  std::atomic<size_t> queued_{0};
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
@@ -142,6 +149,15 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   int in_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::unique_ptr<Registered>> services_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<WorkerPool> pool_;  // created by the first AddService
+
+  // Requests taken off the queue whose reply is not sent yet, plus queued
+  // ones (counted from submission); a hint for WriteNowScope.
+  std::atomic<int> in_flight_{0};
+  struct InFlight {
+    explicit InFlight(std::atomic<int>& n) : n(n) {}
+    ~InFlight() { n.fetch_sub(1, std::memory_order_relaxed); }
+    std::atomic<int>& n;
+  };
 
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> handled_{0};
@@ -283,6 +299,7 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
     MethodHandler* handler = it->second;
     WorkerPool::Task task = [this, &reg, handler, message, p = *parts,
                              deadline](bool run) mutable {
+      InFlight in_flight(in_flight_);
       if (!run) {
         Reply(*message,
               absl::UnavailableError("the server is shutting down"), {}, {},
@@ -291,7 +308,9 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
       }
       Serve(reg, handler, std::move(message), p, deadline);
     };
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
     if (!pool_->TrySubmit(task)) {
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
       overloaded_.fetch_add(1, std::memory_order_relaxed);
       Reply(*message,
             absl::ResourceExhaustedError(absl::StrCat(
@@ -337,6 +356,12 @@ void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
   for (auto& kv : context.response_metadata()) {
     if (ValidateMetadata({kv}).ok()) extra.push_back(kv);
   }
+  // The only request in the server: nothing else will be published right
+  // after this reply, so write it now instead of hopping to the event-loop
+  // thread. Under load replies are left to the loop, which writes many with
+  // one send().
+  WriteNowScope write_now(pool_->queued() == 0 &&
+                          in_flight_.load(std::memory_order_relaxed) == 1);
   Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
         content_type, extra.empty() ? nullptr : &extra);
 }
