@@ -45,6 +45,9 @@ absl::Status PublishError(natsStatus s, absl::string_view subject) {
     case NATS_CONNECTION_CLOSED:
     case NATS_CONNECTION_DISCONNECTED:
     case NATS_NO_SERVER:
+    case NATS_IO_ERROR:
+    case NATS_STALE_CONNECTION:
+    case NATS_NOT_YET_CONNECTED:
       return absl::UnavailableError(
           absl::StrCat("cannot publish to ", subject, ": ", NatsText(s)));
     case NATS_MAX_PAYLOAD:

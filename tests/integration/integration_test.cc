@@ -450,7 +450,10 @@ TEST_F(IntegrationTest, ClosedConnectionEndsPendingCalls) {
 
 TEST_F(IntegrationTest, TenThousandAsyncCallsCompleteExactlyOnce) {
   TestServiceImpl impl("s1");
-  auto server = StartServer(impl);
+  // All 10,000 may be queued at once: the default bound (4096) would answer
+  // some RESOURCE_EXHAUSTED, which OverloadedServerIsResourceExhausted covers.
+  auto server = StartServer(
+      impl, {.responder = "bob", .max_queued_requests = 2 * 10000});
   auto client = TestClient();
   constexpr int kCalls = 10000;
   std::vector<std::atomic<int>> completions(kCalls);
