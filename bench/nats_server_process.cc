@@ -3,6 +3,7 @@
 #include "nats_server_process.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -93,16 +94,45 @@ int64_t SelfCpuMicros() {
 }
 
 int64_t MachineBusyCpuMicros() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  // cpu user nice system idle iowait irq softirq steal (guest is in user).
-  int64_t v[8] = {};
-  in >> cpu;
-  for (int64_t& x : v) in >> x;
-  if (cpu != "cpu") return 0;
-  const int64_t busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  // /proc/stat is tick-sampled and misses short bursts (a thread that runs
+  // for less than a tick at a time looks idle), so add up the per-process
+  // accounting instead: utime + stime + cutime + cstime of every process.
+  // A process that ends is reaped by a living ancestor (at worst init), whose
+  // cutime/cstime then holds its time, so differences stay right.
   static const int64_t ticks = sysconf(_SC_CLK_TCK);
-  return busy * 1000000 / ticks;
+  int64_t total = 0;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return 0;
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    char path[300];
+    std::snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char buf[1024];
+    const ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    const char* p = std::strrchr(buf, ')');
+    if (p == nullptr) continue;
+    // After ") ": field 3 (state) ... field 14 utime, 15 stime, 16 cutime,
+    // 17 cstime.
+    int field = 2;
+    int64_t sum = 0;
+    for (const char* q = p + 1; *q != '\0' && field < 17;) {
+      while (*q == ' ') ++q;
+      ++field;
+      char* next = nullptr;
+      const long long v = std::strtoll(q, &next, 10);
+      if (field >= 14) sum += v;
+      q = next != q ? next : q + 1;
+      while (*q != ' ' && *q != '\0') ++q;
+    }
+    total += sum;
+  }
+  closedir(proc);
+  return total * 1000000 / ticks;
 }
 
 NatsServerProcess::~NatsServerProcess() { Stop(); }

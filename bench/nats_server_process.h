@@ -54,8 +54,8 @@ int FreeLoopbackPort();
 // CPU time (user + system) of this process so far, in microseconds.
 int64_t SelfCpuMicros();
 
-// Busy CPU time of the whole machine (all CPUs, all processes) so far, in
-// microseconds, from /proc/stat (clock-tick resolution).
+// CPU time used by all processes of the machine so far (their own and that
+// of their reaped children), in microseconds, from /proc/<pid>/stat.
 int64_t MachineBusyCpuMicros();
 
 }  // namespace natsrpc_bench
