@@ -1,0 +1,491 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "stream_core.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "natsrpc/names.h"
+
+namespace natsrpc::internal {
+namespace {
+
+constexpr absl::string_view kCancelToken = "cancel";
+
+std::string HeaderSafe(absl::string_view message) {
+  std::string out(message);
+  std::replace(out.begin(), out.end(), '\r', ' ');
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return out;
+}
+
+std::optional<uint64_t> ParseCounter(std::optional<absl::string_view> value) {
+  uint64_t n = 0;
+  if (!value.has_value() || value->empty() ||
+      !absl::SimpleAtoi(*value, &n) || (*value)[0] == '+' ||
+      (*value)[0] == '-') {
+    return std::nullopt;
+  }
+  return n;
+}
+
+}  // namespace
+
+absl::string_view StreamFrameName(StreamFrame frame) {
+  switch (frame) {
+    case StreamFrame::kOpen:
+      return "open";
+    case StreamFrame::kAccept:
+      return "accept";
+    case StreamFrame::kMsg:
+      return "msg";
+    case StreamFrame::kEnd:
+      return "end";
+    case StreamFrame::kCancel:
+      return "cancel";
+    case StreamFrame::kCredit:
+      return "credit";
+    case StreamFrame::kPing:
+      return "ping";
+  }
+  return "";
+}
+
+std::optional<StreamFrame> ParseStreamFrame(absl::string_view value) {
+  for (StreamFrame f :
+       {StreamFrame::kOpen, StreamFrame::kAccept, StreamFrame::kMsg,
+        StreamFrame::kEnd, StreamFrame::kCancel, StreamFrame::kCredit,
+        StreamFrame::kPing}) {
+    if (StreamFrameName(f) == value) return f;
+  }
+  return std::nullopt;
+}
+
+std::string StreamSubject(absl::string_view requester,
+                          absl::string_view responder, absl::string_view app,
+                          absl::string_view service, absl::string_view method,
+                          absl::string_view instance_id,
+                          absl::string_view stream_id) {
+  return absl::StrCat("requests.", requester, ".", responder, ".", app, ".",
+                      service, ".", method, ".", instance_id, ".", stream_id);
+}
+
+std::string StreamWildcard(absl::string_view responder, absl::string_view app,
+                           absl::string_view instance_id) {
+  return absl::StrCat("requests.*.", responder, ".", app, ".*.*.",
+                      instance_id, ".*");
+}
+
+std::string CancelSubject(absl::string_view requester,
+                          absl::string_view responder, absl::string_view app,
+                          absl::string_view service, absl::string_view method,
+                          absl::string_view client_id, absl::string_view seq) {
+  return absl::StrCat("requests.", requester, ".", responder, ".", app, ".",
+                      service, ".", method, ".", kCancelToken, ".", client_id,
+                      ".", seq);
+}
+
+std::string CancelWildcard(absl::string_view responder, absl::string_view app,
+                           absl::string_view service) {
+  return absl::StrCat("requests.*.", responder, ".", app, ".", service, ".*.",
+                      kCancelToken, ".*.*");
+}
+
+absl::StatusOr<StreamSubjectParts> ParseStreamSubject(
+    absl::string_view subject) {
+  std::vector<absl::string_view> t = absl::StrSplit(subject, '.');
+  if (t.size() != 8 || t[0] != "requests") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a stream subject: \"", subject, "\""));
+  }
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (!IsValidToken(t[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad token in stream subject: \"", subject, "\""));
+    }
+  }
+  if (t[6] == kCancelToken) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("instance id may not be \"cancel\": \"", subject, "\""));
+  }
+  return StreamSubjectParts{std::string(t[1]), std::string(t[2]),
+                            std::string(t[3]), std::string(t[4]),
+                            std::string(t[5]), std::string(t[6]),
+                            std::string(t[7])};
+}
+
+StreamEndpoint::StreamEndpoint(std::shared_ptr<Transport> transport,
+                               StreamEndpointOptions options)
+    : transport_(std::move(transport)), options_([&] {
+        StreamEndpointOptions o = std::move(options);
+        o.window = std::max<uint64_t>(1, o.window);
+        if (!o.clock) o.clock = [] { return absl::Now(); };
+        return o;
+      }()) {
+  absl::MutexLock lock(&mu_);
+  peer_subject_ = options_.peer_subject;
+  send_credit_ = options_.initial_send_credit;
+  granted_ = options_.receives ? options_.window : 0;
+  last_heard_ = last_sent_ = Now();
+  if (!options_.sends) send_closed_ = absl::FailedPreconditionError(
+      "this side of the stream does not send");
+}
+
+absl::Time StreamEndpoint::Now() const { return options_.clock(); }
+
+void StreamEndpoint::SetPeer(absl::string_view peer_subject, uint64_t credit) {
+  absl::MutexLock lock(&mu_);
+  peer_subject_ = std::string(peer_subject);
+  send_credit_ = std::max(send_credit_, credit);
+  last_heard_ = Now();
+  cv_.SignalAll();
+}
+
+absl::Status StreamEndpoint::Publish(const Outgoing& out) {
+  std::vector<HeaderRef> headers;
+  headers.reserve(5);
+  std::string seq, count, credit, code, message;
+  headers.push_back({kStreamHeader, StreamFrameName(out.frame)});
+  if (out.frame == StreamFrame::kMsg) {
+    seq = absl::StrCat(out.seq);
+    headers.push_back({kSeqHeader, seq});
+  } else {
+    credit = absl::StrCat(out.credit);
+    headers.push_back({kCreditHeader, credit});
+  }
+  if (out.frame == StreamFrame::kEnd) {
+    count = absl::StrCat(out.count);
+    headers.push_back({kCountHeader, count});
+  }
+  if (!out.status.ok()) {
+    code = absl::StrCat(static_cast<int>(out.status.code()));
+    message = HeaderSafe(out.status.message());
+    headers.push_back({kErrorCodeHeader, code});
+    headers.push_back({kErrorHeader, message});
+  }
+  absl::Status s = transport_->Publish(OutgoingMessage{
+      out.subject, {}, absl::MakeConstSpan(headers), out.metadata,
+      out.payload});
+  if (s.ok()) {
+    absl::MutexLock lock(&mu_);
+    last_sent_ = Now();
+  }
+  return s;
+}
+
+bool StreamEndpoint::FailLocked(absl::Status status) {
+  if (!failure_.ok()) return false;
+  if (status.ok()) status = absl::InternalError("stream failed");
+  failure_ = std::move(status);
+  cv_.SignalAll();
+  return true;
+}
+
+void StreamEndpoint::Fail(absl::Status status, bool notify_peer) {
+  Outgoing cancel;
+  cancel.frame = StreamFrame::kCancel;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!FailLocked(status)) return;
+    cancel.subject = peer_subject_;
+    cancel.credit = granted_;
+    cancel.status = failure_;
+  }
+  if (notify_peer && !cancel.subject.empty()) {
+    // Best effort: the peer also notices our silence.
+    Publish(cancel).IgnoreError();
+  }
+  if (options_.on_failure) options_.on_failure(cancel.status);
+}
+
+absl::Status StreamEndpoint::Write(absl::string_view payload,
+                                   const Metadata* metadata,
+                                   absl::Time deadline) {
+  absl::MutexLock write_lock(&write_mu_);
+  Outgoing out;
+  out.frame = StreamFrame::kMsg;
+  {
+    absl::MutexLock lock(&mu_);
+    while (failure_.ok() && send_closed_.ok() && !end_sent_ &&
+           sent_ >= send_credit_) {
+      if (cv_.WaitWithDeadline(&mu_, deadline) && sent_ >= send_credit_ &&
+          failure_.ok() && send_closed_.ok() && !end_sent_) {
+        return absl::DeadlineExceededError(
+            "no credit from the stream's reader before the deadline");
+      }
+    }
+    if (!failure_.ok()) return failure_;
+    if (!send_closed_.ok()) return send_closed_;
+    if (end_sent_) {
+      return absl::FailedPreconditionError("Write after WritesDone");
+    }
+    out.seq = ++sent_;
+    out.subject = peer_subject_;
+  }
+  out.metadata = metadata;
+  out.payload = payload;
+  absl::Status s = Publish(out);
+  if (s.ok()) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.sent;
+    return s;
+  }
+  if (s.code() == absl::StatusCode::kUnavailable) {
+    Fail(s, /*notify_peer=*/false);
+    return s;
+  }
+  // Not sent: the seq is free again (write_mu_ keeps other writers out).
+  absl::MutexLock lock(&mu_);
+  --sent_;
+  return s;
+}
+
+absl::Status StreamEndpoint::WritesDone(const absl::Status& status,
+                                        const Metadata* trailers) {
+  absl::MutexLock write_lock(&write_mu_);
+  Outgoing out;
+  out.frame = StreamFrame::kEnd;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    if (!options_.sends) return send_closed_;
+    if (end_sent_) return absl::FailedPreconditionError("WritesDone twice");
+    if (peer_subject_.empty()) {
+      return absl::FailedPreconditionError("stream not accepted yet");
+    }
+    end_sent_ = true;
+    out.subject = peer_subject_;
+    out.count = sent_;
+    out.credit = granted_;
+    out.status = status;
+  }
+  out.metadata = trailers;
+  absl::Status s = Publish(out);
+  if (!s.ok() && s.code() == absl::StatusCode::kUnavailable) {
+    Fail(s, /*notify_peer=*/false);
+  }
+  if (s.ok()) {
+    absl::MutexLock lock(&mu_);
+    cv_.SignalAll();
+  }
+  return s;
+}
+
+StreamRead StreamEndpoint::Read(absl::Time deadline) {
+  Outgoing credit;
+  credit.frame = StreamFrame::kCredit;
+  StreamRead result;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!options_.receives) {
+      return {nullptr, absl::FailedPreconditionError(
+                           "this side of the stream does not receive")};
+    }
+    for (;;) {
+      if (!failure_.ok()) return {nullptr, failure_};
+      auto it = buffer_.begin();
+      if (it != buffer_.end() && it->first == consumed_ + 1) {
+        result.message = std::move(it->second);
+        buffer_.erase(it);
+        ++consumed_;
+        ++stats_.consumed;
+        break;
+      }
+      if (end_count_.has_value() && consumed_ == *end_count_) {
+        end_read_ = true;
+        return {nullptr, end_status_};
+      }
+      if (cv_.WaitWithDeadline(&mu_, deadline)) {
+        return {nullptr, absl::DeadlineExceededError(
+                             "no stream message before the deadline")};
+      }
+    }
+    // Grant more once half the window is used, so the writer rarely waits
+    // and the credit traffic is one message per window / 2 messages.
+    if (!end_count_.has_value() && !peer_subject_.empty() &&
+        granted_ - consumed_ <= options_.window / 2) {
+      granted_ = consumed_ + options_.window;
+      stats_.granted = granted_;
+      credit.subject = peer_subject_;
+      credit.credit = granted_;
+    }
+  }
+  if (!credit.subject.empty()) {
+    absl::Status s = Publish(credit);
+    // A lost credit is repaired by the next ping, which repeats it.
+    if (s.code() == absl::StatusCode::kUnavailable) {
+      Fail(s, /*notify_peer=*/false);
+    }
+  }
+  return result;
+}
+
+void StreamEndpoint::Cancel(absl::Status why) {
+  Fail(std::move(why), /*notify_peer=*/true);
+}
+
+void StreamEndpoint::OnMessage(MessagePtr message) {
+  std::optional<StreamFrame> frame;
+  if (auto v = message->header(kStreamHeader)) frame = ParseStreamFrame(*v);
+  absl::Status violation;
+  absl::Status peer_cancel;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return;
+    last_heard_ = Now();
+    if (frame != StreamFrame::kMsg) {
+      if (std::optional<uint64_t> c =
+              ParseCounter(message->header(kCreditHeader))) {
+        if (*c > send_credit_) {
+          send_credit_ = *c;
+          stats_.send_credit = send_credit_;
+          cv_.SignalAll();
+        }
+      }
+    }
+    if (!frame.has_value()) {
+      violation = absl::InternalError("stream message without a valid " +
+                                      std::string(kStreamHeader) + " header");
+    } else {
+      switch (*frame) {
+        case StreamFrame::kMsg: {
+          std::optional<uint64_t> seq =
+              ParseCounter(message->header(kSeqHeader));
+          if (!options_.receives) {
+            violation = absl::InternalError("data on a send-only stream");
+          } else if (!seq.has_value() || *seq == 0) {
+            violation = absl::InternalError("stream message without a seq");
+          } else if (*seq <= consumed_ || buffer_.contains(*seq)) {
+            ++stats_.duplicates;
+          } else if (end_count_.has_value()) {
+            violation = absl::DataLossError(absl::StrCat(
+                "stream message ", *seq, " after the end (count ",
+                *end_count_, ")"));
+          } else if (*seq > granted_) {
+            violation = absl::ResourceExhaustedError(absl::StrCat(
+                "peer sent message ", *seq, " beyond its credit ", granted_));
+          } else {
+            buffer_.emplace(*seq, std::move(message));
+            ++stats_.received;
+            stats_.max_buffered =
+                std::max<uint64_t>(stats_.max_buffered, buffer_.size());
+            cv_.SignalAll();
+          }
+          break;
+        }
+        case StreamFrame::kEnd: {
+          std::optional<uint64_t> count =
+              ParseCounter(message->header(kCountHeader));
+          if (!options_.receives && !options_.peer_end_closes_send) {
+            violation = absl::InternalError("end on a send-only stream");
+          } else if (end_count_.has_value()) {
+            break;  // duplicate end
+          } else if (!count.has_value()) {
+            violation = absl::InternalError("stream end without a count");
+          } else if (options_.receives &&
+                     (buffer_.size() != *count - std::min(*count, consumed_) ||
+                      consumed_ > *count ||
+                      (!buffer_.empty() && buffer_.rbegin()->first > *count))) {
+            violation = absl::DataLossError(absl::StrCat(
+                "stream ended with count ", *count, " but ",
+                consumed_ + buffer_.size(), " messages arrived (",
+                "missing or extra messages)"));
+          } else {
+            end_count_ = *count;
+            end_status_ = StatusFromHeaders(message->header(kErrorCodeHeader),
+                                            message->header(kErrorHeader));
+            if (!options_.receives) end_read_ = true;
+            if (options_.peer_end_closes_send && send_closed_.ok()) {
+              send_closed_ = end_status_.ok()
+                                 ? absl::FailedPreconditionError(
+                                       "the peer has finished the stream")
+                                 : end_status_;
+            }
+            cv_.SignalAll();
+          }
+          break;
+        }
+        case StreamFrame::kCancel: {
+          peer_cancel = StatusFromHeaders(message->header(kErrorCodeHeader),
+                                          message->header(kErrorHeader));
+          if (peer_cancel.ok()) {
+            peer_cancel = absl::CancelledError("cancelled by the peer");
+          }
+          break;
+        }
+        case StreamFrame::kCredit:
+        case StreamFrame::kPing:
+          break;
+        case StreamFrame::kOpen:
+        case StreamFrame::kAccept:
+          // Handled by the owner; a repeat is harmless.
+          break;
+      }
+    }
+  }
+  if (!violation.ok()) {
+    Fail(std::move(violation), /*notify_peer=*/true);
+  } else if (!peer_cancel.ok()) {
+    Fail(std::move(peer_cancel), /*notify_peer=*/false);
+  }
+}
+
+void StreamEndpoint::Tick() {
+  Outgoing ping;
+  ping.frame = StreamFrame::kPing;
+  absl::Status silence;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return;
+    bool send_done = !options_.sends || end_sent_ || !send_closed_.ok();
+    bool receive_done = !options_.receives || end_read_ || end_count_;
+    if (send_done && receive_done) return;
+    absl::Time now = Now();
+    if (now - last_heard_ >= options_.liveness_timeout) {
+      silence = absl::Status(
+          options_.silence_code,
+          absl::StrCat("no message from the stream's peer for ",
+                       absl::FormatDuration(now - last_heard_)));
+    } else if (now - last_sent_ >= options_.heartbeat_interval &&
+               !peer_subject_.empty()) {
+      ping.subject = peer_subject_;
+      ping.credit = granted_;
+      ++stats_.pings_sent;
+    }
+  }
+  if (!silence.ok()) {
+    Fail(std::move(silence), /*notify_peer=*/true);
+  } else if (!ping.subject.empty()) {
+    absl::Status s = Publish(ping);
+    if (s.code() == absl::StatusCode::kUnavailable) {
+      Fail(s, /*notify_peer=*/false);
+    }
+  }
+}
+
+absl::Status StreamEndpoint::failure() const {
+  absl::MutexLock lock(&mu_);
+  return failure_;
+}
+
+bool StreamEndpoint::finished() const {
+  absl::MutexLock lock(&mu_);
+  if (!failure_.ok()) return true;
+  bool send_done = !options_.sends || end_sent_ || !send_closed_.ok();
+  bool receive_done = !options_.receives || end_read_;
+  return send_done && receive_done;
+}
+
+StreamEndpointStats StreamEndpoint::stats() const {
+  absl::MutexLock lock(&mu_);
+  StreamEndpointStats s = stats_;
+  s.granted = granted_;
+  s.send_credit = send_credit_;
+  return s;
+}
+
+}  // namespace natsrpc::internal

@@ -1,0 +1,229 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// The transport-level core of a stream (docs/protocol.md, section
+// "Streams"): one side of one stream, codec-agnostic. It numbers the messages
+// it sends, waits for credit before sending, buffers what it receives in seq
+// order up to the window it granted, grants new credit as its reader
+// consumes, checks the count of the end message, sends heartbeats while idle,
+// ends the stream when the peer falls silent, and carries cancellation both
+// ways.
+//
+// Not included here (the owners' job): opening and accepting a stream, the
+// routing of incoming messages to the right endpoint (ReplyMux on the client,
+// ServerCore on the server), and calling Tick() periodically.
+
+#ifndef NATSRPC_SRC_STREAM_CORE_H_
+#define NATSRPC_SRC_STREAM_CORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "natsrpc/metadata.h"
+#include "natsrpc/transport.h"
+
+namespace natsrpc::internal {
+
+// Stream headers.
+inline constexpr absl::string_view kStreamHeader = "Natsrpc-Stream";
+inline constexpr absl::string_view kSeqHeader = "Natsrpc-Seq";
+inline constexpr absl::string_view kCreditHeader = "Natsrpc-Credit";
+inline constexpr absl::string_view kCountHeader = "Natsrpc-Count";
+inline constexpr absl::string_view kHeartbeatHeader = "Natsrpc-Heartbeat";
+
+// Values of the `Natsrpc-Stream` header.
+enum class StreamFrame { kOpen, kAccept, kMsg, kEnd, kCancel, kCredit, kPing };
+
+absl::string_view StreamFrameName(StreamFrame frame);
+std::optional<StreamFrame> ParseStreamFrame(absl::string_view value);
+
+// Subjects (all inside the four grants of docs/protocol.md section 2).
+//
+//   StreamSubject("alice", "bob", "app", "Svc", "Chat", "I1", "7")
+//     -> "requests.alice.bob.app.Svc.Chat.I1.7"
+std::string StreamSubject(absl::string_view requester,
+                          absl::string_view responder, absl::string_view app,
+                          absl::string_view service, absl::string_view method,
+                          absl::string_view instance_id,
+                          absl::string_view stream_id);
+// What a server instance subscribes to (no queue group) for its streams:
+//   "requests.*.bob.app.*.*.I1.*"
+std::string StreamWildcard(absl::string_view responder, absl::string_view app,
+                           absl::string_view instance_id);
+//   CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3")
+//     -> "requests.alice.bob.app.Svc.Add.cancel.cid.3"
+std::string CancelSubject(absl::string_view requester,
+                          absl::string_view responder, absl::string_view app,
+                          absl::string_view service, absl::string_view method,
+                          absl::string_view client_id, absl::string_view seq);
+// What every server instance subscribes to (no queue group) per service:
+//   "requests.*.bob.app.Svc.*.cancel.*.*"
+std::string CancelWildcard(absl::string_view responder, absl::string_view app,
+                           absl::string_view service);
+
+// The tokens of an 8-token stream subject.
+struct StreamSubjectParts {
+  std::string requester, responder, app, service, method, instance_id,
+      stream_id;
+};
+// INVALID_ARGUMENT unless `subject` is `requests.` + 7 valid tokens and the
+// instance token is not `cancel`.
+absl::StatusOr<StreamSubjectParts> ParseStreamSubject(
+    absl::string_view subject);
+
+struct StreamEndpointOptions {
+  // Whether this side sends data messages and receives them. A server
+  // stream's client only receives; its server only sends.
+  bool sends = true;
+  bool receives = true;
+  // How many unconsumed messages this side accepts: the credit it grants
+  // (announced by the owner in open/accept as `Natsrpc-Credit`). >= 1.
+  uint64_t window = 16;
+  // The credit the peer granted us so far (from open or accept); 0 until
+  // then, so Write waits.
+  uint64_t initial_send_credit = 0;
+  // Where this side publishes; empty until known (client before accept).
+  std::string peer_subject;
+  // A ping is sent when this side has published nothing for this long.
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  // The stream fails when nothing was heard from the peer for this long.
+  absl::Duration liveness_timeout = absl::Seconds(15);
+  // Status of that failure: UNAVAILABLE on the client; the server uses
+  // CANCELLED (its handler's context is cancelled).
+  absl::StatusCode silence_code = absl::StatusCode::kUnavailable;
+  // Client side: the server's end message ends the whole stream, so later
+  // writes fail.
+  bool peer_end_closes_send = false;
+  // Called once, without locks held, when the stream fails (peer cancel,
+  // local Cancel, silence, protocol violation, transport error). The server
+  // cancels the handler's context here.
+  std::function<void(const absl::Status&)> on_failure;
+  // The clock; tests pass a fake one.
+  std::function<absl::Time()> clock;
+};
+
+struct StreamEndpointStats {
+  uint64_t sent = 0;              // data messages published
+  uint64_t received = 0;          // data messages accepted into the buffer
+  uint64_t consumed = 0;          // data messages returned by Read
+  uint64_t duplicates = 0;        // data messages dropped as duplicates
+  uint64_t max_buffered = 0;      // most unconsumed messages ever held
+  uint64_t granted = 0;           // cumulative credit granted to the peer
+  uint64_t send_credit = 0;       // cumulative credit the peer granted us
+  uint64_t pings_sent = 0;
+};
+
+// The result of Read: a message, or (message null) the end of the stream
+// with its final status (OK for a clean end).
+struct StreamRead {
+  MessagePtr message;
+  absl::Status status;
+};
+
+class StreamEndpoint {
+ public:
+  StreamEndpoint(std::shared_ptr<Transport> transport,
+                 StreamEndpointOptions options);
+  StreamEndpoint(const StreamEndpoint&) = delete;
+  StreamEndpoint& operator=(const StreamEndpoint&) = delete;
+
+  // Client side, on accept: where to publish and the credit granted.
+  void SetPeer(absl::string_view peer_subject, uint64_t credit);
+
+  // Sends one data message, waiting (until `deadline`) for credit. Returns
+  // OK; DEADLINE_EXCEEDED if no credit came by `deadline` (the stream goes
+  // on); FAILED_PRECONDITION after WritesDone or after the peer ended the
+  // stream; the stream's failure status; or a publish error (UNAVAILABLE
+  // fails the stream, other errors leave it usable and the seq unused).
+  absl::Status Write(absl::string_view payload, const Metadata* metadata,
+                     absl::Time deadline = absl::InfiniteFuture());
+
+  // Sends the end message with `Natsrpc-Count`, `status` as error headers
+  // (clients always send OK) and `trailers` as extra headers. Once only.
+  absl::Status WritesDone(const absl::Status& status,
+                          const Metadata* trailers = nullptr);
+
+  // Returns the next message in seq order, waiting until `deadline`
+  // (DEADLINE_EXCEEDED then, stream goes on); then the end status; or the
+  // failure status. Consuming grants the peer new credit.
+  StreamRead Read(absl::Time deadline = absl::InfiniteFuture());
+
+  // Ends the stream locally with `why` (CANCELLED by default) and tells the
+  // peer with a cancel message. Idempotent.
+  void Cancel(absl::Status why = absl::CancelledError("cancelled"));
+
+  // Every stream message from the peer, routed here by the owner.
+  void OnMessage(MessagePtr message);
+
+  // Heartbeat and liveness; the owner calls it at least every
+  // heartbeat_interval / 2.
+  void Tick();
+
+  // The failure status, OK while the stream has not failed.
+  absl::Status failure() const;
+  // True once end was sent (or this side never sends) and the peer's end was
+  // read (or this side never receives), or the stream failed: the owner may
+  // forget the stream.
+  bool finished() const;
+  uint64_t window() const { return options_.window; }
+  StreamEndpointStats stats() const;
+
+ private:
+  struct Outgoing {
+    StreamFrame frame = StreamFrame::kMsg;
+    std::string subject;
+    uint64_t seq = 0;         // kMsg
+    uint64_t count = 0;       // kEnd
+    uint64_t credit = 0;      // every frame except kMsg
+    absl::Status status;      // kEnd, kCancel
+    const Metadata* metadata = nullptr;
+    absl::string_view payload;
+  };
+
+  absl::Status Publish(const Outgoing& out);
+  // Records the failure; returns true if this call made the stream fail.
+  bool FailLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails the stream, optionally tells the peer, runs on_failure.
+  void Fail(absl::Status status, bool notify_peer);
+  absl::Time Now() const;
+
+  const std::shared_ptr<Transport> transport_;
+  const StreamEndpointOptions options_;
+
+  // Serialises data frames (msg, end) so that seqs go out in order.
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::string peer_subject_ ABSL_GUARDED_BY(mu_);
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  // Sending.
+  uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t send_credit_ ABSL_GUARDED_BY(mu_) = 0;
+  bool end_sent_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status send_closed_ ABSL_GUARDED_BY(mu_);  // non-OK: writes refused
+  // Receiving.
+  absl::btree_map<uint64_t, MessagePtr> buffer_ ABSL_GUARDED_BY(mu_);
+  uint64_t consumed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t granted_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<uint64_t> end_count_ ABSL_GUARDED_BY(mu_);
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);
+  bool end_read_ ABSL_GUARDED_BY(mu_) = false;
+  // Liveness.
+  absl::Time last_heard_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_sent_ ABSL_GUARDED_BY(mu_);
+  StreamEndpointStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace natsrpc::internal
+
+#endif  // NATSRPC_SRC_STREAM_CORE_H_
