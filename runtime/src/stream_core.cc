@@ -328,6 +328,10 @@ void StreamEndpoint::Cancel(absl::Status why) {
   Fail(std::move(why), /*notify_peer=*/true);
 }
 
+void StreamEndpoint::OnPeerCancel(absl::Status why) {
+  Fail(std::move(why), /*notify_peer=*/false);
+}
+
 void StreamEndpoint::OnMessage(MessagePtr message) {
   std::optional<StreamFrame> frame;
   if (auto v = message->header(kStreamHeader)) frame = ParseStreamFrame(*v);

@@ -161,6 +161,10 @@ class StreamEndpoint {
   // peer with a cancel message. Idempotent.
   void Cancel(absl::Status why = absl::CancelledError("cancelled"));
 
+  // The peer cancelled through another path (the cancel subject, before
+  // accept): like a cancel message, nothing is sent back.
+  void OnPeerCancel(absl::Status why);
+
   // Every stream message from the peer, routed here by the owner.
   void OnMessage(MessagePtr message);
 

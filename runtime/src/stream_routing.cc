@@ -1,0 +1,274 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "stream_routing.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "natsrpc/metadata.h"
+#include "natsrpc/names.h"
+
+namespace natsrpc::internal {
+
+ServerStreamTable::ServerStreamTable(std::string instance_id)
+    : instance_id_(std::move(instance_id)) {}
+
+std::string ServerStreamTable::AddStream(
+    const StreamOrigin& origin, absl::string_view reply_to,
+    std::shared_ptr<StreamEndpoint> endpoint) {
+  absl::MutexLock lock(&mu_);
+  std::string subject = StreamSubject(
+      origin.requester, origin.responder, origin.app, origin.service,
+      origin.method, instance_id_, absl::StrCat(next_stream_id_++));
+  stream_by_reply_[reply_to] = subject;
+  streams_[subject] =
+      Entry{origin, std::string(reply_to), std::move(endpoint)};
+  return subject;
+}
+
+void ServerStreamTable::RemoveStream(absl::string_view stream_subject) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(stream_subject);
+  if (it == streams_.end()) return;
+  stream_by_reply_.erase(it->second.reply_to);
+  streams_.erase(it);
+}
+
+size_t ServerStreamTable::open_streams() const {
+  absl::MutexLock lock(&mu_);
+  return streams_.size();
+}
+
+bool ServerStreamTable::RouteStreamMessage(MessagePtr message) {
+  std::shared_ptr<StreamEndpoint> endpoint;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<StreamSubjectParts> parts =
+        ParseStreamSubject(message->subject());
+    if (!parts.ok() || parts->instance_id != instance_id_) {
+      ++stats_.dropped_malformed;
+      return false;
+    }
+    auto it = streams_.find(message->subject());
+    if (it == streams_.end()) {
+      ++stats_.dropped_unknown;
+      return false;
+    }
+    // The subject is the key, so its tokens equal those the stream was
+    // opened with; check anyway, so that a change of the key cannot open a
+    // hole (protocol 9.2).
+    const StreamOrigin& o = it->second.origin;
+    if (parts->requester != o.requester || parts->responder != o.responder ||
+        parts->app != o.app || parts->service != o.service ||
+        parts->method != o.method) {
+      ++stats_.dropped_mismatch;
+      return false;
+    }
+    ++stats_.routed;
+    endpoint = it->second.endpoint;
+  }
+  endpoint->OnMessage(std::move(message));
+  return true;
+}
+
+void ServerStreamTable::AddCall(absl::string_view reply_to,
+                                std::function<void()> cancel) {
+  absl::MutexLock lock(&mu_);
+  calls_[reply_to] = std::move(cancel);
+}
+
+void ServerStreamTable::RemoveCall(absl::string_view reply_to) {
+  absl::MutexLock lock(&mu_);
+  calls_.erase(reply_to);
+}
+
+bool ServerStreamTable::RouteCancel(const IncomingMessage& message) {
+  absl::StatusOr<std::string> reply_to = CancelTargetReplyTo(message.subject());
+  std::function<void()> call_cancel;
+  std::shared_ptr<StreamEndpoint> endpoint;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!reply_to.ok()) {
+      ++stats_.dropped_malformed;
+      return false;
+    }
+    if (auto it = calls_.find(*reply_to); it != calls_.end()) {
+      call_cancel = std::move(it->second);
+      calls_.erase(it);
+    } else if (auto s = stream_by_reply_.find(*reply_to);
+               s != stream_by_reply_.end()) {
+      auto e = streams_.find(s->second);
+      if (e != streams_.end()) {
+        // The service and method must be those of the stream too.
+        std::vector<absl::string_view> t =
+            absl::StrSplit(message.subject(), '.');
+        if (t[4] == e->second.origin.service &&
+            t[5] == e->second.origin.method) {
+          endpoint = e->second.endpoint;
+        }
+      }
+    }
+    if (!call_cancel && endpoint == nullptr) {
+      ++stats_.cancels_unknown;
+      return false;
+    }
+    ++stats_.cancels_applied;
+  }
+  if (call_cancel) call_cancel();
+  if (endpoint != nullptr) {
+    // The peer asked for it: no cancel is sent back.
+    endpoint->OnPeerCancel(absl::CancelledError("cancelled by the client"));
+  }
+  return true;
+}
+
+void ServerStreamTable::TickAll() {
+  std::vector<std::pair<std::string, std::shared_ptr<StreamEndpoint>>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    all.reserve(streams_.size());
+    for (const auto& [subject, entry] : streams_) {
+      all.emplace_back(subject, entry.endpoint);
+    }
+  }
+  for (auto& [subject, endpoint] : all) {
+    endpoint->Tick();
+    if (endpoint->finished()) RemoveStream(subject);
+  }
+}
+
+ServerStreamTableStats ServerStreamTable::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject) {
+  std::vector<absl::string_view> t = absl::StrSplit(subject, '.');
+  if (t.size() != 9 || t[0] != "requests" || t[6] != "cancel") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a cancel subject: \"", subject, "\""));
+  }
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (!IsValidToken(t[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad token in cancel subject: \"", subject, "\""));
+    }
+  }
+  return absl::StrCat("responses.", t[1], ".", t[2], ".", t[3], ".", t[7], ".",
+                      t[8]);
+}
+
+absl::Duration NegotiateHeartbeat(std::optional<absl::string_view> proposed,
+                                  absl::Duration server_min) {
+  if (!proposed.has_value()) return server_min;
+  absl::StatusOr<absl::Duration> d = DecodeTimeout(*proposed);
+  if (!d.ok() || *d <= absl::ZeroDuration()) return server_min;
+  return std::max(*d, server_min);
+}
+
+absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
+                                       absl::string_view open_subject,
+                                       absl::Duration default_heartbeat) {
+  if (message.is_no_responders()) {
+    return absl::UnavailableError(
+        absl::StrCat("no responders for ", open_subject));
+  }
+  std::optional<absl::string_view> kind = message.header(kStreamHeader);
+  if (!kind.has_value() || ParseStreamFrame(*kind) != StreamFrame::kAccept) {
+    // A refusal: an end (count 0) or a v1 server's unary-style error.
+    absl::Status status = StatusFromHeaders(message.header(kErrorCodeHeader),
+                                            message.header(kErrorHeader));
+    if (!status.ok()) return status;
+    return absl::InternalError(absl::StrCat(
+        "stream reply to ", open_subject, " is not an accept (",
+        kStreamHeader, ": ", kind.value_or("absent"), ")"));
+  }
+  absl::StatusOr<StreamSubjectParts> parts =
+      ParseStreamSubject(message.reply());
+  if (!parts.ok() ||
+      !absl::StartsWith(message.reply(), absl::StrCat(open_subject, "."))) {
+    return absl::InternalError(
+        absl::StrCat("accept names stream subject \"", message.reply(),
+                     "\", which does not extend \"", open_subject, "\""));
+  }
+  AcceptInfo info;
+  info.stream_subject = std::string(message.reply());
+  std::optional<absl::string_view> credit = message.header(kCreditHeader);
+  if (!credit.has_value() || !ParseSeq(*credit, info.credit)) {
+    return absl::InternalError("accept without a valid Natsrpc-Credit");
+  }
+  info.heartbeat = default_heartbeat;
+  if (auto hb = message.header(kHeartbeatHeader)) {
+    absl::StatusOr<absl::Duration> d = DecodeTimeout(*hb);
+    if (!d.ok() || *d <= absl::ZeroDuration()) {
+      return absl::InternalError(
+          absl::StrCat("accept has a bad Natsrpc-Heartbeat \"", *hb, "\""));
+    }
+    info.heartbeat = *d;
+  }
+  return info;
+}
+
+StreamTicker::StreamTicker(absl::Duration period)
+    : period_(period), thread_([this] { Loop(); }) {}
+
+StreamTicker::~StreamTicker() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    cv_.Signal();
+  }
+  thread_.join();
+}
+
+void StreamTicker::Add(std::weak_ptr<StreamEndpoint> endpoint) {
+  absl::MutexLock lock(&mu_);
+  endpoints_.push_back(std::move(endpoint));
+}
+
+size_t StreamTicker::size() const {
+  absl::MutexLock lock(&mu_);
+  return endpoints_.size();
+}
+
+void StreamTicker::Loop() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    cv_.WaitWithTimeout(&mu_, period_);
+    if (stopping_) break;
+    std::vector<std::shared_ptr<StreamEndpoint>> live;
+    live.reserve(endpoints_.size());
+    std::vector<std::weak_ptr<StreamEndpoint>> keep;
+    keep.reserve(endpoints_.size());
+    for (auto& weak : endpoints_) {
+      if (auto e = weak.lock()) {
+        live.push_back(std::move(e));
+        keep.push_back(std::move(weak));
+      }
+    }
+    endpoints_ = std::move(keep);
+    mu_.Unlock();
+    std::vector<StreamEndpoint*> done;
+    for (auto& e : live) {
+      e->Tick();
+      if (e->finished()) done.push_back(e.get());
+    }
+    mu_.Lock();
+    if (!done.empty()) {
+      std::erase_if(endpoints_, [&](const std::weak_ptr<StreamEndpoint>& w) {
+        auto e = w.lock();
+        return e == nullptr ||
+               std::find(done.begin(), done.end(), e.get()) != done.end();
+      });
+    }
+    // The last references may go here; endpoints never call back into the
+    // ticker, so dropping them under mu_ is safe.
+    live.clear();
+  }
+}
+
+}  // namespace natsrpc::internal

@@ -1,0 +1,158 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// Routing pieces of streams and cancellation (docs/protocol.md, section 9)
+// that the owners (ServerCore, ReplyMux) will use; kept apart from them so
+// they can be tested alone:
+//
+// - ServerStreamTable: one server instance's open streams (routing of the
+//   instance's stream wildcard, with the token checks of 9.2) and its
+//   cancellable calls (routing of the per-service cancel wildcard, 9.8).
+// - CheckAccept: the client's check of an `accept` (or refusal) reply.
+// - StreamTicker: one thread calling StreamEndpoint::Tick() for many streams.
+
+#ifndef NATSRPC_SRC_STREAM_ROUTING_H_
+#define NATSRPC_SRC_STREAM_ROUTING_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "natsrpc/transport.h"
+#include "stream_core.h"
+
+namespace natsrpc::internal {
+
+// The tokens a stream or call was opened with (from the open request's
+// subject and reply-to).
+struct StreamOrigin {
+  std::string requester, responder, app, service, method;
+};
+
+struct ServerStreamTableStats {
+  uint64_t routed = 0;            // stream messages handed to an endpoint
+  uint64_t dropped_unknown = 0;   // no such stream (ended or never opened)
+  uint64_t dropped_mismatch = 0;  // tokens differ from the stream's open
+  uint64_t dropped_malformed = 0; // not a stream or cancel subject
+  uint64_t cancels_applied = 0;   // cancel matched a call or stream
+  uint64_t cancels_unknown = 0;   // cancel for no call of this instance
+};
+
+class ServerStreamTable {
+ public:
+  // `instance_id` must be a valid token other than `cancel`.
+  explicit ServerStreamTable(std::string instance_id);
+
+  const std::string& instance_id() const { return instance_id_; }
+
+  // Registers a stream accepted for `origin`; returns its stream subject,
+  // which the owner sends as the reply-to of `accept`. `reply_to` is the
+  // open's (already checked) reply-to, under which a cancel sent before the
+  // accept finds the stream.
+  std::string AddStream(const StreamOrigin& origin, absl::string_view reply_to,
+                        std::shared_ptr<StreamEndpoint> endpoint);
+  void RemoveStream(absl::string_view stream_subject);
+  size_t open_streams() const;
+
+  // A message on the instance's StreamWildcard(): handed to its endpoint
+  // after the checks of protocol 9.2, else dropped and counted. Returns true
+  // if routed.
+  bool RouteStreamMessage(MessagePtr message);
+
+  // A unary call that a cancel may reach: `reply_to` is its (checked)
+  // reply-to subject. `cancel` runs at most once, without locks held.
+  void AddCall(absl::string_view reply_to, std::function<void()> cancel);
+  void RemoveCall(absl::string_view reply_to);
+
+  // A message on a CancelWildcard(): cancels the call or (not yet accepted
+  // or accepted) stream with that reply-to. Returns true if one matched.
+  bool RouteCancel(const IncomingMessage& message);
+
+  // Ticks every stream and forgets the finished ones.
+  void TickAll();
+
+  ServerStreamTableStats stats() const;
+
+ private:
+  struct Entry {
+    StreamOrigin origin;
+    std::string reply_to;
+    std::shared_ptr<StreamEndpoint> endpoint;
+  };
+
+  const std::string instance_id_;
+  mutable absl::Mutex mu_;
+  uint64_t next_stream_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // By stream subject.
+  absl::flat_hash_map<std::string, Entry> streams_ ABSL_GUARDED_BY(mu_);
+  // Reply-to of each stream -> its stream subject.
+  absl::flat_hash_map<std::string, std::string> stream_by_reply_
+      ABSL_GUARDED_BY(mu_);
+  // Reply-to of each cancellable unary call -> its cancel.
+  absl::flat_hash_map<std::string, std::function<void()>> calls_
+      ABSL_GUARDED_BY(mu_);
+  ServerStreamTableStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+// The cancel subject's call, as the reply-to subject of that call:
+//   "requests.alice.bob.app.Svc.Add.cancel.cid.3"
+//     -> "responses.alice.bob.app.cid.3"
+absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject);
+
+// What the client learns from the first message of a stream on its reply-to.
+struct AcceptInfo {
+  std::string stream_subject;  // where the client publishes from now on
+  uint64_t credit = 0;         // the server's initial credit
+  absl::Duration heartbeat;    // the interval both sides use
+};
+
+// Checks the first message of a stream (protocol 9.3). `open_subject` is the
+// subject the client's open was published on. Returns the accept, or the
+// status that ends the stream: the refusal's status (an `end` with count 0,
+// or a v1 unary-style error reply), UNAVAILABLE for no responders, INTERNAL
+// for a malformed accept (wrong stream subject, missing headers).
+absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
+                                       absl::string_view open_subject,
+                                       absl::Duration default_heartbeat);
+
+// The interval the server announces in accept: the client's proposal, raised
+// to `server_min`; `server_min` if the client proposed nothing or garbage.
+absl::Duration NegotiateHeartbeat(std::optional<absl::string_view> proposed,
+                                  absl::Duration server_min);
+
+// Calls Tick() on registered endpoints every `period` on its own thread, and
+// forgets endpoints that finished or were destroyed.
+class StreamTicker {
+ public:
+  explicit StreamTicker(absl::Duration period);
+  ~StreamTicker();
+  StreamTicker(const StreamTicker&) = delete;
+  StreamTicker& operator=(const StreamTicker&) = delete;
+
+  void Add(std::weak_ptr<StreamEndpoint> endpoint);
+  size_t size() const;
+
+ private:
+  void Loop();
+
+  const absl::Duration period_;
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::weak_ptr<StreamEndpoint>> endpoints_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace natsrpc::internal
+
+#endif  // NATSRPC_SRC_STREAM_ROUTING_H_
