@@ -8,7 +8,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "connection_state.h"
-#include "nats_transport.h"
 #include "natsrpc/names.h"
 #include "reply_mux.h"
 
@@ -131,12 +130,8 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
   const std::array<HeaderRef, 2> headers = {
       HeaderRef{kTimeoutHeader, timeout},
       HeaderRef{kContentTypeHeader, content_type}};
-  absl::Status s;
-  {
-    WriteNowScope write_now(alone);
-    s = transport_->Publish(OutgoingMessage{subject, reply_view, headers,
-                                            metadata, payload});
-  }
+  absl::Status s = transport_->Publish(OutgoingMessage{
+      subject, reply_view, headers, metadata, payload, /*write_now=*/alone});
   if (!s.ok()) Complete(seq, std::move(s));
   return CallHandle(weak_from_this(), seq);
 }

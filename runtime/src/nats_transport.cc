@@ -24,7 +24,6 @@
 
 namespace natsrpc::internal {
 
-thread_local bool WriteNowScope::active_ = false;
 
 namespace {
 
@@ -275,7 +274,7 @@ class NatsTransport final : public Transport {
           nc_, subject.c_str(), reply_c, m.data.data(),
           static_cast<int>(m.data.size()));
       if (s != NATS_OK) return PublishError(s, m.subject);
-      WriteNowIfAsked();
+      WriteNowIfAsked(m);
       return absl::OkStatus();
     }
 
@@ -307,7 +306,7 @@ class NatsTransport final : public Transport {
     if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, msg);
     natsMsg_Destroy(msg);
     if (s != NATS_OK) return PublishError(s, m.subject);
-    WriteNowIfAsked();
+    WriteNowIfAsked(m);
     return absl::OkStatus();
   }
 
@@ -379,13 +378,13 @@ class NatsTransport final : public Transport {
   }
 
  private:
-  void WriteNowIfAsked() {
+  void WriteNowIfAsked(const OutgoingMessage& m) {
     // NATSRPC_WRITE_NOW=0 ignores the hint; for A/B measurements only.
     static const bool enabled = [] {
       const char* env = std::getenv("NATSRPC_WRITE_NOW");
       return env == nullptr || std::string_view(env) != "0";
     }();
-    if (loop_ != nullptr && enabled && WriteNowScope::active()) {
+    if (loop_ != nullptr && enabled && m.write_now) {
       loop_->FlushNow();
     }
   }

@@ -14,7 +14,6 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "nats_transport.h"
 #include "natsrpc/names.h"
 #include "natsrpc/status_macros.h"
 
@@ -138,7 +137,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
              absl::Time deadline);
   void Reply(const IncomingMessage& request, const absl::Status& status,
              absl::string_view payload, absl::string_view content_type,
-             const Metadata* metadata);
+             const Metadata* metadata, bool write_now = false);
   WorkerPool& pool() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Connection connection_;
@@ -151,7 +150,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::unique_ptr<WorkerPool> pool_;  // created by the first AddService
 
   // Requests taken off the queue whose reply is not sent yet, plus queued
-  // ones (counted from submission); a hint for WriteNowScope.
+  // ones (counted from submission); a hint for OutgoingMessage::write_now.
   std::atomic<int> in_flight_{0};
   struct InFlight {
     explicit InFlight(std::atomic<int>& n) : n(n) {}
@@ -360,16 +359,16 @@ void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
   // after this reply, so write it now instead of hopping to the event-loop
   // thread. Under load replies are left to the loop, which writes many with
   // one send().
-  WriteNowScope write_now(pool_->queued() == 0 &&
-                          in_flight_.load(std::memory_order_relaxed) == 1);
+  const bool alone = pool_->queued() == 0 &&
+                     in_flight_.load(std::memory_order_relaxed) == 1;
   Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
-        content_type, extra.empty() ? nullptr : &extra);
+        content_type, extra.empty() ? nullptr : &extra, alone);
 }
 
 void ServerCore::Reply(const IncomingMessage& request,
                        const absl::Status& status, absl::string_view payload,
                        absl::string_view content_type,
-                       const Metadata* metadata) {
+                       const Metadata* metadata, bool write_now) {
   std::array<HeaderRef, 2> headers;
   size_t n = 0;
   std::string code;
@@ -386,7 +385,7 @@ void ServerCore::Reply(const IncomingMessage& request,
   }
   absl::Status s = connection_.transport().Publish(OutgoingMessage{
       request.reply(), {}, absl::MakeConstSpan(headers.data(), n), metadata,
-      payload});
+      payload, write_now});
   if (s.ok()) return;
   publish_errors_.fetch_add(1, std::memory_order_relaxed);
   if (status.ok() && s.code() == absl::StatusCode::kResourceExhausted) {

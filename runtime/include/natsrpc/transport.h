@@ -59,6 +59,9 @@ struct OutgoingMessage {
   absl::Span<const HeaderRef> headers;
   const Metadata* metadata = nullptr;  // extra headers, may be null
   absl::string_view data;
+  // A hint: nothing else is about to be published (the only call in flight),
+  // so write this message at once instead of batching it with what follows.
+  bool write_now = false;
 };
 
 // Something that happened to the connection.
