@@ -177,29 +177,28 @@ absl::Status StreamEndpoint::Publish(const Outgoing& out) {
   return s;
 }
 
-bool StreamEndpoint::FailLocked(absl::Status status) {
-  if (!failure_.ok()) return false;
-  if (status.ok()) status = absl::InternalError("stream failed");
-  failure_ = std::move(status);
-  cv_.SignalAll();
-  return true;
-}
-
 void StreamEndpoint::Fail(absl::Status status, bool notify_peer) {
+  if (status.ok()) status = absl::InternalError("stream failed");
   Outgoing cancel;
   cancel.frame = StreamFrame::kCancel;
   {
     absl::MutexLock lock(&mu_);
-    if (!FailLocked(status)) return;
+    if (failing_) return;
+    failing_ = true;
     cancel.subject = peer_subject_;
     cancel.credit = granted_;
-    cancel.status = failure_;
+    cancel.status = status;
   }
   if (notify_peer && !cancel.subject.empty()) {
     // Best effort: the peer also notices our silence.
     Publish(cancel).IgnoreError();
   }
-  if (options_.on_failure) options_.on_failure(cancel.status);
+  // Before the failure becomes visible, so that a handler whose Read or
+  // Write fails already finds its context cancelled.
+  if (options_.on_failure) options_.on_failure(status);
+  absl::MutexLock lock(&mu_);
+  failure_ = std::move(status);
+  cv_.SignalAll();
 }
 
 absl::Status StreamEndpoint::Write(absl::string_view payload,
@@ -339,7 +338,8 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
   absl::Status peer_cancel;
   {
     absl::MutexLock lock(&mu_);
-    if (!failure_.ok()) return;
+    if (failing_) return;
+    if (end_sent_ && options_.own_end_ends_stream) return;
     last_heard_ = Now();
     if (frame != StreamFrame::kMsg) {
       if (std::optional<uint64_t> c =
@@ -444,7 +444,8 @@ void StreamEndpoint::Tick() {
   absl::Status silence;
   {
     absl::MutexLock lock(&mu_);
-    if (!failure_.ok()) return;
+    if (failing_) return;
+    if (end_sent_ && options_.own_end_ends_stream) return;
     bool send_done = !options_.sends || end_sent_ || !send_closed_.ok();
     bool receive_done = !options_.receives || end_read_ || end_count_;
     if (send_done && receive_done) return;
@@ -479,6 +480,7 @@ absl::Status StreamEndpoint::failure() const {
 bool StreamEndpoint::finished() const {
   absl::MutexLock lock(&mu_);
   if (!failure_.ok()) return true;
+  if (end_sent_ && options_.own_end_ends_stream) return true;
   bool send_done = !options_.sends || end_sent_ || !send_closed_.ok();
   bool receive_done = !options_.receives || end_read_;
   return send_done && receive_done;

@@ -103,9 +103,14 @@ struct StreamEndpointOptions {
   // Client side: the server's end message ends the whole stream, so later
   // writes fail.
   bool peer_end_closes_send = false;
+  // Server side: its own end message ends the whole stream (protocol 9.4):
+  // afterwards finished() is true, Tick() sends nothing and messages from
+  // the peer are ignored, even if the peer's end never came.
+  bool own_end_ends_stream = false;
   // Called once, without locks held, when the stream fails (peer cancel,
-  // local Cancel, silence, protocol violation, transport error). The server
-  // cancels the handler's context here.
+  // local Cancel, silence, protocol violation, transport error), before any
+  // Read, Write or failure() reports that failure. The server cancels the
+  // handler's context here. It must not call back into this endpoint.
   std::function<void(const absl::Status&)> on_failure;
   // The clock; tests pass a fake one.
   std::function<absl::Time()> clock;
@@ -194,9 +199,8 @@ class StreamEndpoint {
   };
 
   absl::Status Publish(const Outgoing& out);
-  // Records the failure; returns true if this call made the stream fail.
-  bool FailLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Fails the stream, optionally tells the peer, runs on_failure.
+  // Fails the stream once: optionally tells the peer, runs on_failure, then
+  // makes the failure visible to Read/Write/failure().
   void Fail(absl::Status status, bool notify_peer);
   absl::Time Now() const;
 
@@ -209,7 +213,8 @@ class StreamEndpoint {
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
   std::string peer_subject_ ABSL_GUARDED_BY(mu_);
-  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  bool failing_ ABSL_GUARDED_BY(mu_) = false;  // Fail() started
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);  // set when Fail() is done
   // Sending.
   uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t send_credit_ ABSL_GUARDED_BY(mu_) = 0;

@@ -328,6 +328,28 @@ TEST_F(StreamCoreTest, ServerEndStopsClientWrites) {
   EXPECT_EQ(client_->Read().status.code(), absl::StatusCode::kPermissionDenied);
 }
 
+TEST_F(StreamCoreTest, ServerEndEndsTheStreamOnTheServerAtOnce) {
+  StreamEndpointOptions c;
+  c.initial_send_credit = 4;
+  StreamEndpointOptions s;
+  s.own_end_ends_stream = true;
+  s.liveness_timeout = absl::Seconds(3);
+  Open(c, s);
+  ASSERT_TRUE(client_->Write("unread", nullptr).ok());
+  ASSERT_TRUE(server_->WritesDone(absl::OkStatus()).ok());
+  // The server forgets the stream without waiting for the client's end.
+  EXPECT_TRUE(server_->finished());
+  Inject(kStream, Msg(2), "late");
+  EXPECT_EQ(server_->stats().received, 1u);
+  clock_.Advance(absl::Seconds(60));
+  server_->Tick();
+  EXPECT_TRUE(server_->failure().ok());
+  // The client's stream is over too, with the server's status.
+  EXPECT_EQ(client_->Write("x", nullptr).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(client_->Read().status.ok());
+}
+
 TEST_F(StreamCoreTest, DuplicatesAreDroppedAndCounted) {
   Open(Receiver(4), Sender(4));
   Inject(kReplyTo, Msg(1), "a");
