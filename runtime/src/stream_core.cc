@@ -138,11 +138,14 @@ StreamEndpoint::StreamEndpoint(std::shared_ptr<Transport> transport,
 absl::Time StreamEndpoint::Now() const { return options_.clock(); }
 
 void StreamEndpoint::SetPeer(absl::string_view peer_subject, uint64_t credit) {
-  absl::MutexLock lock(&mu_);
-  peer_subject_ = std::string(peer_subject);
-  send_credit_ = std::max(send_credit_, credit);
-  last_heard_ = Now();
-  cv_.SignalAll();
+  {
+    absl::MutexLock lock(&mu_);
+    peer_subject_ = std::string(peer_subject);
+    send_credit_ = std::max(send_credit_, credit);
+    last_heard_ = Now();
+    cv_.SignalAll();
+  }
+  CompleteAsync();
 }
 
 absl::Status StreamEndpoint::Publish(const Outgoing& out) {
@@ -196,9 +199,12 @@ void StreamEndpoint::Fail(absl::Status status, bool notify_peer) {
   // Before the failure becomes visible, so that a handler whose Read or
   // Write fails already finds its context cancelled.
   if (options_.on_failure) options_.on_failure(status);
-  absl::MutexLock lock(&mu_);
-  failure_ = std::move(status);
-  cv_.SignalAll();
+  {
+    absl::MutexLock lock(&mu_);
+    failure_ = std::move(status);
+    cv_.SignalAll();
+  }
+  CompleteAsync();
 }
 
 absl::Status StreamEndpoint::Write(absl::string_view payload,
@@ -209,6 +215,9 @@ absl::Status StreamEndpoint::Write(absl::string_view payload,
   out.frame = StreamFrame::kMsg;
   {
     absl::MutexLock lock(&mu_);
+    if (pending_write_.has_value() || async_publishing_) {
+      return absl::FailedPreconditionError("Write while a WriteAsync waits");
+    }
     while (failure_.ok() && send_closed_.ok() && !end_sent_ &&
            sent_ >= send_credit_) {
       if (cv_.WaitWithDeadline(&mu_, deadline) && sent_ >= send_credit_ &&
@@ -253,6 +262,10 @@ absl::Status StreamEndpoint::WritesDone(const absl::Status& status,
     if (!failure_.ok()) return failure_;
     if (!options_.sends) return send_closed_;
     if (end_sent_) return absl::FailedPreconditionError("WritesDone twice");
+    if (pending_write_.has_value() || async_publishing_) {
+      return absl::FailedPreconditionError(
+          "WritesDone while a WriteAsync waits");
+    }
     if (peer_subject_.empty()) {
       return absl::FailedPreconditionError("stream not accepted yet");
     }
@@ -274,53 +287,174 @@ absl::Status StreamEndpoint::WritesDone(const absl::Status& status,
   return s;
 }
 
-StreamRead StreamEndpoint::Read(absl::Time deadline) {
-  Outgoing credit;
-  credit.frame = StreamFrame::kCredit;
-  StreamRead result;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!options_.receives) {
-      return {nullptr, absl::FailedPreconditionError(
+bool StreamEndpoint::TakeLocked(StreamRead& result, Outgoing& credit) {
+  if (!options_.receives) {
+    result = {nullptr, absl::FailedPreconditionError(
                            "this side of the stream does not receive")};
-    }
-    for (;;) {
-      if (!failure_.ok()) return {nullptr, failure_};
-      auto it = buffer_.begin();
-      if (it != buffer_.end() && it->first == consumed_ + 1) {
-        result.message = std::move(it->second);
-        buffer_.erase(it);
-        ++consumed_;
-        ++stats_.consumed;
-        break;
-      }
-      if (end_count_.has_value() && consumed_ == *end_count_) {
-        end_read_ = true;
-        return {nullptr, end_status_};
-      }
-      if (cv_.WaitWithDeadline(&mu_, deadline)) {
-        return {nullptr, absl::DeadlineExceededError(
-                             "no stream message before the deadline")};
-      }
-    }
+    return true;
+  }
+  if (!failure_.ok()) {
+    result = {nullptr, failure_};
+    return true;
+  }
+  auto it = buffer_.begin();
+  if (it != buffer_.end() && it->first == consumed_ + 1) {
+    result = {std::move(it->second), absl::OkStatus()};
+    buffer_.erase(it);
+    ++consumed_;
+    ++stats_.consumed;
     // Grant more once half the window is used, so the writer rarely waits
     // and the credit traffic is one message per window / 2 messages.
     if (!end_count_.has_value() && !peer_subject_.empty() &&
         granted_ - consumed_ <= options_.window / 2) {
       granted_ = consumed_ + options_.window;
-      stats_.granted = granted_;
+      credit.frame = StreamFrame::kCredit;
       credit.subject = peer_subject_;
       credit.credit = granted_;
     }
+    return true;
   }
-  if (!credit.subject.empty()) {
-    absl::Status s = Publish(credit);
-    // A lost credit is repaired by the next ping, which repeats it.
-    if (s.code() == absl::StatusCode::kUnavailable) {
-      Fail(s, /*notify_peer=*/false);
+  if (end_count_.has_value() && consumed_ == *end_count_) {
+    end_read_ = true;
+    result = {nullptr, end_status_};
+    return true;
+  }
+  return false;
+}
+
+void StreamEndpoint::SendCredit(const Outgoing& credit) {
+  if (credit.subject.empty()) return;
+  absl::Status s = Publish(credit);
+  // A lost credit is repaired by the next ping, which repeats it.
+  if (s.code() == absl::StatusCode::kUnavailable) {
+    Fail(s, /*notify_peer=*/false);
+  }
+}
+
+StreamRead StreamEndpoint::Read(absl::Time deadline) {
+  Outgoing credit;
+  StreamRead result;
+  {
+    absl::MutexLock lock(&mu_);
+    if (read_callback_) {
+      return {nullptr,
+              absl::FailedPreconditionError("Read while a ReadAsync waits")};
+    }
+    while (!TakeLocked(result, credit)) {
+      if (cv_.WaitWithDeadline(&mu_, deadline) &&
+          !TakeLocked(result, credit)) {
+        return {nullptr, absl::DeadlineExceededError(
+                             "no stream message before the deadline")};
+      }
     }
   }
+  SendCredit(credit);
   return result;
+}
+
+void StreamEndpoint::ReadAsync(std::function<void(StreamRead)> done) {
+  Outgoing credit;
+  StreamRead result;
+  {
+    absl::MutexLock lock(&mu_);
+    if (read_callback_) {
+      result = {nullptr, absl::FailedPreconditionError(
+                             "ReadAsync while another one waits")};
+    } else if (!TakeLocked(result, credit)) {
+      read_callback_ = std::move(done);
+      return;
+    }
+  }
+  SendCredit(credit);
+  done(std::move(result));
+}
+
+void StreamEndpoint::CompleteAsync() {
+  // A pending read.
+  {
+    Outgoing credit;
+    StreamRead result;
+    std::function<void(StreamRead)> done;
+    {
+      absl::MutexLock lock(&mu_);
+      if (read_callback_ && TakeLocked(result, credit)) {
+        done = std::move(read_callback_);
+        read_callback_ = nullptr;
+      }
+    }
+    if (done) {
+      SendCredit(credit);
+      done(std::move(result));
+    }
+  }
+  // A pending write.
+  PendingWrite write;
+  Outgoing out;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!pending_write_.has_value() || async_publishing_) return;
+    if (!failure_.ok()) {
+      status = failure_;
+    } else if (!send_closed_.ok()) {
+      status = send_closed_;
+    } else if (end_sent_) {
+      status = absl::FailedPreconditionError("Write after WritesDone");
+    } else if (sent_ >= send_credit_) {
+      return;  // waits for credit
+    } else {
+      out.frame = StreamFrame::kMsg;
+      out.seq = ++sent_;
+      out.subject = peer_subject_;
+      async_publishing_ = true;
+    }
+    write = *std::move(pending_write_);
+    pending_write_.reset();
+  }
+  if (status.ok()) {
+    out.payload = write.payload;
+    out.metadata = write.has_metadata ? &write.metadata : nullptr;
+    status = Publish(out);
+    bool fail = false;
+    {
+      absl::MutexLock lock(&mu_);
+      async_publishing_ = false;
+      if (status.ok()) {
+        ++stats_.sent;
+      } else if (status.code() == absl::StatusCode::kUnavailable) {
+        fail = true;
+      } else {
+        --sent_;  // not sent: the seq is free again
+      }
+    }
+    if (fail) Fail(status, /*notify_peer=*/false);
+  }
+  write.done(status);
+}
+
+void StreamEndpoint::WriteAsync(std::string payload, const Metadata* metadata,
+                                std::function<void(absl::Status)> done) {
+  bool busy = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (pending_write_.has_value() || async_publishing_) {
+      busy = true;
+    } else {
+      PendingWrite w;
+      w.payload = std::move(payload);
+      if (metadata != nullptr) {
+        w.metadata = *metadata;
+        w.has_metadata = true;
+      }
+      w.done = std::move(done);
+      pending_write_ = std::move(w);
+    }
+  }
+  if (busy) {
+    done(absl::FailedPreconditionError("WriteAsync while another one waits"));
+    return;
+  }
+  CompleteAsync();
 }
 
 void StreamEndpoint::Cancel(absl::Status why) {
@@ -435,6 +569,8 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
     Fail(std::move(violation), /*notify_peer=*/true);
   } else if (!peer_cancel.ok()) {
     Fail(std::move(peer_cancel), /*notify_peer=*/false);
+  } else {
+    CompleteAsync();
   }
 }
 

@@ -162,6 +162,16 @@ class StreamEndpoint {
   // failure status. Consuming grants the peer new credit.
   StreamRead Read(absl::Time deadline = absl::InfiniteFuture());
 
+  // Async forms, for callback APIs: at most one ReadAsync and one WriteAsync
+  // outstanding (another one completes at once with FAILED_PRECONDITION);
+  // do not mix them with Read/Write on the same endpoint. `done` runs once,
+  // without locks held: at once if possible, else on the thread that made
+  // progress (a transport thread delivering a message or credit, or the one
+  // that failed the stream). It may start the next operation.
+  void ReadAsync(std::function<void(StreamRead)> done);
+  void WriteAsync(std::string payload, const Metadata* metadata,
+                  std::function<void(absl::Status)> done);
+
   // Ends the stream locally with `why` (CANCELLED by default) and tells the
   // peer with a cancel message. Idempotent.
   void Cancel(absl::Status why = absl::CancelledError("cancelled"));
@@ -198,7 +208,22 @@ class StreamEndpoint {
     absl::string_view payload;
   };
 
+  struct PendingWrite {
+    std::string payload;
+    Metadata metadata;
+    bool has_metadata = false;
+    std::function<void(absl::Status)> done;
+  };
+
   absl::Status Publish(const Outgoing& out);
+  // If a read can complete (message, end or failure), fills `result`, and
+  // `credit` when the peer is due more credit; else false.
+  bool TakeLocked(StreamRead& result, Outgoing& credit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes `credit` if it has a subject.
+  void SendCredit(const Outgoing& credit);
+  // Completes a pending ReadAsync / WriteAsync that can now proceed.
+  void CompleteAsync();
   // Fails the stream once: optionally tells the peer, runs on_failure, then
   // makes the failure visible to Read/Write/failure().
   void Fail(absl::Status status, bool notify_peer);
@@ -227,6 +252,10 @@ class StreamEndpoint {
   std::optional<uint64_t> end_count_ ABSL_GUARDED_BY(mu_);
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);
   bool end_read_ ABSL_GUARDED_BY(mu_) = false;
+  // Async operations.
+  std::function<void(StreamRead)> read_callback_ ABSL_GUARDED_BY(mu_);
+  std::optional<PendingWrite> pending_write_ ABSL_GUARDED_BY(mu_);
+  bool async_publishing_ ABSL_GUARDED_BY(mu_) = false;
   // Liveness.
   absl::Time last_heard_ ABSL_GUARDED_BY(mu_);
   absl::Time last_sent_ ABSL_GUARDED_BY(mu_);

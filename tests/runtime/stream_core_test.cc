@@ -8,6 +8,7 @@
 #include "stream_core.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -348,6 +349,92 @@ TEST_F(StreamCoreTest, ServerEndEndsTheStreamOnTheServerAtOnce) {
   EXPECT_EQ(client_->Write("x", nullptr).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(client_->Read().status.ok());
+}
+
+// Async reader and writer that chain their next operation from the
+// completion, as callback APIs do; credit makes the writer wait for the
+// reader (everything runs inline on the in-memory transport).
+TEST_F(StreamCoreTest, AsyncWriterAndReaderChainThroughCredit) {
+  Open(Receiver(2), Sender(2));
+  constexpr int kCount = 50;
+  std::vector<std::string> got;
+  absl::Status end = absl::UnknownError("not ended");
+  // Read only on request, to act as a slow reader.
+  std::function<void(StreamRead)> on_read = [&](StreamRead r) {
+    if (r.message == nullptr) {
+      end = r.status;
+      return;
+    }
+    got.emplace_back(r.message->data());
+  };
+  int written = 0;
+  absl::Status write_error;
+  std::function<void(absl::Status)> on_write = [&](absl::Status st) {
+    if (!st.ok()) {
+      write_error = st;
+      return;
+    }
+    if (++written == kCount) {
+      write_error = server_->WritesDone(absl::OkStatus());
+      return;
+    }
+    server_->WriteAsync(absl::StrCat(written + 1), nullptr, on_write);
+  };
+  server_->WriteAsync("1", nullptr, on_write);
+  // Two went out (the window); the third waits for credit.
+  EXPECT_EQ(written, 2);
+  EXPECT_EQ(server_->Write("x", nullptr, absl::InfinitePast()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  while (end.code() == absl::StatusCode::kUnknown &&
+         got.size() <= static_cast<size_t>(kCount)) {
+    client_->ReadAsync(on_read);
+    EXPECT_LE(client_->stats().max_buffered, 2u);
+  }
+  EXPECT_TRUE(end.ok()) << end;
+  EXPECT_TRUE(write_error.ok()) << write_error;
+  ASSERT_EQ(got.size(), static_cast<size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) EXPECT_EQ(got[i], absl::StrCat(i + 1));
+}
+
+TEST_F(StreamCoreTest, PendingAsyncReadCompletesOnDataOrFailure) {
+  Open(Receiver(4), Sender(4));
+  std::vector<StreamRead> reads;
+  auto on_read = [&](StreamRead r) { reads.push_back(std::move(r)); };
+  client_->ReadAsync(on_read);
+  EXPECT_TRUE(reads.empty());
+  // A second one while the first waits is refused at once.
+  client_->ReadAsync(on_read);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].status.code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(server_->Write("a", nullptr).ok());
+  ASSERT_EQ(reads.size(), 2u);
+  ASSERT_NE(reads[1].message, nullptr);
+  EXPECT_EQ(reads[1].message->data(), "a");
+  client_->ReadAsync(on_read);
+  server_->Cancel();
+  ASSERT_EQ(reads.size(), 3u);
+  EXPECT_EQ(reads[2].status.code(), absl::StatusCode::kCancelled);
+}
+
+TEST_F(StreamCoreTest, PendingAsyncWriteWaitsForAcceptOrFails) {
+  StreamEndpointOptions c;  // bidi client before accept: no credit
+  Open(c, StreamEndpointOptions{});
+  std::vector<absl::Status> done;
+  client_->WriteAsync("early", nullptr,
+                      [&](absl::Status s) { done.push_back(s); });
+  EXPECT_TRUE(done.empty());
+  client_->SetPeer(kStream, 1);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0].ok());
+  // No credit left: the next one waits, and the stream's failure ends it.
+  client_->WriteAsync("late", nullptr,
+                      [&](absl::Status s) { done.push_back(s); });
+  EXPECT_EQ(done.size(), 1u);
+  EXPECT_EQ(client_->WritesDone(absl::OkStatus()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  server_->Cancel(absl::AbortedError("stop"));
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[1].code(), absl::StatusCode::kAborted);
 }
 
 TEST_F(StreamCoreTest, DuplicatesAreDroppedAndCounted) {
