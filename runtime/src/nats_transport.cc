@@ -270,9 +270,14 @@ class NatsTransport final : public Transport {
       if (static_cast<int64_t>(m.data.size()) > max_payload()) {
         return TooLarge(m.subject, m.data.size());
       }
-      natsStatus s = natsConnection_PublishRequest(
-          nc_, subject.c_str(), reply_c, m.data.data(),
-          static_cast<int>(m.data.size()));
+      // PublishRequest refuses an empty reply subject.
+      natsStatus s =
+          reply_c == nullptr
+              ? natsConnection_Publish(nc_, subject.c_str(), m.data.data(),
+                                       static_cast<int>(m.data.size()))
+              : natsConnection_PublishRequest(nc_, subject.c_str(), reply_c,
+                                              m.data.data(),
+                                              static_cast<int>(m.data.size()));
       if (s != NATS_OK) return PublishError(s, m.subject);
       WriteNowIfAsked(m);
       return absl::OkStatus();
