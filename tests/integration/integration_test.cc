@@ -265,6 +265,29 @@ MessagePtr RawRequest(Connection& conn, const std::string& subject,
   return got;
 }
 
+// The adapter's plain publish paths: no headers, with and without reply-to.
+TEST_F(IntegrationTest, TransportPublishesPlainMessages) {
+  absl::Mutex mu;
+  std::vector<std::string> got;
+  auto sub = conn_->transport().Subscribe("plain.>", "", [&](MessagePtr m) {
+    absl::MutexLock lock(&mu);
+    got.push_back(absl::StrCat(m->subject(), "|", m->reply(), "|", m->data(),
+                               "|", m->headers().size()));
+  });
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(
+      conn_->transport().Publish({"plain.a", "", {}, nullptr, "one"}).ok());
+  ASSERT_TRUE(
+      conn_->transport().Publish({"plain.b", "r.1", {}, nullptr, "two"}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    absl::MutexLock lock(&mu);
+    return got.size() == 2;
+  }));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(got[0], "plain.a||one|0");
+  EXPECT_EQ(got[1], "plain.b|r.1|two|0");
+}
+
 TEST_F(IntegrationTest, ServerRowsForBadRequests) {
   TestServiceImpl impl("s1");
   auto server = StartServer(impl);
