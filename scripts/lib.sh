@@ -40,7 +40,8 @@ natsrpc_start_nats_server() {
   for _ in $(seq 1 20); do
     candidate=$((20000 + RANDOM % 40000))
     natsrpc_port_is_free "${candidate}" || continue
-    nats-server -a 127.0.0.1 -p "${candidate}" >"${log}" 2>&1 &
+    "${NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}" \
+      -a 127.0.0.1 -p "${candidate}" >"${log}" 2>&1 &
     NATS_PID=$!
     if natsrpc_wait_for_line "${log}" 10 "Server is ready" "${NATS_PID}"; then
       NATS_PORT="${candidate}"
