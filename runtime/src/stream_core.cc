@@ -131,15 +131,22 @@ StreamEndpoint::StreamEndpoint(std::shared_ptr<Transport> transport,
   send_credit_ = options_.initial_send_credit;
   granted_ = options_.receives ? options_.window : 0;
   last_heard_ = last_sent_ = Now();
+  heartbeat_interval_ = options_.heartbeat_interval;
+  liveness_timeout_ = options_.liveness_timeout;
   if (!options_.sends) send_closed_ = absl::FailedPreconditionError(
       "this side of the stream does not send");
 }
 
 absl::Time StreamEndpoint::Now() const { return options_.clock(); }
 
-void StreamEndpoint::SetPeer(absl::string_view peer_subject, uint64_t credit) {
+void StreamEndpoint::SetPeer(absl::string_view peer_subject, uint64_t credit,
+                             std::optional<absl::Duration> heartbeat) {
   {
     absl::MutexLock lock(&mu_);
+    if (heartbeat.has_value()) {
+      heartbeat_interval_ = *heartbeat;
+      liveness_timeout_ = 3 * *heartbeat;
+    }
     peer_subject_ = std::string(peer_subject);
     send_credit_ = std::max(send_credit_, credit);
     last_heard_ = Now();
@@ -586,12 +593,12 @@ void StreamEndpoint::Tick() {
     bool receive_done = !options_.receives || end_read_ || end_count_;
     if (send_done && receive_done) return;
     absl::Time now = Now();
-    if (now - last_heard_ >= options_.liveness_timeout) {
+    if (now - last_heard_ >= liveness_timeout_) {
       silence = absl::Status(
           options_.silence_code,
           absl::StrCat("no message from the stream's peer for ",
                        absl::FormatDuration(now - last_heard_)));
-    } else if (now - last_sent_ >= options_.heartbeat_interval &&
+    } else if (now - last_sent_ >= heartbeat_interval_ &&
                !peer_subject_.empty()) {
       ping.subject = peer_subject_;
       ping.credit = granted_;

@@ -141,8 +141,10 @@ class StreamEndpoint {
   StreamEndpoint(const StreamEndpoint&) = delete;
   StreamEndpoint& operator=(const StreamEndpoint&) = delete;
 
-  // Client side, on accept: where to publish and the credit granted.
-  void SetPeer(absl::string_view peer_subject, uint64_t credit);
+  // Client side, on accept: where to publish, the credit granted and, if
+  // given, the heartbeat interval both sides use (liveness: 3 intervals).
+  void SetPeer(absl::string_view peer_subject, uint64_t credit,
+               std::optional<absl::Duration> heartbeat = std::nullopt);
 
   // Sends one data message, waiting (until `deadline`) for credit. Returns
   // OK; DEADLINE_EXCEEDED if no credit came by `deadline` (the stream goes
@@ -257,6 +259,8 @@ class StreamEndpoint {
   std::optional<PendingWrite> pending_write_ ABSL_GUARDED_BY(mu_);
   bool async_publishing_ ABSL_GUARDED_BY(mu_) = false;
   // Liveness.
+  absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_);
+  absl::Duration liveness_timeout_ ABSL_GUARDED_BY(mu_);
   absl::Time last_heard_ ABSL_GUARDED_BY(mu_);
   absl::Time last_sent_ ABSL_GUARDED_BY(mu_);
   StreamEndpointStats stats_ ABSL_GUARDED_BY(mu_);
