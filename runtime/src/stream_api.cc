@@ -23,8 +23,8 @@ absl::Status StreamReadMessage(StreamEndpoint& e, absl::Time deadline,
 }
 
 absl::Status StreamSendEnd(StreamEndpoint& e, const absl::Status& status,
-                           const Metadata* trailers) {
-  return e.WritesDone(status, trailers);
+                           const Metadata* trailers, absl::Time deadline) {
+  return e.WritesDone(status, trailers, deadline);
 }
 
 void StreamCancel(StreamEndpoint& e, absl::Status why) {

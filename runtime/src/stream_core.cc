@@ -260,21 +260,27 @@ absl::Status StreamEndpoint::Write(absl::string_view payload,
 }
 
 absl::Status StreamEndpoint::WritesDone(const absl::Status& status,
-                                        const Metadata* trailers) {
+                                        const Metadata* trailers,
+                                        absl::Time deadline) {
   absl::MutexLock write_lock(&write_mu_);
   Outgoing out;
   out.frame = StreamFrame::kEnd;
   {
     absl::MutexLock lock(&mu_);
+    // A client that has not been accepted yet waits for the accept.
+    while (peer_subject_.empty() && failure_.ok() && send_closed_.ok()) {
+      if (cv_.WaitWithDeadline(&mu_, deadline) && peer_subject_.empty() &&
+          failure_.ok() && send_closed_.ok()) {
+        return absl::DeadlineExceededError(
+            "stream not accepted before the deadline");
+      }
+    }
     if (!failure_.ok()) return failure_;
-    if (!options_.sends) return send_closed_;
+    if (!send_closed_.ok()) return send_closed_;
     if (end_sent_) return absl::FailedPreconditionError("WritesDone twice");
     if (pending_write_.has_value() || async_publishing_) {
       return absl::FailedPreconditionError(
           "WritesDone while a WriteAsync waits");
-    }
-    if (peer_subject_.empty()) {
-      return absl::FailedPreconditionError("stream not accepted yet");
     }
     end_sent_ = true;
     out.subject = peer_subject_;

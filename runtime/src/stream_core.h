@@ -156,8 +156,11 @@ class StreamEndpoint {
 
   // Sends the end message with `Natsrpc-Count`, `status` as error headers
   // (clients always send OK) and `trailers` as extra headers. Once only.
+  // Before the accept, waits for it until `deadline` (DEADLINE_EXCEEDED).
+  // After the peer ended the stream: FAILED_PRECONDITION or its status.
   absl::Status WritesDone(const absl::Status& status,
-                          const Metadata* trailers = nullptr);
+                          const Metadata* trailers = nullptr,
+                          absl::Time deadline = absl::InfiniteFuture());
 
   // Returns the next message in seq order, waiting until `deadline`
   // (DEADLINE_EXCEEDED then, stream goes on); then the end status; or the

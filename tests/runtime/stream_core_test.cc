@@ -319,6 +319,27 @@ TEST_F(StreamCoreTest, BidiBothDirectionsAndHalfClose) {
   EXPECT_TRUE(server_failures_.empty());
 }
 
+TEST_F(StreamCoreTest, WritesDoneBeforeAcceptWaitsForIt) {
+  StreamEndpointOptions c;
+  c.peer_end_closes_send = true;
+  Open(c, StreamEndpointOptions{});
+  // Open() set the client's peer; a fresh client has none until accept.
+  StreamEndpointOptions fresh;
+  auto early = std::make_unique<StreamEndpoint>(transport_, fresh);
+  EXPECT_EQ(early->WritesDone(absl::OkStatus(), nullptr, absl::InfinitePast())
+                .code(),
+            absl::StatusCode::kDeadlineExceeded);
+  absl::Status done = absl::UnknownError("not run");
+  std::thread closer([&] { done = early->WritesDone(absl::OkStatus()); });
+  early->SetPeer(kStream, 0);
+  closer.join();
+  EXPECT_TRUE(done.ok()) << done;
+  auto ends = SentWithFrame("end");
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].subject, kStream);
+  EXPECT_EQ(Header(ends[0], "Natsrpc-Count"), "0");
+}
+
 TEST_F(StreamCoreTest, ServerEndStopsClientWrites) {
   StreamEndpointOptions c;
   c.initial_send_credit = 4;
@@ -327,6 +348,8 @@ TEST_F(StreamCoreTest, ServerEndStopsClientWrites) {
   EXPECT_EQ(client_->Write("x", nullptr).code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(client_->Read().status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(client_->WritesDone(absl::OkStatus()).code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(StreamCoreTest, ServerEndEndsTheStreamOnTheServerAtOnce) {

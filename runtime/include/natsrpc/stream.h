@@ -45,7 +45,8 @@ absl::Status StreamReadMessage(StreamEndpoint& e, absl::Time deadline,
 // Sends the end message: the client's half close (OK), or the server's final
 // status and trailers.
 absl::Status StreamSendEnd(StreamEndpoint& e, const absl::Status& status,
-                           const Metadata* trailers);
+                           const Metadata* trailers,
+                           absl::Time deadline = absl::InfiniteFuture());
 // Ends the stream at once and tells the peer.
 void StreamCancel(StreamEndpoint& e, absl::Status why);
 // The status the stream failed with; OK if it has not.
@@ -176,7 +177,8 @@ class ClientWriter {
   bool WritesDone() {
     if (writes_done_) return true;
     writes_done_ = true;
-    return internal::StreamSendEnd(s_.endpoint(), absl::OkStatus(), nullptr)
+    return internal::StreamSendEnd(s_.endpoint(), absl::OkStatus(), nullptr,
+                                   s_.deadline())
         .ok();
   }
   absl::StatusOr<Resp> Finish() {
@@ -221,7 +223,8 @@ class ClientReaderWriter {
     return s_.template WriteTyped<Req>(request);
   }
   bool WritesDone() {
-    return internal::StreamSendEnd(s_.endpoint(), absl::OkStatus(), nullptr)
+    return internal::StreamSendEnd(s_.endpoint(), absl::OkStatus(), nullptr,
+                                   s_.deadline())
         .ok();
   }
   bool Read(Resp* reply) { return s_.template ReadTyped<Resp>(reply); }
