@@ -365,7 +365,7 @@ StreamRead StreamEndpoint::Read(absl::Time deadline) {
   return result;
 }
 
-void StreamEndpoint::ReadAsync(std::function<void(StreamRead)> done) {
+void StreamEndpoint::ReadAsync(absl::AnyInvocable<void(StreamRead)> done) {
   Outgoing credit;
   StreamRead result;
   {
@@ -387,7 +387,7 @@ void StreamEndpoint::CompleteAsync() {
   {
     Outgoing credit;
     StreamRead result;
-    std::function<void(StreamRead)> done;
+    absl::AnyInvocable<void(StreamRead)> done;
     {
       absl::MutexLock lock(&mu_);
       if (read_callback_ && TakeLocked(result, credit)) {
@@ -446,7 +446,7 @@ void StreamEndpoint::CompleteAsync() {
 }
 
 void StreamEndpoint::WriteAsync(std::string payload, const Metadata* metadata,
-                                std::function<void(absl::Status)> done) {
+                                absl::AnyInvocable<void(absl::Status)> done) {
   bool busy = false;
   {
     absl::MutexLock lock(&mu_);

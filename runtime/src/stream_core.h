@@ -22,6 +22,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -173,9 +174,9 @@ class StreamEndpoint {
   // without locks held: at once if possible, else on the thread that made
   // progress (a transport thread delivering a message or credit, or the one
   // that failed the stream). It may start the next operation.
-  void ReadAsync(std::function<void(StreamRead)> done);
+  void ReadAsync(absl::AnyInvocable<void(StreamRead)> done);
   void WriteAsync(std::string payload, const Metadata* metadata,
-                  std::function<void(absl::Status)> done);
+                  absl::AnyInvocable<void(absl::Status)> done);
 
   // Ends the stream locally with `why` (CANCELLED by default) and tells the
   // peer with a cancel message. Idempotent.
@@ -217,7 +218,7 @@ class StreamEndpoint {
     std::string payload;
     Metadata metadata;
     bool has_metadata = false;
-    std::function<void(absl::Status)> done;
+    absl::AnyInvocable<void(absl::Status)> done;
   };
 
   absl::Status Publish(const Outgoing& out);
@@ -258,7 +259,7 @@ class StreamEndpoint {
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);
   bool end_read_ ABSL_GUARDED_BY(mu_) = false;
   // Async operations.
-  std::function<void(StreamRead)> read_callback_ ABSL_GUARDED_BY(mu_);
+  absl::AnyInvocable<void(StreamRead)> read_callback_ ABSL_GUARDED_BY(mu_);
   std::optional<PendingWrite> pending_write_ ABSL_GUARDED_BY(mu_);
   bool async_publishing_ ABSL_GUARDED_BY(mu_) = false;
   // Liveness.
