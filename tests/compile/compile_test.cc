@@ -18,6 +18,7 @@
 #include "example/v1/calculator.natsrpc.h"
 #include "gtest/gtest.h"
 #include "natsrpc/natsrpc.h"
+#include "recording_transport.h"
 #include "test/compile/collisions.natsrpc.h"
 #include "test/compile/comments.natsrpc.h"
 #include "test/compile/deep.natsrpc.h"
@@ -36,37 +37,8 @@
 
 namespace {
 
-// Records the subject of every publish and fails it, so every call ends at
-// once with UNAVAILABLE.
-class RecordingTransport final : public natsrpc::Transport {
- public:
-  absl::Status Publish(const natsrpc::OutgoingMessage& message) override {
-    absl::MutexLock lock(&mu_);
-    subjects_.emplace_back(message.subject);
-    return absl::UnavailableError("recording transport");
-  }
-  absl::StatusOr<std::unique_ptr<natsrpc::Subscription>> Subscribe(
-      absl::string_view, absl::string_view, MessageHandler) override {
-    return std::make_unique<natsrpc::Subscription>();
-  }
-  int64_t max_payload() const override { return 1 << 20; }
-  bool connected() const override { return true; }
-  uint64_t AddEventListener(EventListener) override { return 1; }
-  void RemoveEventListener(uint64_t) override {}
-  void Close() override {}
+using ::natsrpc::testing::RecordingTransport;
 
-  // The subject of the last publish, or "" if none since the last call.
-  std::string TakeLastSubject() {
-    absl::MutexLock lock(&mu_);
-    std::string last = subjects_.empty() ? "" : subjects_.back();
-    subjects_.clear();
-    return last;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::string> subjects_ ABSL_GUARDED_BY(mu_);
-};
 
 class CompileTest : public ::testing::Test {
  protected:
