@@ -93,24 +93,10 @@ struct MethodText {
   std::string table_entry;
 };
 
-MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
-                        int index) {
-  const Vars vars = {
-      {"class", service.cpp_name},
-      {"name", method.cpp_name},
-      {"async", method.cpp_async_name},
-      {"wire", CppStringContent(method.name)},
-      {"req", method.request_type},
-      {"resp", method.response_type},
-      {"codec", method.codec},
-      {"index", absl::StrCat(index)},
-      {"timeout",
-       method.timeout_ms == 0
-           ? std::string("::absl::ZeroDuration()")
-           : absl::StrCat("::absl::Milliseconds(", method.timeout_ms, ")")},
-      {"doc", DocComment(method.doc, "    ")},
-  };
-  MethodText text;
+// One request, one response: a blocking call returning the response, an
+// asynchronous call taking a callback, and a virtual handler filling the
+// response.
+void RenderUnary(const Vars& vars, MethodText& text) {
   Render(text.client_decls, R"(
 $doc$    ::absl::StatusOr<$resp$> $name$(
         const $req$& request,
@@ -162,6 +148,198 @@ $doc$    virtual ::absl::Status $name$(
 }
 )",
          vars);
+}
+
+// One request, many responses: the blocking call opens the stream and
+// returns its reader, the asynchronous call drives a reactor, and the handler
+// writes the responses.
+void RenderServerStreaming(const Vars& vars, MethodText& text) {
+  Render(text.client_decls, R"(
+$doc$    ::std::unique_ptr<::natsrpc::ClientReader<$resp$, $codec$>> $name$(
+        const $req$& request,
+        const ::natsrpc::CallOptions& options = {});
+    void $async$(
+        const $req$& request,
+        ::natsrpc::ClientReadReactor<$resp$>* reactor,
+        const ::natsrpc::CallOptions& options = {});
+)",
+         vars);
+  Render(text.client_defs, R"(
+::std::unique_ptr<::natsrpc::ClientReader<$resp$, $codec$>>
+$class$::Client::$name$(
+    const $req$& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::OpenServerStream<$codec$, $resp$>(
+      channel_, $index$, request, options);
+}
+
+void $class$::Client::$async$(
+    const $req$& request,
+    ::natsrpc::ClientReadReactor<$resp$>* reactor,
+    const ::natsrpc::CallOptions& options) {
+  ::natsrpc::StartServerStream<$codec$, $resp$>(
+      channel_, $index$, request, reactor, options);
+}
+)",
+         vars);
+  Render(text.service_decls, R"(
+$doc$    virtual ::absl::Status $name$(
+        ::natsrpc::ServerContext& context,
+        const $req$& request,
+        ::natsrpc::ServerWriter<$resp$, $codec$>& writer);
+)",
+         vars);
+  Render(text.service_registration, R"(  ::natsrpc::Service::RegisterMethod(
+      "$wire$",
+      ::natsrpc::internal::MakeServerStreamHandler<$codec$>(
+          &$class$::Service::$name$));
+)",
+         vars);
+  Render(text.service_defs, R"(
+::absl::Status $class$::Service::$name$(
+    ::natsrpc::ServerContext&,
+    const $req$&,
+    ::natsrpc::ServerWriter<$resp$, $codec$>&) {
+  return ::natsrpc::internal::Unimplemented(kServiceName, "$wire$");
+}
+)",
+         vars);
+}
+
+// Many requests, one response: the blocking call returns the writer (whose
+// Finish() gives the response), the asynchronous call drives a reactor, and
+// the handler reads the requests and fills the response.
+void RenderClientStreaming(const Vars& vars, MethodText& text) {
+  Render(text.client_decls, R"(
+$doc$    ::std::unique_ptr<::natsrpc::ClientWriter<$req$, $resp$, $codec$>> $name$(
+        const ::natsrpc::CallOptions& options = {});
+    void $async$(
+        ::natsrpc::ClientWriteReactor<$req$, $resp$>* reactor,
+        const ::natsrpc::CallOptions& options = {});
+)",
+         vars);
+  Render(text.client_defs, R"(
+::std::unique_ptr<::natsrpc::ClientWriter<$req$, $resp$, $codec$>>
+$class$::Client::$name$(
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::OpenClientStream<$codec$, $req$, $resp$>(
+      channel_, $index$, options);
+}
+
+void $class$::Client::$async$(
+    ::natsrpc::ClientWriteReactor<$req$, $resp$>* reactor,
+    const ::natsrpc::CallOptions& options) {
+  ::natsrpc::StartClientStream<$codec$, $req$, $resp$>(
+      channel_, $index$, reactor, options);
+}
+)",
+         vars);
+  Render(text.service_decls, R"(
+$doc$    virtual ::absl::Status $name$(
+        ::natsrpc::ServerContext& context,
+        ::natsrpc::ServerReader<$req$, $codec$>& reader,
+        $resp$& response);
+)",
+         vars);
+  Render(text.service_registration, R"(  ::natsrpc::Service::RegisterMethod(
+      "$wire$",
+      ::natsrpc::internal::MakeClientStreamHandler<$codec$>(
+          &$class$::Service::$name$));
+)",
+         vars);
+  Render(text.service_defs, R"(
+::absl::Status $class$::Service::$name$(
+    ::natsrpc::ServerContext&,
+    ::natsrpc::ServerReader<$req$, $codec$>&,
+    $resp$&) {
+  return ::natsrpc::internal::Unimplemented(kServiceName, "$wire$");
+}
+)",
+         vars);
+}
+
+// Many requests, many responses: the blocking call returns the reader-writer,
+// the asynchronous call drives a reactor, and the handler reads and writes
+// on one stream object.
+void RenderBidiStreaming(const Vars& vars, MethodText& text) {
+  Render(text.client_decls, R"(
+$doc$    ::std::unique_ptr<::natsrpc::ClientReaderWriter<$req$, $resp$, $codec$>> $name$(
+        const ::natsrpc::CallOptions& options = {});
+    void $async$(
+        ::natsrpc::ClientBidiReactor<$req$, $resp$>* reactor,
+        const ::natsrpc::CallOptions& options = {});
+)",
+         vars);
+  Render(text.client_defs, R"(
+::std::unique_ptr<::natsrpc::ClientReaderWriter<$req$, $resp$, $codec$>>
+$class$::Client::$name$(
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::OpenBidiStream<$codec$, $req$, $resp$>(
+      channel_, $index$, options);
+}
+
+void $class$::Client::$async$(
+    ::natsrpc::ClientBidiReactor<$req$, $resp$>* reactor,
+    const ::natsrpc::CallOptions& options) {
+  ::natsrpc::StartBidiStream<$codec$, $req$, $resp$>(
+      channel_, $index$, reactor, options);
+}
+)",
+         vars);
+  Render(text.service_decls, R"(
+$doc$    virtual ::absl::Status $name$(
+        ::natsrpc::ServerContext& context,
+        ::natsrpc::ServerReaderWriter<$req$, $resp$, $codec$>& stream);
+)",
+         vars);
+  Render(text.service_registration, R"(  ::natsrpc::Service::RegisterMethod(
+      "$wire$",
+      ::natsrpc::internal::MakeBidiStreamHandler<$codec$>(
+          &$class$::Service::$name$));
+)",
+         vars);
+  Render(text.service_defs, R"(
+::absl::Status $class$::Service::$name$(
+    ::natsrpc::ServerContext&,
+    ::natsrpc::ServerReaderWriter<$req$, $resp$, $codec$>&) {
+  return ::natsrpc::internal::Unimplemented(kServiceName, "$wire$");
+}
+)",
+         vars);
+}
+
+MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
+                        int index) {
+  const Vars vars = {
+      {"class", service.cpp_name},
+      {"name", method.cpp_name},
+      {"async", method.cpp_async_name},
+      {"wire", CppStringContent(method.name)},
+      {"req", method.request_type},
+      {"resp", method.response_type},
+      {"codec", method.codec},
+      {"index", absl::StrCat(index)},
+      {"timeout",
+       method.timeout_ms == 0
+           ? std::string("::absl::ZeroDuration()")
+           : absl::StrCat("::absl::Milliseconds(", method.timeout_ms, ")")},
+      {"doc", DocComment(method.doc, "    ")},
+  };
+  MethodText text;
+  switch (method.streaming) {
+    case StreamingKind::kUnary:
+      RenderUnary(vars, text);
+      break;
+    case StreamingKind::kServerStreaming:
+      RenderServerStreaming(vars, text);
+      break;
+    case StreamingKind::kClientStreaming:
+      RenderClientStreaming(vars, text);
+      break;
+    case StreamingKind::kBidiStreaming:
+      RenderBidiStreaming(vars, text);
+      break;
+  }
   Render(text.table_entry, "    {\"$wire$\", $timeout$},\n", vars);
   return text;
 }
@@ -256,18 +434,16 @@ $service_defs$)",
   return text;
 }
 
-absl::string_view StreamingName(StreamingKind kind) {
-  switch (kind) {
-    case StreamingKind::kUnary:
-      return "unary";
-    case StreamingKind::kClientStreaming:
-      return "client streaming";
-    case StreamingKind::kServerStreaming:
-      return "server streaming";
-    case StreamingKind::kBidiStreaming:
-      return "bidirectional streaming";
+// True if any method of the file streams: its header then also includes
+// <memory> and "natsrpc/stream.h" (files with unary methods only do not, so
+// their output is as before streaming existed).
+bool HasStreaming(const ServiceModel& model) {
+  for (const ServiceDef& service : model.services) {
+    for (const MethodDef& method : service.methods) {
+      if (method.streaming != StreamingKind::kUnary) return true;
+    }
   }
-  return "unknown";
+  return false;
 }
 
 bool IsSafeInclude(absl::string_view path) {
@@ -300,14 +476,6 @@ absl::Status ValidateModel(const ServiceModel& model) {
           absl::StrCat(model.idl_file, ": service ", service.full_name,
                        ": app \"", absl::CHexEscape(service.app),
                        "\" is not a valid subject token: ", why));
-    }
-    for (const MethodDef& method : service.methods) {
-      if (method.streaming != StreamingKind::kUnary) {
-        return absl::UnimplementedError(absl::StrCat(
-            model.idl_file, ": service ", service.full_name, ", method ",
-            method.name, ": streaming methods are not supported yet (",
-            StreamingName(method.streaming), ")"));
-      }
     }
   }
   return absl::OkStatus();
@@ -345,14 +513,17 @@ absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model) {
 
 )",
          vars);
+  const bool streaming = HasStreaming(model);
+  if (streaming) h += "#include <memory>\n\n";
   for (const std::string& include : model.includes) {
     Render(h, "#include \"$include$\"\n", {{"include", include}});
   }
   if (model.services.empty()) {
     h += "\n// The IDL file defines no service.\n";
   } else {
-    Render(h, R"(#include "natsrpc/natsrpc.h"
-
+    h += "#include \"natsrpc/natsrpc.h\"\n";
+    if (streaming) h += "#include \"natsrpc/stream.h\"\n";
+    Render(h, R"(
 #if NATSRPC_VERSION < $version$
 #error "$header_literal$ was generated by protoc-gen-natsrpc $version_string$, newer than the natsrpc runtime headers: update natsrpc."
 #endif

@@ -10,7 +10,14 @@
 // are predictable from the input names alone.
 //
 // Each method is rendered once into a MethodText (its pieces for every
-// section), then the sections are assembled. Templates are fixed whole
+// section), then the sections are assembled. What a method becomes depends
+// only on its StreamingKind (the API is listed in plugin/README.md): unary
+// methods get a blocking call returning the response, an asynchronous call
+// taking a callback and a handler filling the response; streaming methods
+// get a blocking call returning a stream object (natsrpc/stream.h), an
+// asynchronous call taking a reactor and a handler given the server's stream
+// object. A header with streaming methods also includes <memory> and
+// "natsrpc/stream.h"; one without is unchanged by them. Templates are fixed whole
 // blocks; user text (doc comments, file names) only ever enters as a
 // variable value, never as a template, and is made safe by names.h.
 
@@ -32,11 +39,14 @@ struct GeneratedFiles {
   std::string source;
 };
 
-// Checks what the emitter cannot print. Errors start with the IDL file and
-// name the service and method:
+// Checks what the emitter cannot print: includes it cannot quote and apps
+// that are not subject tokens. Errors start with the IDL file and name the
+// service:
 //
-//   example/v1/chat.proto: service example.v1.Chat, method Stream: streaming
-//   methods are not supported yet (client streaming)
+//   x.proto: service a.S: app "a.b" is not a valid subject token: character
+//   '.' at offset 1 is not one of [A-Za-z0-9_-]
+//
+// Every streaming kind (model.h) can be printed.
 absl::Status ValidateModel(const ServiceModel& model);
 
 // ValidateModel(), then both files.

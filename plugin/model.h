@@ -29,8 +29,10 @@
 
 namespace natsrpc::gen {
 
-// How many messages flow each way. Only kUnary can be emitted today; the
-// emitter rejects the others with an error naming the method.
+// How many messages flow each way; the emitter prints every kind (the
+// client call, asynchronous call and handler shapes are listed in
+// plugin/README.md). From .proto: the `stream` keywords; from .fbs: the
+// `streaming` attribute ("client", "server", "bidi"; absent: unary).
 enum class StreamingKind {
   kUnary,
   kClientStreaming,  // many requests, one response
@@ -44,8 +46,8 @@ struct MethodDef {
   // and in the method table. Always a valid subject token.
   std::string name;  // "Add", "delete"
   // The C++ identifiers of the blocking and asynchronous calls and of the
-  // server's virtual method (the blocking name). Escaped and unique within
-  // the service's generated classes.
+  // server's virtual method (the blocking name), for every streaming kind.
+  // Escaped and unique within the service's generated classes.
   std::string cpp_name;        // "Add", "delete_"
   std::string cpp_async_name;  // "AddAsync", "delete_Async"
   // Fully qualified C++ types of the request and response.
@@ -54,7 +56,8 @@ struct MethodDef {
   // The codec class template both types are used with, fully qualified.
   std::string codec;  // "::natsrpc::ProtobufCodec"
   StreamingKind streaming = StreamingKind::kUnary;
-  // Default timeout from the IDL (most specific option wins); 0: none.
+  // Default timeout from the IDL (most specific option wins); 0: none. For
+  // a streaming method it is the default deadline of the whole stream.
   uint32_t timeout_ms = 0;
   // The IDL's doc comment, one entry per line, without comment markers
   // (" Returns a + b."). Raw user text: the emitter makes it safe.

@@ -2,12 +2,16 @@
 //
 // The .fbs front end and the natsrpc-fbs command:
 //
-//  - fbs/example/calculator.fbs generates tests/golden/fbs/calculator.natsrpc.*
-//    in-process and through the binary. After an intended change, regenerate
-//    with `cmake --build <build dir> --target regenerate_golden` and review
-//    the diff.
-//  - The same service from .proto (tests/golden/example/v1/) and .fbs differs
-//    only in file names, includes, type spellings and codec.
+//  - fbs/example/calculator.fbs and fbs/test/compile/streaming.fbs (every
+//    streaming kind) generate tests/golden/fbs/<name>.natsrpc.* in-process
+//    and through the binary. After an intended change, regenerate with
+//    `cmake --build <build dir> --target regenerate_golden` and review the
+//    diff.
+//  - The same services from .proto (tests/golden/example/v1/,
+//    tests/golden/test/compile/) and .fbs differ only in file names,
+//    includes, type spellings and codec.
+//  - The `streaming` attribute gives the streaming kinds; other values are
+//    refused.
 //  - Bad schemas: exit status 1, one clear line naming file:line, service,
 //    method and value, and no output written or overwritten.
 //  - flatc's keyword escaping as natsrpc-fbs assumes it.
@@ -21,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -92,73 +97,178 @@ void ExpectSameText(const std::string& got, const std::string& want,
                 << "\n  want: " << (line < w.size() ? w[line] : "<end>");
 }
 
-TEST(FbsGoldenTest, InProcessMatchesGolden) {
+// A schema with golden files in tests/golden/fbs/, and the .proto
+// describing the same services (golden files in tests/golden/<its path>).
+struct GoldenPair {
+  const char* fbs;    // relative to fbs/
+  const char* proto;  // relative to proto/
+  const char* proto_package_prefix;  // "::example::v1::"
+  std::vector<const char*> types;    // the messages/tables used
+};
+
+const std::vector<GoldenPair>& GoldenPairs() {
+  static const auto* const kPairs = new std::vector<GoldenPair>{
+      {"example/calculator.fbs",
+       "example/v1/calculator.proto",
+       "::example::v1::",
+       {"AddRequest", "AddReply", "DivideRequest", "DivideReply",
+        "EchoMessage"}},
+      // Every streaming kind, and streaming methods with escaped names.
+      {"test/compile/streaming.fbs",
+       "test/compile/streaming.proto",
+       "::natsrpc_test::streaming::",
+       {"Tick", "Total"}},
+  };
+  return *kPairs;
+}
+
+std::string Stem(absl::string_view path) {
+  path = path.substr(path.rfind('/') + 1);
+  return std::string(path.substr(0, path.find('.')));
+}
+
+class FbsGoldenTest : public ::testing::TestWithParam<GoldenPair> {};
+
+TEST_P(FbsGoldenTest, InProcessMatchesGolden) {
+  const std::string stem = Stem(GetParam().fbs);
   absl::StatusOr<ServiceModel> model =
-      BuildFbsModel(kFbs + "/example/calculator.fbs", {kFbs});
+      BuildFbsModel(absl::StrCat(kFbs, "/", GetParam().fbs), {kFbs});
   ASSERT_TRUE(model.ok()) << model.status();
   absl::StatusOr<GeneratedFiles> files = EmitCpp(*model);
   ASSERT_TRUE(files.ok()) << files.status();
-  EXPECT_EQ(files->header_name, "calculator.natsrpc.h");
-  EXPECT_EQ(files->source_name, "calculator.natsrpc.cc");
-  ExpectSameText(files->header,
-                 ReadFile(kSource + "/tests/golden/fbs/calculator.natsrpc.h"),
-                 absl::StrCat("golden calculator.natsrpc.h. ", kRegenerate));
-  ExpectSameText(files->source,
-                 ReadFile(kSource + "/tests/golden/fbs/calculator.natsrpc.cc"),
-                 absl::StrCat("golden calculator.natsrpc.cc. ", kRegenerate));
+  EXPECT_EQ(files->header_name, stem + ".natsrpc.h");
+  EXPECT_EQ(files->source_name, stem + ".natsrpc.cc");
+  ExpectSameText(
+      files->header,
+      ReadFile(absl::StrCat(kSource, "/tests/golden/fbs/", stem, ".natsrpc.h")),
+      absl::StrCat("golden ", stem, ".natsrpc.h. ", kRegenerate));
+  ExpectSameText(
+      files->source,
+      ReadFile(absl::StrCat(kSource, "/tests/golden/fbs/", stem, ".natsrpc.cc")),
+      absl::StrCat("golden ", stem, ".natsrpc.cc. ", kRegenerate));
 }
 
-TEST(FbsGoldenTest, CommandMatchesGolden) {
+TEST_P(FbsGoldenTest, CommandMatchesGolden) {
+  const std::string stem = Stem(GetParam().fbs);
   const std::string out = TempDir("golden");
   std::string output;
   const std::string command =
       absl::StrCat("'", NATSRPC_FBS_EXECUTABLE, "' -I '", kFbs, "' -o '", out,
-                   "/gen' '", kFbs, "/example/calculator.fbs'");
+                   "/gen' '", kFbs, "/", GetParam().fbs, "'");
   ASSERT_EQ(RunShell(command, &output), 0) << command << "\n" << output;
   EXPECT_EQ(output, "");
   for (const char* suffix : {".h", ".cc"}) {
-    const std::string name = absl::StrCat("calculator.natsrpc", suffix);
+    const std::string name = absl::StrCat(stem, ".natsrpc", suffix);
     ExpectSameText(ReadFile(out + "/gen/" + name),
                    ReadFile(kSource + "/tests/golden/fbs/" + name),
                    absl::StrCat("golden ", name, ". ", kRegenerate));
   }
 }
 
-// The same service described in .proto and .fbs: rewriting the proto output
+// The same services described in .proto and .fbs: rewriting the proto output
 // where the codec differs (file names, includes, message type spellings and
 // the codec) gives the fbs output exactly. So everything else (doc comments,
-// namespaces, app, timeouts, the method table, the API shape) is the same.
-TEST(FbsGoldenTest, ProtoAndFbsOutputsDifferOnlyWhereTheCodecDiffers) {
+// namespaces, app, timeouts, the method table, the API shape of unary and
+// of every streaming kind) is the same.
+TEST_P(FbsGoldenTest, ProtoAndFbsOutputsDifferOnlyWhereTheCodecDiffers) {
+  const GoldenPair& pair = GetParam();
+  const std::string stem = Stem(pair.fbs);
+  std::string proto_base(pair.proto);
+  proto_base = proto_base.substr(0, proto_base.rfind('.'));
+  std::string guard;
+  for (char c : proto_base) {
+    guard += absl::ascii_isalnum(static_cast<unsigned char>(c))
+                 ? absl::ascii_toupper(static_cast<unsigned char>(c))
+                 : '_';
+  }
   for (const char* suffix : {".h", ".cc"}) {
-    std::string proto = ReadFile(absl::StrCat(
-        kSource, "/tests/golden/example/v1/calculator.natsrpc", suffix));
+    std::string proto = ReadFile(absl::StrCat(kSource, "/tests/golden/",
+                                              proto_base, ".natsrpc", suffix));
     const std::string fbs = ReadFile(
-        absl::StrCat(kSource, "/tests/golden/fbs/calculator.natsrpc", suffix));
+        absl::StrCat(kSource, "/tests/golden/fbs/", stem, ".natsrpc", suffix));
     ASSERT_FALSE(proto.empty());
     ASSERT_FALSE(fbs.empty());
     std::vector<std::pair<std::string, std::string>> rewrites = {
         // File names: flatc drops the directory.
-        {"example/v1/calculator.proto", "example/calculator.fbs"},
-        {"EXAMPLE_V1_CALCULATOR_NATSRPC_H_", "CALCULATOR_NATSRPC_H_"},
-        {"example/v1/calculator.natsrpc.h", "calculator.natsrpc.h"},
+        {pair.proto, pair.fbs},
+        {absl::StrCat("_", guard, "_NATSRPC_H_"),
+         absl::StrCat("_", absl::AsciiStrToUpper(stem), "_NATSRPC_H_")},
+        {absl::StrCat(proto_base, ".natsrpc.h"),
+         absl::StrCat(stem, ".natsrpc.h")},
         // Includes: flatc's header and the codec's.
-        {"#include \"example/v1/calculator.pb.h\"\n",
-         "#include \"calculator_generated.h\"\n"
-         "#include \"natsrpc/flatbuffers_codec.h\"\n"},
+        {absl::StrCat("#include \"", proto_base, ".pb.h\"\n"),
+         absl::StrCat("#include \"", stem,
+                      "_generated.h\"\n"
+                      "#include \"natsrpc/flatbuffers_codec.h\"\n")},
         // The codec.
         {"::natsrpc::ProtobufCodec", "::natsrpc::FlatBuffersCodec"},
     };
-    for (const char* type : {"AddRequest", "AddReply", "DivideRequest",
-                             "DivideReply", "EchoMessage"}) {
-      rewrites.push_back(
-          {absl::StrCat("::example::v1::", type),
-           absl::StrCat("::natsrpc::FlatMessage<::example::v1::", type, ">")});
+    for (const char* type : pair.types) {
+      rewrites.push_back({absl::StrCat(pair.proto_package_prefix, type),
+                          absl::StrCat("::natsrpc::FlatMessage<",
+                                       pair.proto_package_prefix, type, ">")});
     }
     proto = absl::StrReplaceAll(proto, rewrites);
     ExpectSameText(fbs, proto,
-                   absl::StrCat("calculator.natsrpc", suffix,
+                   absl::StrCat(stem, ".natsrpc", suffix,
                                 " (fbs vs rewritten proto)"));
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(Schemas, FbsGoldenTest,
+                         ::testing::ValuesIn(GoldenPairs()),
+                         [](const ::testing::TestParamInfo<GoldenPair>& info) {
+                           return Stem(info.param.fbs);
+                         });
+
+// The `streaming` attribute gives the kinds; the names follow the same
+// rules as unary ones (and as the .proto front end's, for the same names).
+TEST(FbsFrontEndTest, StreamingAttributeGivesTheKinds) {
+  absl::StatusOr<ServiceModel> model =
+      BuildFbsModel(kFbs + "/test/compile/streaming.fbs", {kFbs});
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_EQ(model->services.size(), 2u);
+  const ServiceDef& s = model->services[0];
+  ASSERT_EQ(s.methods.size(), 4u);
+  EXPECT_EQ(s.methods[0].streaming, StreamingKind::kUnary);
+  EXPECT_EQ(s.methods[1].streaming, StreamingKind::kServerStreaming);
+  EXPECT_EQ(s.methods[2].streaming, StreamingKind::kClientStreaming);
+  EXPECT_EQ(s.methods[3].streaming, StreamingKind::kBidiStreaming);
+  EXPECT_EQ(s.methods[1].timeout_ms, 30000u);
+  EXPECT_EQ(s.methods[3].timeout_ms, 60000u);
+  const ServiceDef& k = model->services[1];
+  EXPECT_EQ(k.cpp_name, "class_");
+  EXPECT_EQ(k.methods[0].cpp_name, "delete_");
+  EXPECT_EQ(k.methods[0].streaming, StreamingKind::kBidiStreaming);
+  EXPECT_EQ(k.methods[4].name, "FooAsync");
+  EXPECT_EQ(k.methods[4].cpp_name, "FooAsync_");
+  EXPECT_EQ(k.methods[4].cpp_async_name, "FooAsync_Async");
+  EXPECT_EQ(k.methods[4].streaming, StreamingKind::kClientStreaming);
+
+  absl::StatusOr<ServiceModel> one = BuildFbsModelFromSource(
+      "table T { x:int; }\n"
+      "rpc_service S {\n"
+      "  A(T):T;\n"
+      "  B(T):T (streaming: \"server\");\n"
+      "  C(T):T (streaming: \"client\");\n"
+      "  D(T):T (streaming: \"bidi\");\n"
+      "}\n",
+      "mem.fbs", {});
+  ASSERT_TRUE(one.ok()) << one.status();
+  std::vector<StreamingKind> kinds;
+  for (const MethodDef& m : one->services[0].methods) {
+    kinds.push_back(m.streaming);
+  }
+  EXPECT_THAT(kinds, ::testing::ElementsAre(StreamingKind::kUnary,
+                                            StreamingKind::kServerStreaming,
+                                            StreamingKind::kClientStreaming,
+                                            StreamingKind::kBidiStreaming));
+  absl::StatusOr<GeneratedFiles> files = EmitCpp(*one);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_THAT(files->header, HasSubstr("#include \"natsrpc/stream.h\"\n"));
+  EXPECT_THAT(files->source,
+              HasSubstr("::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::"
+                        "FlatBuffersCodec>(\n          &S::Service::D));"));
 }
 
 TEST(FbsFrontEndTest, AttributesDocsAndNames) {
@@ -273,10 +383,6 @@ INSTANTIATE_TEST_SUITE_P(
                   "natsrpc_test.fbs.errors.Undeclared, method Other: unknown "
                   "attribute \"natsrpc_timeout_ms\": declare it with "
                   "`attribute \"natsrpc_timeout_ms\";` before use"},
-        BadSchema{"server_streaming.fbs",
-                  "test/errors/server_streaming.fbs: service "
-                  "natsrpc_test.fbs.errors.Ticker, method Watch: streaming "
-                  "methods are not supported yet (server streaming)"},
         BadSchema{"bad_app.fbs",
                   "test/errors/bad_app.fbs:7: service "
                   "natsrpc_test.fbs.errors.BadApp: attribute natsrpc_app: "

@@ -1,9 +1,10 @@
 // Copyright 2026 The natsrpc Authors.
 //
-// The generated code for proto/example/v1/calculator.proto must equal
-// tests/golden/example/v1/calculator.natsrpc.{h,cc}, both when the generator
-// runs in-process and when protoc runs the built plugin. After an intended
-// change of the generated code, regenerate the golden files with
+// The generated code for proto/example/v1/calculator.proto and
+// proto/test/compile/streaming.proto must equal tests/golden/<same path
+// as .natsrpc.{h,cc}>, both when the generator runs in-process and when
+// protoc runs the built plugin. After an intended change of the generated
+// code, regenerate the golden files with
 //
 //   cmake --build <build dir> --target regenerate_golden
 //
@@ -48,17 +49,31 @@ void ExpectMatchesGolden(const std::string& generated,
                 << kRegenerate;
 }
 
-TEST(GoldenTest, InProcessMatchesGolden) {
-  GeneratorRun run = RunGenerator("example/v1/calculator.proto");
+// The .proto files with golden files (tests/golden/<name>.natsrpc.{h,cc}):
+// the example (unary) and every streaming kind.
+constexpr const char* kGoldenProtos[] = {"example/v1/calculator.proto",
+                                         "test/compile/streaming.proto"};
+
+class GoldenTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  // "example/v1/calculator.proto" -> "example/v1/calculator.natsrpc"
+  static std::string Base() {
+    std::string name = GetParam();
+    return name.substr(0, name.rfind('.')) + ".natsrpc";
+  }
+};
+
+TEST_P(GoldenTest, InProcessMatchesGolden) {
+  GeneratorRun run = RunGenerator(GetParam());
   ASSERT_TRUE(run.ok) << run.error;
   ASSERT_EQ(run.files.size(), 2u);
-  ExpectMatchesGolden(run.files["example/v1/calculator.natsrpc.h"],
-                      "tests/golden/example/v1/calculator.natsrpc.h");
-  ExpectMatchesGolden(run.files["example/v1/calculator.natsrpc.cc"],
-                      "tests/golden/example/v1/calculator.natsrpc.cc");
+  for (const char* suffix : {".h", ".cc"}) {
+    const std::string name = Base() + suffix;
+    ExpectMatchesGolden(run.files[name], "tests/golden/" + name);
+  }
 }
 
-TEST(GoldenTest, ProtocPluginMatchesGolden) {
+TEST_P(GoldenTest, ProtocPluginMatchesGolden) {
   const std::string out =
       absl::StrCat(::testing::TempDir(), "/golden_protoc_", ::getpid());
   std::string output;
@@ -67,17 +82,23 @@ TEST(GoldenTest, ProtocPluginMatchesGolden) {
       "'", PROTOC_EXECUTABLE,
       "' '--plugin=protoc-gen-natsrpc=", NATSRPC_PLUGIN_EXECUTABLE,
       "' '--natsrpc_out=", out, "' '-I", NATSRPC_SOURCE_DIR, "/proto' '-I",
-      PROTOBUF_INCLUDE_DIR, "' example/v1/calculator.proto");
+      PROTOBUF_INCLUDE_DIR, "' ", GetParam());
   ASSERT_EQ(RunCommand(command, &output), 0) << command << "\n" << output;
   for (const char* suffix : {".h", ".cc"}) {
-    const std::string name =
-        absl::StrCat("example/v1/calculator.natsrpc", suffix);
+    const std::string name = Base() + suffix;
     std::string generated;
     ASSERT_EQ(
         RunCommand(absl::StrCat("cat '", out, "/", name, "'"), &generated), 0);
     ExpectMatchesGolden(generated, "tests/golden/" + name);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Protos, GoldenTest, ::testing::ValuesIn(kGoldenProtos),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
+                           name = name.substr(name.rfind('/') + 1);
+                           return name.substr(0, name.find('.'));
+                         });
 
 // Build systems predict the outputs from the input names: a file without
 // services still yields both files.

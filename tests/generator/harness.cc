@@ -9,11 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "generator.h"
+#include "generator_options.h"
 #include "google/protobuf/compiler/code_generator.h"
 #include "google/protobuf/compiler/importer.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "proto_front_end.h"
 
 namespace natsrpc::gen::testing {
 namespace {
@@ -63,6 +66,17 @@ GeneratorRun RunGenerator(const std::string& proto,
   NatsrpcGenerator generator;
   run.ok = generator.GenerateAll({file}, parameter, &context, &run.error);
   return run;
+}
+
+absl::StatusOr<ServiceModel> BuildModel(const std::string& proto) {
+  pb::compiler::DiskSourceTree tree;
+  tree.MapPath("", NATSRPC_SOURCE_DIR "/proto");
+  tree.MapPath("", PROTOBUF_INCLUDE_DIR);
+  ErrorCollector errors;
+  pb::compiler::Importer importer(&tree, &errors);
+  const pb::FileDescriptor* file = importer.Import(proto);
+  if (file == nullptr) return absl::InvalidArgumentError(errors.errors);
+  return BuildProtoModel(*file, GeneratorOptions());
 }
 
 std::string ReadSourceFile(const std::string& path) {

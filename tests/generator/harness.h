@@ -11,6 +11,9 @@
 #include <map>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "model.h"
+
 namespace natsrpc::gen::testing {
 
 struct GeneratorRun {
@@ -24,6 +27,10 @@ struct GeneratorRun {
 // `proto` is relative to proto/, e.g. "example/v1/calculator.proto".
 GeneratorRun RunGenerator(const std::string& proto,
                           const std::string& parameter = "");
+
+// The model the protobuf front end builds for `proto` (relative to proto/),
+// as the generator would see it; parser errors are INVALID_ARGUMENT.
+absl::StatusOr<ServiceModel> BuildModel(const std::string& proto);
 
 // The content of a file of this source tree (path relative to its root).
 std::string ReadSourceFile(const std::string& path);
