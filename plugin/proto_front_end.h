@@ -29,8 +29,8 @@ namespace natsrpc::gen {
 //   not a valid subject token: character '.' at offset 1 is not one of
 //   [A-Za-z0-9_-]
 //
-// Streaming methods are put into the model as such; the emitter rejects
-// them.
+// Streaming methods get their StreamingKind from the `stream` keywords
+// (request only: client, reply only: server, both: bidi).
 absl::StatusOr<ServiceModel> BuildProtoModel(
     const google::protobuf::FileDescriptor& file,
     const GeneratorOptions& options);
