@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "connection_state.h"
 #include "natsrpc/names.h"
+#include "natsrpc/status_macros.h"
 #include "reply_mux.h"
+#include "stream_core.h"
 
 namespace natsrpc {
 namespace internal {
@@ -29,8 +31,8 @@ ReplyMux::ReplyMux(std::shared_ptr<Transport> transport,
 
 absl::Status ReplyMux::Subscribe() {
   std::weak_ptr<ReplyMux> weak = weak_from_this();
-  listener_id_ = transport_->AddEventListener(
-      [weak](const TransportEvent& event) {
+  listener_id_ =
+      transport_->AddEventListener([weak](const TransportEvent& event) {
         if (auto self = weak.lock()) self->OnEvent(event);
       });
   absl::StatusOr<std::unique_ptr<Subscription>> sub = transport_->Subscribe(
@@ -63,6 +65,140 @@ ReplyMux::~ReplyMux() {
     p.done(absl::CancelledError("the client was destroyed before the reply"),
            nullptr);
   }
+  std::vector<std::shared_ptr<StreamEndpoint>> streams;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [seq, entry] : streams_) {
+      streams.push_back(entry.stream->endpoint());
+    }
+    streams_.clear();
+  }
+  // The server's handlers should not run on for nobody.
+  for (auto& e : streams) {
+    e->Cancel(absl::CancelledError("the client was destroyed"));
+  }
+}
+
+namespace {
+
+std::shared_ptr<StreamEndpoint> FailedStream(
+    std::shared_ptr<Transport> transport, absl::Status status) {
+  auto endpoint = std::make_shared<StreamEndpoint>(std::move(transport),
+                                                   StreamEndpointOptions());
+  endpoint->OnPeerCancel(std::move(status));
+  return endpoint;
+}
+
+}  // namespace
+
+std::shared_ptr<StreamEndpoint> ReplyMux::OpenStream(
+    ClientStreamParams params) {
+  calls_started_.fetch_add(1, std::memory_order_relaxed);
+  const std::string subject =
+      RequestSubject(params.requester, params.responder, params.app,
+                     params.service, params.method);
+  const absl::Time now = absl::Now();
+  if (params.deadline <= now) {
+    timeouts_.fetch_add(1, std::memory_order_relaxed);
+    return FailedStream(
+        transport_,
+        absl::DeadlineExceededError(absl::StrCat(
+            "deadline of ", subject, " passed before the stream was opened")));
+  }
+  if (!transport_->connected()) {
+    return FailedStream(transport_, absl::UnavailableError(absl::StrCat(
+                                        "cannot open a stream on ", subject,
+                                        ": not connected to NATS")));
+  }
+  params.client_id = client_id_;
+  std::shared_ptr<ClientStream> stream;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!broken_.ok()) return FailedStream(transport_, broken_);
+    params.seq = next_seq_++;
+    const uint64_t seq = params.seq;
+    const absl::Time deadline = params.deadline;
+    absl::StatusOr<std::shared_ptr<ClientStream>> created =
+        ClientStream::Create(transport_, std::move(params));
+    if (!created.ok()) return FailedStream(transport_, created.status());
+    stream = *std::move(created);
+    streams_.emplace(seq, OpenStreamEntry{stream, deadline, subject});
+    auto [where, inserted] = deadlines_.emplace(deadline, seq);
+    if (where == deadlines_.begin()) timer_cv_.Signal();
+    if (next_tick_ == absl::InfiniteFuture()) {
+      next_tick_ = now + kStreamTickPeriod;
+      timer_cv_.Signal();
+    }
+  }
+  // Routed before the open goes out: the accept may come back at once.
+  if (absl::Status s = stream->Open(); !s.ok()) {
+    stream->endpoint()->OnPeerCancel(absl::Status(
+        s.code(),
+        absl::StrCat("cannot open a stream on ", subject, ": ", s.message())));
+  }
+  return stream->endpoint();
+}
+
+bool ReplyMux::Cancel(uint64_t seq) {
+  Pending p;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(seq);
+    if (it == pending_.end()) return false;
+    p = std::move(it->second);
+    deadlines_.erase({p.deadline, seq});
+    pending_.erase(it);
+  }
+  // Tell the server first, so its handler stops as soon as possible.
+  const std::string cancel =
+      absl::StrCat(*p.subject, ".cancel.", client_id_, ".", seq);
+  const HeaderRef headers[] = {{kStreamHeader, "cancel"}};
+  transport_->Publish(OutgoingMessage{cancel, "", headers, nullptr, ""})
+      .IgnoreError();
+  p.done(absl::CancelledError("the call was cancelled by the caller"), nullptr);
+  return true;
+}
+
+void ReplyMux::FailStreams(const absl::Status& status,
+                           const std::string* only_subject) {
+  std::vector<std::shared_ptr<StreamEndpoint>> failed;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = streams_.begin(); it != streams_.end();) {
+      if (only_subject == nullptr || it->second.subject == *only_subject) {
+        failed.push_back(it->second.stream->endpoint());
+        deadlines_.erase({it->second.deadline, it->first});
+        streams_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& e : failed) e->OnPeerCancel(status);
+}
+
+void ReplyMux::TickStreams() {
+  std::vector<std::pair<uint64_t, std::shared_ptr<StreamEndpoint>>> open;
+  {
+    absl::MutexLock lock(&mu_);
+    open.reserve(streams_.size());
+    for (auto& [seq, entry] : streams_) {
+      open.emplace_back(seq, entry.stream->endpoint());
+    }
+  }
+  std::vector<uint64_t> finished;
+  for (auto& [seq, endpoint] : open) {
+    endpoint->Tick();
+    if (endpoint->finished()) finished.push_back(seq);
+  }
+  if (finished.empty()) return;
+  absl::MutexLock lock(&mu_);
+  for (uint64_t seq : finished) {
+    auto it = streams_.find(seq);
+    if (it == streams_.end()) continue;
+    deadlines_.erase({it->second.deadline, seq});
+    streams_.erase(it);
+  }
 }
 
 CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
@@ -82,8 +218,8 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
     return CallHandle();
   }
   if (!transport_->connected()) {
-    done(absl::UnavailableError(absl::StrCat(
-             "cannot call ", subject, ": not connected to NATS")),
+    done(absl::UnavailableError(
+             absl::StrCat("cannot call ", subject, ": not connected to NATS")),
          nullptr);
     return CallHandle();
   }
@@ -163,17 +299,27 @@ void ReplyMux::OnReply(MessagePtr message) {
   ClientChannel::RawCallback done;
   std::string request_subject;
   const bool no_responders = message->is_no_responders();
+  std::shared_ptr<ClientStream> stream;
   {
     absl::MutexLock lock(&mu_);
     auto it = pending_.find(seq);
     if (it == pending_.end()) {
-      replies_dropped_.fetch_add(1, std::memory_order_relaxed);
-      return;
+      auto st = streams_.find(seq);
+      if (st == streams_.end()) {
+        replies_dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      stream = st->second.stream;
+    } else {
+      done = std::move(it->second.done);
+      if (no_responders) request_subject = *it->second.subject;
+      deadlines_.erase({it->second.deadline, seq});
+      pending_.erase(it);
     }
-    done = std::move(it->second.done);
-    if (no_responders) request_subject = *it->second.subject;
-    deadlines_.erase({it->second.deadline, seq});
-    pending_.erase(it);
+  }
+  if (stream != nullptr) {
+    stream->OnReply(std::move(message));
+    return;
   }
   if (no_responders) {
     done(absl::UnavailableError(absl::StrCat(
@@ -218,6 +364,9 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
                    what, " while waiting for the reply of ", *p.subject)),
                nullptr);
       }
+      FailStreams(absl::UnavailableError(
+                      absl::StrCat(what, " while a stream was open")),
+                  nullptr);
       return;
     }
     case TransportEvent::Kind::kPermissionDenied: {
@@ -231,14 +380,13 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
           broken_ = broken;
         }
         for (Pending& p : TakeAll(nullptr)) p.done(broken, nullptr);
+        FailStreams(broken, nullptr);
         return;
       }
-      for (Pending& p : TakeAll(&event.subject)) {
-        p.done(absl::PermissionDeniedError(absl::StrCat(
-                   "NATS refused the publish to ", event.subject, ": ",
-                   event.message)),
-               nullptr);
-      }
+      const absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
+          "NATS refused the publish to ", event.subject, ": ", event.message));
+      for (Pending& p : TakeAll(&event.subject)) p.done(denied, nullptr);
+      FailStreams(denied, &event.subject);
       return;
     }
     default:
@@ -248,12 +396,16 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
 
 void ReplyMux::TimerLoop() {
   std::vector<Pending> expired;
+  std::vector<std::pair<std::string, std::shared_ptr<StreamEndpoint>>>
+      expired_streams;
   while (true) {
+    bool tick = false;
     {
       absl::MutexLock lock(&mu_);
       while (!stopping_) {
-        const absl::Time next = deadlines_.empty() ? absl::InfiniteFuture()
-                                                   : deadlines_.begin()->first;
+        absl::Time next = deadlines_.empty() ? absl::InfiniteFuture()
+                                             : deadlines_.begin()->first;
+        next = std::min(next, next_tick_);
         if (next <= absl::Now()) break;
         timer_cv_.WaitWithDeadline(&mu_, next);
       }
@@ -266,16 +418,36 @@ void ReplyMux::TimerLoop() {
         if (it != pending_.end()) {
           expired.push_back(std::move(it->second));
           pending_.erase(it);
+          continue;
         }
+        // A stream stays routed until it has finished (its cancel is sent
+        // below); the tick forgets it.
+        auto st = streams_.find(seq);
+        if (st != streams_.end()) {
+          expired_streams.emplace_back(st->second.subject,
+                                       st->second.stream->endpoint());
+        }
+      }
+      if (next_tick_ <= now) {
+        tick = true;
+        next_tick_ =
+            streams_.empty() ? absl::InfiniteFuture() : now + kStreamTickPeriod;
       }
     }
     for (Pending& p : expired) {
       timeouts_.fetch_add(1, std::memory_order_relaxed);
-      p.done(absl::DeadlineExceededError(
-                 absl::StrCat("no reply from ", *p.subject, " by the deadline")),
+      p.done(absl::DeadlineExceededError(absl::StrCat(
+                 "no reply from ", *p.subject, " by the deadline")),
              nullptr);
     }
     expired.clear();
+    for (auto& [subject, endpoint] : expired_streams) {
+      timeouts_.fetch_add(1, std::memory_order_relaxed);
+      endpoint->Cancel(absl::DeadlineExceededError(
+          absl::StrCat("the deadline of the stream on ", subject, " passed")));
+    }
+    expired_streams.clear();
+    if (tick) TickStreams();
   }
 }
 
@@ -298,8 +470,7 @@ absl::Status ReplyDecodeError(const absl::Status& status) {
 bool CallHandle::Cancel() const {
   std::shared_ptr<internal::ReplyMux> mux = mux_.lock();
   if (mux == nullptr) return false;
-  return mux->Complete(seq_,
-                       absl::CancelledError("the call was cancelled by the caller"));
+  return mux->Cancel(seq_);
 }
 
 ClientChannel::ClientChannel(const Connection& connection,
@@ -312,14 +483,20 @@ ClientChannel::ClientChannel(const Connection& connection,
                            ? options.default_timeout
                            : kDefaultCallTimeout),
       metadata_(options.metadata) {
+  requester_ = options.requester;
+  responder_ = options.responder;
+  service_ = std::string(service);
+  if (options.stream_window > 0) stream_window_ = options.stream_window;
+  stream_heartbeat_ = options.stream_heartbeat > absl::ZeroDuration()
+                          ? options.stream_heartbeat
+                          : absl::Seconds(5);
   status_ = ValidateToken("ClientOptions.requester", options.requester);
   if (status_.ok()) {
     status_ = ValidateToken("ClientOptions.responder", options.responder);
   }
   if (status_.ok()) {
     status_ = ValidateToken(
-        options.app.empty() ? "app (from the IDL)" : "ClientOptions.app",
-        app_);
+        options.app.empty() ? "app (from the IDL)" : "ClientOptions.app", app_);
   }
   if (status_.ok()) status_ = ValidateMetadata(metadata_);
   if (status_.ok()) {
@@ -336,11 +513,15 @@ ClientChannel::ClientChannel(const Connection& connection,
                                  mux_->client_id());
   methods_.reserve(methods.size());
   for (const MethodSpec& m : methods) {
+    const absl::Duration stream_timeout =
+        m.default_timeout > absl::ZeroDuration() ? m.default_timeout
+                                                 : options.default_timeout;
     methods_.push_back(Method{
         std::make_shared<const std::string>(RequestSubject(
             options.requester, options.responder, app_, service, m.name)),
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
-                                                 : default_timeout_});
+                                                 : default_timeout_,
+        std::string(m.name), std::max(stream_timeout, absl::ZeroDuration())});
   }
 }
 
@@ -365,24 +546,67 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
       options.timeout > absl::ZeroDuration() ? options.timeout : m.timeout;
   const absl::Time deadline = std::min(absl::Now() + timeout, options.deadline);
 
-  const Metadata* metadata = metadata_.empty() ? nullptr : &metadata_;
   Metadata merged;
-  if (!options.metadata.empty()) {
-    if (absl::Status s = ValidateMetadata(options.metadata); !s.ok()) {
-      done(std::move(s), nullptr);
-      return CallHandle();
-    }
-    if (metadata_.empty()) {
-      metadata = &options.metadata;
-    } else {
-      merged = metadata_;
-      merged.insert(merged.end(), options.metadata.begin(),
-                    options.metadata.end());
-      metadata = &merged;
-    }
+  absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
+  if (!metadata.ok()) {
+    done(metadata.status(), nullptr);
+    return CallHandle();
   }
-  return mux_->Start(m.subject, reply_prefix_, content_type, metadata,
+  return mux_->Start(m.subject, reply_prefix_, content_type, *metadata,
                      request.view(), deadline, std::move(done));
+}
+
+absl::StatusOr<const Metadata*> ClientChannel::CallMetadata(
+    const CallOptions& options, Metadata& merged) const {
+  if (options.metadata.empty()) {
+    return metadata_.empty() ? nullptr : &metadata_;
+  }
+  NATSRPC_RETURN_IF_ERROR(ValidateMetadata(options.metadata));
+  if (metadata_.empty()) return &options.metadata;
+  merged = metadata_;
+  merged.insert(merged.end(), options.metadata.begin(), options.metadata.end());
+  return &merged;
+}
+
+std::shared_ptr<internal::StreamEndpoint> ClientChannel::OpenStream(
+    int method, bool client_sends, const Payload* request,
+    absl::string_view content_type, const CallOptions& options) {
+  auto failed = [](absl::Status status) {
+    auto endpoint = std::make_shared<internal::StreamEndpoint>(
+        nullptr, internal::StreamEndpointOptions());
+    endpoint->OnPeerCancel(std::move(status));
+    return endpoint;
+  };
+  if (!status_.ok()) return failed(status_);
+  if (method < 0 || static_cast<size_t>(method) >= methods_.size()) {
+    return failed(absl::InvalidArgumentError(
+        absl::StrCat("no method number ", method, " in this client")));
+  }
+  const Method& m = methods_[static_cast<size_t>(method)];
+  const absl::Duration timeout = options.timeout > absl::ZeroDuration()
+                                     ? options.timeout
+                                     : m.stream_timeout;
+  const absl::Time deadline =
+      std::min(timeout > absl::ZeroDuration() ? absl::Now() + timeout
+                                              : absl::InfiniteFuture(),
+               options.deadline);
+  Metadata merged;
+  absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
+  if (!metadata.ok()) return failed(metadata.status());
+  internal::ClientStreamParams params;
+  params.requester = requester_;
+  params.responder = responder_;
+  params.app = app_;
+  params.service = service_;
+  params.method = m.name;
+  params.deadline = deadline;
+  params.sends = client_sends;
+  params.window = stream_window_;
+  params.heartbeat = stream_heartbeat_;
+  params.content_type = std::string(content_type);
+  params.metadata = *metadata;
+  if (request != nullptr) params.payload = std::string(request->view());
+  return mux_->OpenStream(std::move(params));
 }
 
 ClientStats ClientChannel::stats() const {

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "natsrpc/client.h"
 #include "natsrpc/transport.h"
+#include "stream_session.h"
 
 namespace natsrpc::internal {
 
@@ -40,13 +41,28 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
 
   // Publishes a request whose reply-to is `reply_prefix` + seq and completes
   // `done` exactly once (possibly before returning).
-  CallHandle Start(std::shared_ptr<const std::string> subject, absl::string_view reply_prefix,
+  CallHandle Start(std::shared_ptr<const std::string> subject,
+                   absl::string_view reply_prefix,
                    absl::string_view content_type, const Metadata* metadata,
                    absl::string_view payload, absl::Time deadline,
                    ClientChannel::RawCallback done);
 
   // Completes call `seq` with `status` if it is still pending.
   bool Complete(uint64_t seq, absl::Status status);
+
+  // Completes call `seq` with CANCELLED if it is still pending and tells
+  // the server through the call's cancel subject (protocol 9.8).
+  bool Cancel(uint64_t seq);
+
+  // Opens a stream (protocol 9.3): takes a seq, routes every message on its
+  // reply-to to the stream, enforces `params.deadline`, ticks it
+  // (heartbeats, liveness) and fails it when the connection is lost.
+  // `params.client_id` and `params.seq` are filled in here. Never null: a
+  // stream that cannot be opened is returned failed.
+  std::shared_ptr<StreamEndpoint> OpenStream(ClientStreamParams params);
+
+  // How often open streams are ticked.
+  static constexpr absl::Duration kStreamTickPeriod = absl::Milliseconds(100);
 
   ClientStats stats() const;
 
@@ -56,6 +72,11 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
     absl::Time deadline;
     std::shared_ptr<const std::string> subject;
   };
+  struct OpenStreamEntry {
+    std::shared_ptr<ClientStream> stream;
+    absl::Time deadline;
+    std::string subject;  // the open subject
+  };
 
   absl::Status Subscribe();
   void OnReply(MessagePtr message);
@@ -64,6 +85,11 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
   // Removes and returns every pending call, or only those whose request
   // subject is `*only_subject`.
   std::vector<Pending> TakeAll(const std::string* only_subject);
+  // Fails every open stream (or those opened on `*only_subject`) without
+  // telling the server, and forgets them.
+  void FailStreams(const absl::Status& status, const std::string* only_subject);
+  // Ticks every open stream and forgets the finished ones.
+  void TickStreams();
 
   const std::shared_ptr<Transport> transport_;
   const std::string requester_;
@@ -74,7 +100,9 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
   mutable absl::Mutex mu_;
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
-  // (deadline, seq) of every pending call, earliest first.
+  absl::flat_hash_map<uint64_t, OpenStreamEntry> streams_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_tick_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // (deadline, seq) of every pending call and open stream, earliest first.
   absl::btree_set<std::pair<absl::Time, uint64_t>> deadlines_
       ABSL_GUARDED_BY(mu_);
   absl::CondVar timer_cv_;

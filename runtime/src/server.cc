@@ -14,8 +14,12 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "connection_state.h"
 #include "natsrpc/names.h"
 #include "natsrpc/status_macros.h"
+#include "stream_core.h"
+#include "stream_routing.h"
+#include "stream_session.h"
 
 namespace natsrpc {
 namespace internal {
@@ -27,9 +31,8 @@ absl::Status RequestDecodeError(const absl::Status& status) {
 
 absl::Status Unimplemented(absl::string_view service,
                            absl::string_view method) {
-  return absl::UnimplementedError(
-      absl::StrCat("method ", service, ".", method,
-                   " is not implemented by this server"));
+  return absl::UnimplementedError(absl::StrCat(
+      "method ", service, ".", method, " is not implemented by this server"));
 }
 
 namespace {
@@ -115,7 +118,9 @@ std::string HeaderSafe(absl::string_view text) {
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
   ServerCore(const Connection& connection, ServerOptions options)
-      : connection_(connection), options_(std::move(options)) {}
+      : connection_(connection),
+        options_(std::move(options)),
+        table_(NewClientId()) {}
 
   ~ServerCore() { Shutdown(); }
 
@@ -128,13 +133,37 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
     Service* service;
     std::string app;
     absl::flat_hash_map<std::string, MethodHandler*> methods;
+    bool has_streams = false;
     std::unique_ptr<Subscription> subscription;
+    // The service's cancel subject (protocol 9.8), no queue group.
+    std::unique_ptr<Subscription> cancel_subscription;
+  };
+
+  // A call's cancellation flag (ServerContext::IsCancelled()).
+  struct CallState {
+    std::atomic<bool> cancelled{false};
   };
 
   void OnRequest(const Registered& reg, MessagePtr message);
-  void Serve(const Registered& reg, MethodHandler* handler,
-             MessagePtr message, const RequestSubjectParts& parts,
-             absl::Time deadline);
+  void OnCancel(const IncomingMessage& message);
+  // An open on a method of `reg`: accept it and run the handler on its own
+  // thread, or refuse it.
+  void OpenStream(const Registered& reg, MethodHandler* handler,
+                  MessagePtr message, const RequestSubjectParts& parts,
+                  absl::Time deadline);
+  void RunStream(const Registered& reg, MethodHandler* handler,
+                 MessagePtr message, const RequestSubjectParts& parts,
+                 absl::Time deadline, std::shared_ptr<StreamEndpoint> endpoint,
+                 std::shared_ptr<CallState> state);
+  void Refuse(const IncomingMessage& open, const absl::Status& status);
+  // Subscribes the instance's stream subject for `app` once, and starts
+  // the ticker.
+  absl::Status EnableStreams(const std::string& app)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TickLoop();
+  void Serve(const Registered& reg, MethodHandler* handler, MessagePtr message,
+             const RequestSubjectParts& parts, absl::Time deadline,
+             const CallState& state);
   void Reply(const IncomingMessage& request, const absl::Status& status,
              absl::string_view payload, absl::string_view content_type,
              const Metadata* metadata, bool write_now = false);
@@ -148,6 +177,16 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   int in_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::unique_ptr<Registered>> services_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<WorkerPool> pool_;  // created by the first AddService
+
+  // Streams and cancellation (protocol section 9).
+  ServerStreamTable table_;
+  // The instance's stream subscription, per app.
+  absl::flat_hash_map<std::string, std::unique_ptr<Subscription>>
+      stream_subscriptions_ ABSL_GUARDED_BY(mu_);
+  std::thread ticker_;  // started with the first streaming service
+  absl::CondVar ticker_cv_;
+  // Stream handlers running (each on its own thread).
+  int running_streams_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Requests taken off the queue whose reply is not sent yet, plus queued
   // ones (counted from submission); a hint for OutgoingMessage::write_now.
@@ -166,6 +205,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::atomic<uint64_t> unknown_method_{0};
   std::atomic<uint64_t> bad_reply_to_{0};
   std::atomic<uint64_t> publish_errors_{0};
+  std::atomic<uint64_t> cancelled_{0};
+  std::atomic<uint64_t> streams_accepted_{0};
+  std::atomic<uint64_t> streams_refused_{0};
 };
 
 WorkerPool& ServerCore::pool() {
@@ -173,9 +215,11 @@ WorkerPool& ServerCore::pool() {
     const int threads =
         options_.num_workers > 0
             ? options_.num_workers
-            : std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
+            : std::max(4,
+                       static_cast<int>(std::thread::hardware_concurrency()));
     pool_ = std::make_unique<WorkerPool>(
-        threads, static_cast<size_t>(std::max(0, options_.max_queued_requests)));
+        threads,
+        static_cast<size_t>(std::max(0, options_.max_queued_requests)));
   }
   return *pool_;
 }
@@ -183,18 +227,17 @@ WorkerPool& ServerCore::pool() {
 absl::Status ServerCore::AddService(Service& service) {
   NATSRPC_RETURN_IF_ERROR(
       ValidateToken("ServerOptions.responder", options_.responder));
-  const std::string app = options_.app.empty()
-                              ? std::string(service.default_app())
-                              : options_.app;
+  const std::string app =
+      options_.app.empty() ? std::string(service.default_app()) : options_.app;
   NATSRPC_RETURN_IF_ERROR(ValidateToken(
       options_.app.empty()
           ? absl::StrCat("app of service ", service.service_name(),
                          " (from the IDL)")
           : std::string("ServerOptions.app"),
       app));
-  NATSRPC_RETURN_IF_ERROR(ValidateToken(
-      absl::StrCat("service name ", service.service_name()),
-      service.service_name()));
+  NATSRPC_RETURN_IF_ERROR(
+      ValidateToken(absl::StrCat("service name ", service.service_name()),
+                    service.service_name()));
   std::string queue;
   if (!options_.broadcast) {
     queue = options_.queue_group.empty()
@@ -203,9 +246,9 @@ absl::Status ServerCore::AddService(Service& service) {
     for (char c : queue) {
       if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '*' ||
           c == '>') {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "ServerOptions.queue_group \"", queue,
-            "\" contains a space, a wildcard or a line break"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("ServerOptions.queue_group \"", queue,
+                         "\" contains a space, a wildcard or a line break"));
       }
     }
   }
@@ -220,6 +263,7 @@ absl::Status ServerCore::AddService(Service& service) {
   reg->app = app;
   for (auto& [name, handler] : service.methods_) {
     reg->methods.emplace(name, handler.get());
+    if (handler->kind() != MethodKind::kUnary) reg->has_streams = true;
   }
 
   absl::MutexLock lock(&mu_);
@@ -231,9 +275,9 @@ absl::Status ServerCore::AddService(Service& service) {
     if (r->service == &service ||
         (r->app == app &&
          r->service->service_name() == service.service_name())) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "service ", app, ".", service.service_name(),
-          " was already added to this server"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("service ", app, ".", service.service_name(),
+                       " was already added to this server"));
     }
   }
   pool();
@@ -246,9 +290,165 @@ absl::Status ServerCore::AddService(Service& service) {
             if (auto self = weak.lock()) self->OnRequest(*r, std::move(m));
           });
   if (!sub.ok()) return sub.status();
+  absl::StatusOr<std::unique_ptr<Subscription>> cancel_sub =
+      connection_.transport().Subscribe(
+          CancelWildcard(options_.responder, app, service.service_name()), "",
+          [weak](MessagePtr m) {
+            if (auto self = weak.lock()) self->OnCancel(*m);
+          });
+  if (!cancel_sub.ok()) return cancel_sub.status();
+  if (reg->has_streams) NATSRPC_RETURN_IF_ERROR(EnableStreams(app));
   reg->subscription = *std::move(sub);
+  reg->cancel_subscription = *std::move(cancel_sub);
   services_.push_back(std::move(reg));
   return absl::OkStatus();
+}
+
+absl::Status ServerCore::EnableStreams(const std::string& app) {
+  if (!stream_subscriptions_.contains(app)) {
+    std::weak_ptr<ServerCore> weak = weak_from_this();
+    absl::StatusOr<std::unique_ptr<Subscription>> sub =
+        connection_.transport().Subscribe(
+            StreamWildcard(options_.responder, app, table_.instance_id()), "",
+            [weak](MessagePtr m) {
+              if (auto self = weak.lock()) {
+                self->table_.RouteStreamMessage(std::move(m));
+              }
+            });
+    if (!sub.ok()) return sub.status();
+    stream_subscriptions_.emplace(app, *std::move(sub));
+  }
+  if (!ticker_.joinable()) ticker_ = std::thread([this] { TickLoop(); });
+  return absl::OkStatus();
+}
+
+void ServerCore::TickLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!shutdown_ || running_streams_ > 0) {
+    ticker_cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+    mu_.Unlock();
+    table_.TickAll();
+    mu_.Lock();
+  }
+}
+
+void ServerCore::OnCancel(const IncomingMessage& message) {
+  if (table_.RouteCancel(message)) {
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void ServerCore::Refuse(const IncomingMessage& open,
+                        const absl::Status& status) {
+  streams_refused_.fetch_add(1, std::memory_order_relaxed);
+  if (!RefuseStream(connection_.transport(), open, status).ok()) {
+    publish_errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void ServerCore::OpenStream(const Registered& reg, MethodHandler* handler,
+                            MessagePtr message,
+                            const RequestSubjectParts& parts,
+                            absl::Time deadline) {
+  const MethodKind kind = handler->kind();
+  if (kind == MethodKind::kUnary) {
+    unknown_method_.fetch_add(1, std::memory_order_relaxed);
+    Refuse(*message, absl::UnimplementedError(absl::StrCat(
+                         "method ", reg.service->service_name(), ".",
+                         parts.method, " is not a streaming method")));
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (running_streams_ >= options_.max_open_streams) {
+      overloaded_.fetch_add(1, std::memory_order_relaxed);
+      Refuse(*message, absl::ResourceExhaustedError(absl::StrCat(
+                           "server ", options_.responder, " has ",
+                           running_streams_, " streams open, its limit")));
+      return;
+    }
+    ++running_streams_;
+  }
+  auto state = std::make_shared<CallState>();
+  ServerStreamParams params;
+  params.receives = kind != MethodKind::kServerStreaming;
+  params.window = options_.stream_window > 0 ? options_.stream_window : 16;
+  params.min_heartbeat = options_.min_stream_heartbeat > absl::ZeroDuration()
+                             ? options_.min_stream_heartbeat
+                             : absl::Seconds(1);
+  params.deadline = deadline;
+  params.on_failure = [state](const absl::Status&) {
+    state->cancelled.store(true, std::memory_order_release);
+  };
+  absl::StatusOr<std::shared_ptr<StreamEndpoint>> endpoint =
+      AcceptStream(connection_.state()->transport(), table_, *message, parts,
+                   std::move(params));
+  if (!endpoint.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      --running_streams_;
+    }
+    invalid_.fetch_add(1, std::memory_order_relaxed);
+    Refuse(*message, endpoint.status());
+    return;
+  }
+  streams_accepted_.fetch_add(1, std::memory_order_relaxed);
+  // A stream handler may run as long as the stream: it gets its own thread
+  // rather than holding a worker that unary calls need.
+  std::thread([self = shared_from_this(), &reg, handler,
+               message = std::move(message), parts, deadline,
+               endpoint = *std::move(endpoint),
+               state = std::move(state)]() mutable {
+    self->RunStream(reg, handler, std::move(message), parts, deadline,
+                    std::move(endpoint), std::move(state));
+  }).detach();
+}
+
+void ServerCore::RunStream(const Registered& reg, MethodHandler* handler,
+                           MessagePtr message, const RequestSubjectParts& parts,
+                           absl::Time deadline,
+                           std::shared_ptr<StreamEndpoint> endpoint,
+                           std::shared_ptr<CallState> state) {
+  handled_.fetch_add(1, std::memory_order_relaxed);
+  {
+    ServerContext context(message, parts.requester, parts.responder, parts.app,
+                          parts.service, parts.method, deadline);
+    context.set_cancel_flag(&state->cancelled);
+    Payload reply;
+    absl::string_view content_type;
+    absl::Status status;
+    try {
+      status = handler->RunStream(*reg.service, context, message, endpoint,
+                                  reply, content_type);
+    } catch (const std::exception& e) {
+      status = absl::UnknownError(
+          absl::StrCat("handler of ", reg.service->service_name(), ".",
+                       parts.method, " threw: ", e.what()));
+    } catch (...) {
+      status = absl::UnknownError(
+          absl::StrCat("handler of ", reg.service->service_name(), ".",
+                       parts.method, " threw a non-standard exception"));
+    }
+    Metadata trailers;
+    for (auto& kv : context.response_metadata()) {
+      if (ValidateMetadata({kv}).ok()) trailers.push_back(kv);
+    }
+    if (status.ok() && handler->kind() == MethodKind::kClientStreaming) {
+      absl::Status w = endpoint->Write(reply.view(), nullptr, deadline);
+      if (!w.ok() && endpoint->failure().ok()) {
+        status = absl::Status(
+            w.code(), absl::StrCat("cannot send the reply: ", w.message()));
+      }
+    }
+    // A stream that already failed (cancelled, client gone) sends nothing.
+    endpoint->WritesDone(status, trailers.empty() ? nullptr : &trailers)
+        .IgnoreError();
+    if (state->cancelled.load(std::memory_order_acquire)) {
+      cancelled_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  --running_streams_;
 }
 
 void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
@@ -296,19 +496,44 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
       return;
     }
     MethodHandler* handler = it->second;
-    WorkerPool::Task task = [this, &reg, handler, message, p = *parts,
-                             deadline](bool run) mutable {
-      InFlight in_flight(in_flight_);
-      if (!run) {
-        Reply(*message,
-              absl::UnavailableError("the server is shutting down"), {}, {},
-              nullptr);
+    if (std::optional<absl::string_view> frame =
+            message->header(kStreamHeader)) {
+      if (*frame != StreamFrameName(StreamFrame::kOpen)) {
+        // Only opens belong on a method subject.
+        invalid_.fetch_add(1, std::memory_order_relaxed);
         return;
       }
-      Serve(reg, handler, std::move(message), p, deadline);
+      OpenStream(reg, handler, std::move(message), *parts, deadline);
+      return;
+    }
+    if (handler->kind() != MethodKind::kUnary) {
+      unknown_method_.fetch_add(1, std::memory_order_relaxed);
+      Reply(*message,
+            absl::UnimplementedError(absl::StrCat(
+                "method ", reg.service->service_name(), ".", parts->method,
+                " is a streaming method; a unary request cannot call it")),
+            {}, {}, nullptr);
+      return;
+    }
+    // A cancel (protocol 9.8) finds the call by its reply-to until it ends.
+    auto state = std::make_shared<CallState>();
+    table_.AddCall(message->reply(), [state] {
+      state->cancelled.store(true, std::memory_order_release);
+    });
+    WorkerPool::Task task = [this, &reg, handler, message, p = *parts, deadline,
+                             state](bool run) mutable {
+      InFlight in_flight(in_flight_);
+      if (!run) {
+        table_.RemoveCall(message->reply());
+        Reply(*message, absl::UnavailableError("the server is shutting down"),
+              {}, {}, nullptr);
+        return;
+      }
+      Serve(reg, handler, std::move(message), p, deadline, *state);
     };
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     if (!pool_->TrySubmit(task)) {
+      table_.RemoveCall(message->reply());
       in_flight_.fetch_sub(1, std::memory_order_relaxed);
       overloaded_.fetch_add(1, std::memory_order_relaxed);
       Reply(*message,
@@ -324,8 +549,15 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
 
 void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
                        MessagePtr message, const RequestSubjectParts& parts,
-                       absl::Time deadline) {
+                       absl::Time deadline, const CallState& state) {
+  if (state.cancelled.load(std::memory_order_acquire)) {
+    // Cancelled while queued: the caller is gone, nothing is sent.
+    table_.RemoveCall(message->reply());
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   if (deadline <= absl::Now()) {
+    table_.RemoveCall(message->reply());
     expired_.fetch_add(1, std::memory_order_relaxed);
     Reply(*message,
           absl::DeadlineExceededError(
@@ -337,6 +569,7 @@ void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
   const IncomingMessage& request = *message;
   ServerContext context(message, parts.requester, parts.responder, parts.app,
                         parts.service, parts.method, deadline);
+  context.set_cancel_flag(&state.cancelled);
   Payload reply;
   absl::string_view content_type;
   absl::Status status;
@@ -351,6 +584,11 @@ void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
         absl::StrCat("handler of ", reg.service->service_name(), ".",
                      parts.method, " threw a non-standard exception"));
   }
+  table_.RemoveCall(request.reply());
+  if (state.cancelled.load(std::memory_order_acquire)) {
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   Metadata extra;
   for (auto& kv : context.response_metadata()) {
     if (ValidateMetadata({kv}).ok()) extra.push_back(kv);
@@ -359,16 +597,16 @@ void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
   // after this reply, so write it now instead of hopping to the event-loop
   // thread. Under load replies are left to the loop, which writes many with
   // one send().
-  const bool alone = pool_->queued() == 0 &&
-                     in_flight_.load(std::memory_order_relaxed) == 1;
+  const bool alone =
+      pool_->queued() == 0 && in_flight_.load(std::memory_order_relaxed) == 1;
   Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
         content_type, extra.empty() ? nullptr : &extra, alone);
 }
 
 void ServerCore::Reply(const IncomingMessage& request,
                        const absl::Status& status, absl::string_view payload,
-                       absl::string_view content_type,
-                       const Metadata* metadata, bool write_now) {
+                       absl::string_view content_type, const Metadata* metadata,
+                       bool write_now) {
   std::array<HeaderRef, 2> headers;
   size_t n = 0;
   std::string code;
@@ -383,9 +621,13 @@ void ServerCore::Reply(const IncomingMessage& request,
     headers[n++] = HeaderRef{kErrorCodeHeader, code};
     headers[n++] = HeaderRef{kErrorHeader, message};
   }
-  absl::Status s = connection_.transport().Publish(OutgoingMessage{
-      request.reply(), {}, absl::MakeConstSpan(headers.data(), n), metadata,
-      payload, write_now});
+  absl::Status s = connection_.transport().Publish(
+      OutgoingMessage{request.reply(),
+                      {},
+                      absl::MakeConstSpan(headers.data(), n),
+                      metadata,
+                      payload,
+                      write_now});
   if (s.ok()) return;
   publish_errors_.fetch_add(1, std::memory_order_relaxed);
   if (status.ok() && s.code() == absl::StatusCode::kResourceExhausted) {
@@ -404,7 +646,10 @@ void ServerCore::Shutdown() {
     absl::MutexLock lock(&mu_);
     if (shutdown_) return;
     shutdown_ = true;
-    for (auto& r : services_) subscriptions.push_back(std::move(r->subscription));
+    for (auto& r : services_) {
+      subscriptions.push_back(std::move(r->subscription));
+      subscriptions.push_back(std::move(r->cancel_subscription));
+    }
   }
   subscriptions.clear();
   {
@@ -416,6 +661,29 @@ void ServerCore::Shutdown() {
           return c->in_callbacks_ == 0;
         },
         this));
+  }
+  // Open streams end with UNAVAILABLE; their handlers see the cancellation.
+  table_.CancelAll(absl::UnavailableError("the server is shutting down"));
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](ServerCore* c) {
+          c->mu_.AssertReaderHeld();
+          return c->running_streams_ == 0;
+        },
+        this));
+    ticker_cv_.Signal();
+  }
+  absl::flat_hash_map<std::string, std::unique_ptr<Subscription>> streams;
+  {
+    absl::MutexLock lock(&mu_);
+    streams.swap(stream_subscriptions_);
+  }
+  streams.clear();
+  if (ticker_.joinable()) {
+    // The last reference may be dropped by a stream thread that is not the
+    // ticker; the ticker never calls Shutdown().
+    ticker_.join();
   }
   if (pool_ != nullptr) pool_->Stop();
 }
@@ -430,6 +698,10 @@ ServerStats ServerCore::stats() const {
   s.unknown_method = unknown_method_.load(std::memory_order_relaxed);
   s.dropped_bad_reply_to = bad_reply_to_.load(std::memory_order_relaxed);
   s.reply_publish_errors = publish_errors_.load(std::memory_order_relaxed);
+  s.cancelled = cancelled_.load(std::memory_order_relaxed);
+  s.streams_accepted = streams_accepted_.load(std::memory_order_relaxed);
+  s.streams_refused = streams_refused_.load(std::memory_order_relaxed);
+  s.streams_open = table_.open_streams();
   return s;
 }
 

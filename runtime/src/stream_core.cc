@@ -25,9 +25,8 @@ std::string HeaderSafe(absl::string_view message) {
 
 std::optional<uint64_t> ParseCounter(std::optional<absl::string_view> value) {
   uint64_t n = 0;
-  if (!value.has_value() || value->empty() ||
-      !absl::SimpleAtoi(*value, &n) || (*value)[0] == '+' ||
-      (*value)[0] == '-') {
+  if (!value.has_value() || value->empty() || !absl::SimpleAtoi(*value, &n) ||
+      (*value)[0] == '+' || (*value)[0] == '-') {
     return std::nullopt;
   }
   return n;
@@ -76,8 +75,8 @@ std::string StreamSubject(absl::string_view requester,
 
 std::string StreamWildcard(absl::string_view responder, absl::string_view app,
                            absl::string_view instance_id) {
-  return absl::StrCat("requests.*.", responder, ".", app, ".*.*.",
-                      instance_id, ".*");
+  return absl::StrCat("requests.*.", responder, ".", app, ".*.*.", instance_id,
+                      ".*");
 }
 
 std::string CancelSubject(absl::string_view requester,
@@ -133,8 +132,9 @@ StreamEndpoint::StreamEndpoint(std::shared_ptr<Transport> transport,
   last_heard_ = last_sent_ = Now();
   heartbeat_interval_ = options_.heartbeat_interval;
   liveness_timeout_ = options_.liveness_timeout;
-  if (!options_.sends) send_closed_ = absl::FailedPreconditionError(
-      "this side of the stream does not send");
+  if (!options_.sends)
+    send_closed_ =
+        absl::FailedPreconditionError("this side of the stream does not send");
 }
 
 absl::Time StreamEndpoint::Now() const { return options_.clock(); }
@@ -177,9 +177,15 @@ absl::Status StreamEndpoint::Publish(const Outgoing& out) {
     headers.push_back({kErrorCodeHeader, code});
     headers.push_back({kErrorHeader, message});
   }
-  absl::Status s = transport_->Publish(OutgoingMessage{
-      out.subject, {}, absl::MakeConstSpan(headers), out.metadata,
-      out.payload});
+  if (transport_ == nullptr) {
+    return absl::UnavailableError("the stream has no connection");
+  }
+  absl::Status s =
+      transport_->Publish(OutgoingMessage{out.subject,
+                                          {},
+                                          absl::MakeConstSpan(headers),
+                                          out.metadata,
+                                          out.payload});
   if (s.ok()) {
     absl::MutexLock lock(&mu_);
     last_sent_ = Now();
@@ -202,6 +208,8 @@ void StreamEndpoint::Fail(absl::Status status, bool notify_peer) {
   if (notify_peer && !cancel.subject.empty()) {
     // Best effort: the peer also notices our silence.
     Publish(cancel).IgnoreError();
+  } else if (notify_peer && options_.cancel_before_peer) {
+    options_.cancel_before_peer();
   }
   // Before the failure becomes visible, so that a handler whose Read or
   // Write fails already finds its context cancelled.
@@ -354,8 +362,7 @@ StreamRead StreamEndpoint::Read(absl::Time deadline) {
               absl::FailedPreconditionError("Read while a ReadAsync waits")};
     }
     while (!TakeLocked(result, credit)) {
-      if (cv_.WaitWithDeadline(&mu_, deadline) &&
-          !TakeLocked(result, credit)) {
+      if (cv_.WaitWithDeadline(&mu_, deadline) && !TakeLocked(result, credit)) {
         return {nullptr, absl::DeadlineExceededError(
                              "no stream message before the deadline")};
       }
@@ -412,7 +419,17 @@ void StreamEndpoint::CompleteAsync() {
     } else if (!send_closed_.ok()) {
       status = send_closed_;
     } else if (end_sent_) {
-      status = absl::FailedPreconditionError("Write after WritesDone");
+      status = absl::FailedPreconditionError(pending_write_->is_end
+                                                 ? "WritesDone twice"
+                                                 : "Write after WritesDone");
+    } else if (pending_write_->is_end) {
+      if (peer_subject_.empty()) return;  // waits for the accept
+      end_sent_ = true;
+      out.frame = StreamFrame::kEnd;
+      out.count = sent_;
+      out.credit = granted_;
+      out.subject = peer_subject_;
+      async_publishing_ = true;
     } else if (sent_ >= send_credit_) {
       return;  // waits for credit
     } else {
@@ -433,9 +450,12 @@ void StreamEndpoint::CompleteAsync() {
       absl::MutexLock lock(&mu_);
       async_publishing_ = false;
       if (status.ok()) {
-        ++stats_.sent;
+        if (out.frame == StreamFrame::kMsg) ++stats_.sent;
+        cv_.SignalAll();
       } else if (status.code() == absl::StatusCode::kUnavailable) {
         fail = true;
+      } else if (out.frame == StreamFrame::kEnd) {
+        end_sent_ = false;  // not sent: may be retried
       } else {
         --sent_;  // not sent: the seq is free again
       }
@@ -465,6 +485,28 @@ void StreamEndpoint::WriteAsync(std::string payload, const Metadata* metadata,
   }
   if (busy) {
     done(absl::FailedPreconditionError("WriteAsync while another one waits"));
+    return;
+  }
+  CompleteAsync();
+}
+
+void StreamEndpoint::WritesDoneAsync(
+    absl::AnyInvocable<void(absl::Status)> done) {
+  bool busy = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (pending_write_.has_value() || async_publishing_) {
+      busy = true;
+    } else {
+      PendingWrite w;
+      w.is_end = true;
+      w.done = std::move(done);
+      pending_write_ = std::move(w);
+    }
+  }
+  if (busy) {
+    done(absl::FailedPreconditionError(
+        "WritesDoneAsync while a WriteAsync waits"));
     return;
   }
   CompleteAsync();
@@ -513,9 +555,9 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
           } else if (*seq <= consumed_ || buffer_.contains(*seq)) {
             ++stats_.duplicates;
           } else if (end_count_.has_value()) {
-            violation = absl::DataLossError(absl::StrCat(
-                "stream message ", *seq, " after the end (count ",
-                *end_count_, ")"));
+            violation = absl::DataLossError(
+                absl::StrCat("stream message ", *seq, " after the end (count ",
+                             *end_count_, ")"));
           } else if (*seq > granted_) {
             violation = absl::ResourceExhaustedError(absl::StrCat(
                 "peer sent message ", *seq, " beyond its credit ", granted_));
@@ -541,10 +583,10 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
                      (buffer_.size() != *count - std::min(*count, consumed_) ||
                       consumed_ > *count ||
                       (!buffer_.empty() && buffer_.rbegin()->first > *count))) {
-            violation = absl::DataLossError(absl::StrCat(
-                "stream ended with count ", *count, " but ",
-                consumed_ + buffer_.size(), " messages arrived (",
-                "missing or extra messages)"));
+            violation = absl::DataLossError(
+                absl::StrCat("stream ended with count ", *count, " but ",
+                             consumed_ + buffer_.size(), " messages arrived (",
+                             "missing or extra messages)"));
           } else {
             end_count_ = *count;
             end_status_ = StatusFromHeaders(message->header(kErrorCodeHeader),
@@ -599,11 +641,13 @@ void StreamEndpoint::Tick() {
     bool receive_done = !options_.receives || end_read_ || end_count_;
     if (send_done && receive_done) return;
     absl::Time now = Now();
-    if (now - last_heard_ >= liveness_timeout_) {
-      silence = absl::Status(
-          options_.silence_code,
-          absl::StrCat("no message from the stream's peer for ",
-                       absl::FormatDuration(now - last_heard_)));
+    if (now >= options_.deadline) {
+      silence = absl::DeadlineExceededError("the stream's deadline passed");
+    } else if (now - last_heard_ >= liveness_timeout_) {
+      silence =
+          absl::Status(options_.silence_code,
+                       absl::StrCat("no message from the stream's peer for ",
+                                    absl::FormatDuration(now - last_heard_)));
     } else if (now - last_sent_ >= heartbeat_interval_ &&
                !peer_subject_.empty()) {
       ping.subject = peer_subject_;

@@ -22,8 +22,8 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/functional/any_invocable.h"
 #include "absl/container/btree_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -113,18 +113,25 @@ struct StreamEndpointOptions {
   // Read, Write or failure() reports that failure. The server cancels the
   // handler's context here. It must not call back into this endpoint.
   std::function<void(const absl::Status&)> on_failure;
+  // The stream's deadline: Tick() at or after it fails the stream with
+  // DEADLINE_EXCEEDED and tells the peer.
+  absl::Time deadline = absl::InfiniteFuture();
+  // Client side: how to tell the server about a local Cancel (or failure)
+  // before the accept named the stream subject (the cancel subject of
+  // protocol 9.8). Called at most once, without locks held.
+  std::function<void()> cancel_before_peer;
   // The clock; tests pass a fake one.
   std::function<absl::Time()> clock;
 };
 
 struct StreamEndpointStats {
-  uint64_t sent = 0;              // data messages published
-  uint64_t received = 0;          // data messages accepted into the buffer
-  uint64_t consumed = 0;          // data messages returned by Read
-  uint64_t duplicates = 0;        // data messages dropped as duplicates
-  uint64_t max_buffered = 0;      // most unconsumed messages ever held
-  uint64_t granted = 0;           // cumulative credit granted to the peer
-  uint64_t send_credit = 0;       // cumulative credit the peer granted us
+  uint64_t sent = 0;          // data messages published
+  uint64_t received = 0;      // data messages accepted into the buffer
+  uint64_t consumed = 0;      // data messages returned by Read
+  uint64_t duplicates = 0;    // data messages dropped as duplicates
+  uint64_t max_buffered = 0;  // most unconsumed messages ever held
+  uint64_t granted = 0;       // cumulative credit granted to the peer
+  uint64_t send_credit = 0;   // cumulative credit the peer granted us
   uint64_t pings_sent = 0;
 };
 
@@ -177,6 +184,10 @@ class StreamEndpoint {
   void ReadAsync(absl::AnyInvocable<void(StreamRead)> done);
   void WriteAsync(std::string payload, const Metadata* metadata,
                   absl::AnyInvocable<void(absl::Status)> done);
+  // The async WritesDone (OK status, no trailers): runs once the accept
+  // named the peer (at once if it did) and no WriteAsync is outstanding;
+  // counts as the outstanding WriteAsync meanwhile.
+  void WritesDoneAsync(absl::AnyInvocable<void(absl::Status)> done);
 
   // Ends the stream locally with `why` (CANCELLED by default) and tells the
   // peer with a cancel message. Idempotent.
@@ -200,21 +211,23 @@ class StreamEndpoint {
   // forget the stream.
   bool finished() const;
   uint64_t window() const { return options_.window; }
+  absl::Time deadline() const { return options_.deadline; }
   StreamEndpointStats stats() const;
 
  private:
   struct Outgoing {
     StreamFrame frame = StreamFrame::kMsg;
     std::string subject;
-    uint64_t seq = 0;         // kMsg
-    uint64_t count = 0;       // kEnd
-    uint64_t credit = 0;      // every frame except kMsg
-    absl::Status status;      // kEnd, kCancel
+    uint64_t seq = 0;     // kMsg
+    uint64_t count = 0;   // kEnd
+    uint64_t credit = 0;  // every frame except kMsg
+    absl::Status status;  // kEnd, kCancel
     const Metadata* metadata = nullptr;
     absl::string_view payload;
   };
 
   struct PendingWrite {
+    bool is_end = false;  // WritesDoneAsync
     std::string payload;
     Metadata metadata;
     bool has_metadata = false;

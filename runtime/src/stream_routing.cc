@@ -25,8 +25,7 @@ std::string ServerStreamTable::AddStream(
       origin.requester, origin.responder, origin.app, origin.service,
       origin.method, instance_id_, absl::StrCat(next_stream_id_++));
   stream_by_reply_[reply_to] = subject;
-  streams_[subject] =
-      Entry{origin, std::string(reply_to), std::move(endpoint)};
+  streams_[subject] = Entry{origin, std::string(reply_to), std::move(endpoint)};
   return subject;
 }
 
@@ -141,6 +140,18 @@ void ServerStreamTable::TickAll() {
   }
 }
 
+void ServerStreamTable::CancelAll(const absl::Status& status) {
+  std::vector<std::shared_ptr<StreamEndpoint>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    all.reserve(streams_.size());
+    for (const auto& [subject, entry] : streams_) {
+      all.push_back(entry.endpoint);
+    }
+  }
+  for (auto& endpoint : all) endpoint->Cancel(status);
+}
+
 ServerStreamTableStats ServerStreamTable::stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
@@ -183,9 +194,9 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
     absl::Status status = StatusFromHeaders(message.header(kErrorCodeHeader),
                                             message.header(kErrorHeader));
     if (!status.ok()) return status;
-    return absl::InternalError(absl::StrCat(
-        "stream reply to ", open_subject, " is not an accept (",
-        kStreamHeader, ": ", kind.value_or("absent"), ")"));
+    return absl::InternalError(
+        absl::StrCat("stream reply to ", open_subject, " is not an accept (",
+                     kStreamHeader, ": ", kind.value_or("absent"), ")"));
   }
   absl::StatusOr<StreamSubjectParts> parts =
       ParseStreamSubject(message.reply());

@@ -40,12 +40,12 @@ struct StreamOrigin {
 };
 
 struct ServerStreamTableStats {
-  uint64_t routed = 0;            // stream messages handed to an endpoint
-  uint64_t dropped_unknown = 0;   // no such stream (ended or never opened)
-  uint64_t dropped_mismatch = 0;  // tokens differ from the stream's open
-  uint64_t dropped_malformed = 0; // not a stream or cancel subject
-  uint64_t cancels_applied = 0;   // cancel matched a call or stream
-  uint64_t cancels_unknown = 0;   // cancel for no call of this instance
+  uint64_t routed = 0;             // stream messages handed to an endpoint
+  uint64_t dropped_unknown = 0;    // no such stream (ended or never opened)
+  uint64_t dropped_mismatch = 0;   // tokens differ from the stream's open
+  uint64_t dropped_malformed = 0;  // not a stream or cancel subject
+  uint64_t cancels_applied = 0;    // cancel matched a call or stream
+  uint64_t cancels_unknown = 0;    // cancel for no call of this instance
 };
 
 class ServerStreamTable {
@@ -80,6 +80,9 @@ class ServerStreamTable {
 
   // Ticks every stream and forgets the finished ones.
   void TickAll();
+
+  // Ends every open stream with `status`, telling the peers.
+  void CancelAll(const absl::Status& status);
 
   ServerStreamTableStats stats() const;
 

@@ -11,14 +11,13 @@ namespace natsrpc::internal {
 
 absl::StatusOr<std::shared_ptr<ClientStream>> ClientStream::Create(
     std::shared_ptr<Transport> transport, ClientStreamParams params) {
-  for (auto [field, value] :
-       {std::pair<absl::string_view, absl::string_view>{"requester",
-                                                        params.requester},
-        {"responder", params.responder},
-        {"app", params.app},
-        {"service", params.service},
-        {"method", params.method},
-        {"client id", params.client_id}}) {
+  for (auto [field, value] : {std::pair<absl::string_view, absl::string_view>{
+                                  "requester", params.requester},
+                              {"responder", params.responder},
+                              {"app", params.app},
+                              {"service", params.service},
+                              {"method", params.method},
+                              {"client id", params.client_id}}) {
     if (absl::Status s = ValidateToken(field, value); !s.ok()) return s;
   }
   return std::shared_ptr<ClientStream>(
@@ -43,6 +42,17 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
   o.peer_end_closes_send = true;
   o.on_failure = params_.on_failure;
   o.clock = params_.clock;
+  o.deadline = params_.deadline;
+  // Before the accept the server is reached through the cancel subject.
+  o.cancel_before_peer =
+      [transport = transport_,
+       subject = CancelSubject(params_.requester, params_.responder,
+                               params_.app, params_.service, params_.method,
+                               params_.client_id, absl::StrCat(params_.seq))] {
+        HeaderRef headers[] = {{kStreamHeader, "cancel"}};
+        transport->Publish(OutgoingMessage{subject, "", headers, nullptr, ""})
+            .IgnoreError();
+      };
   endpoint_ = std::make_shared<StreamEndpoint>(transport_, std::move(o));
 }
 
@@ -50,7 +60,7 @@ absl::Status ClientStream::Open() {
   const std::string reply =
       absl::StrCat(ResponsePrefix(params_.requester, params_.responder,
                                   params_.app, params_.client_id),
-               params_.seq);
+                   params_.seq);
   const std::string credit = absl::StrCat(endpoint_->window());
   const std::string heartbeat = EncodeTimeout(params_.heartbeat);
   const absl::Time now = params_.clock ? params_.clock() : absl::Now();
@@ -98,21 +108,10 @@ void ClientStream::OnReply(MessagePtr message) {
     accepted_ = true;
   }
   // Both sides use the server's interval (it only raises the client's).
-  endpoint_->SetPeer(accept->stream_subject, accept->credit,
-                     accept->heartbeat);
+  endpoint_->SetPeer(accept->stream_subject, accept->credit, accept->heartbeat);
 }
 
 void ClientStream::Cancel() {
-  if (!accepted()) {
-    HeaderRef headers[] = {{kStreamHeader, "cancel"}};
-    transport_
-        ->Publish(OutgoingMessage{
-            CancelSubject(params_.requester, params_.responder, params_.app,
-                          params_.service, params_.method, params_.client_id,
-                          absl::StrCat(params_.seq)),
-            "", headers, nullptr, ""})
-        .IgnoreError();
-  }
   endpoint_->Cancel(absl::CancelledError("cancelled"));
 }
 
@@ -138,6 +137,7 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
   o.liveness_timeout = 3 * heartbeat;
   o.silence_code = absl::StatusCode::kCancelled;
   o.own_end_ends_stream = true;
+  o.deadline = params.deadline;
   o.on_failure = std::move(params.on_failure);
   o.clock = std::move(params.clock);
   auto endpoint = std::make_shared<StreamEndpoint>(transport, std::move(o));

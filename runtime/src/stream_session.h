@@ -86,6 +86,8 @@ struct ServerStreamParams {
   uint64_t window = 16;
   // The shortest heartbeat interval the server accepts.
   absl::Duration min_heartbeat = absl::Seconds(1);
+  // From the open's Natsrpc-Timeout.
+  absl::Time deadline = absl::InfiniteFuture();
   std::function<void(const absl::Status&)> on_failure;
   std::function<absl::Time()> clock;
 };

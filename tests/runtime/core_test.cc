@@ -7,6 +7,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -19,8 +21,8 @@ namespace {
 
 using ::google::protobuf::StringValue;
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::InMemoryTransport;
+using ::testing::StartsWith;
 
 class Echo : public Service {
  public:
@@ -77,14 +79,13 @@ class CoreTest : public ::testing::Test {
                                   Metadata headers, std::string data) {
     std::vector<InMemoryTransport::Sent> replies;
     absl::Notification got;
-    auto sub = transport_->Subscribe(
-        reply, "", [&](MessagePtr m) {
-          replies.push_back({std::string(m->subject()), "", m->headers(),
-                             std::string(m->data())});
-          got.Notify();
-        });
-    transport_->Inject({std::move(subject), reply, std::move(headers),
-                        std::move(data)});
+    auto sub = transport_->Subscribe(reply, "", [&](MessagePtr m) {
+      replies.push_back({std::string(m->subject()), "", m->headers(),
+                         std::string(m->data())});
+      got.Notify();
+    });
+    transport_->Inject(
+        {std::move(subject), reply, std::move(headers), std::move(data)});
     EXPECT_TRUE(got.WaitForNotificationWithTimeout(absl::Seconds(10)));
     return replies.empty() ? InMemoryTransport::Sent{} : replies[0];
   }
@@ -184,8 +185,7 @@ TEST_F(CoreTest, NotConnectedIsUnavailable) {
   ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
                         "Echo", "unit", kMethods);
   transport_->set_connected(false);
-  EXPECT_EQ(Say(channel, "x").status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Say(channel, "x").status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(CoreTest, InvalidNamesNameTheField) {
@@ -200,7 +200,8 @@ TEST_F(CoreTest, InvalidNamesNameTheField) {
                               "Echo", "unit", kMethods);
   EXPECT_THAT(bad_responder.status().message(),
               HasSubstr("ClientOptions.responder"));
-  ClientChannel bad_app(conn_, {.requester = "a", .responder = "b", .app = "x y"},
+  ClientChannel bad_app(conn_,
+                        {.requester = "a", .responder = "b", .app = "x y"},
                         "Echo", "unit", kMethods);
   EXPECT_THAT(bad_app.status().message(), HasSubstr("ClientOptions.app"));
   EXPECT_TRUE(transport_->sent().empty());
@@ -223,8 +224,8 @@ TEST_F(CoreTest, ReservedMetadataIsRefused) {
 
 TEST_F(CoreTest, DisconnectFailsPendingCalls) {
   // No server answers "silent": the call stays pending.
-  auto silent = transport_->Subscribe("requests.*.silent.>", "",
-                                      [](MessagePtr) {});
+  auto silent =
+      transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
   ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   absl::Notification done;
@@ -244,8 +245,8 @@ TEST_F(CoreTest, DisconnectFailsPendingCalls) {
 }
 
 TEST_F(CoreTest, PermissionDeniedEndsOnlyCallsToThatSubject) {
-  auto silent = transport_->Subscribe("requests.*.silent.>", "",
-                                      [](MessagePtr) {});
+  auto silent =
+      transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
   ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   std::atomic<int> denied{0};
@@ -269,8 +270,8 @@ TEST_F(CoreTest, PermissionDeniedEndsOnlyCallsToThatSubject) {
 }
 
 TEST_F(CoreTest, CancelEndsTheCallOnceAndDropsTheLateReply) {
-  auto silent = transport_->Subscribe("requests.*.silent.>", "",
-                                      [](MessagePtr) {});
+  auto silent =
+      transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
   ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   std::atomic<int> calls{0};
@@ -288,8 +289,16 @@ TEST_F(CoreTest, CancelEndsTheCallOnceAndDropsTheLateReply) {
   EXPECT_EQ(calls.load(), 1);
   EXPECT_EQ(result.code(), absl::StatusCode::kCancelled);
 
+  // The server is told through the call's cancel subject (protocol 9.8).
+  ASSERT_EQ(transport_->sent().size(), 2u);
+  const std::string reply = transport_->sent()[0].reply;
+  const std::vector<std::string> reply_tokens = absl::StrSplit(reply, '.');
+  ASSERT_EQ(reply_tokens.size(), 6u);
+  EXPECT_EQ(transport_->sent()[1].subject,
+            absl::StrCat("requests.alice.silent.unit.Echo.Say.cancel.",
+                         reply_tokens[4], ".", reply_tokens[5]));
+
   // A reply arriving now is dropped and counted, not delivered.
-  const std::string reply = transport_->sent().back().reply;
   transport_->Inject({reply, "", {}, ""});
   transport_->Inject({reply, "", {}, ""});
   EXPECT_EQ(calls.load(), 1);
@@ -297,8 +306,8 @@ TEST_F(CoreTest, CancelEndsTheCallOnceAndDropsTheLateReply) {
 }
 
 TEST_F(CoreTest, DeadlineExceededWhenNobodyAnswers) {
-  auto silent = transport_->Subscribe("requests.*.silent.>", "",
-                                      [](MessagePtr) {});
+  auto silent =
+      transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
   ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   const absl::Time start = absl::Now();
@@ -314,8 +323,8 @@ TEST_F(CoreTest, DeadlineExceededWhenNobodyAnswers) {
 }
 
 TEST_F(CoreTest, PropagatedDeadlineNeverGrows) {
-  auto silent = transport_->Subscribe("requests.*.silent.>", "",
-                                      [](MessagePtr) {});
+  auto silent =
+      transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
   ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   StringValue req;

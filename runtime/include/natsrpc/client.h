@@ -7,8 +7,9 @@
 //   pkg::Svc::Client client(conn, natsrpc::ClientOptions{.requester = "alice",
 //                                                        .responder = "bob"});
 //   absl::StatusOr<pkg::Resp> r = client.Method(req);
-//   r = client.Method(req, natsrpc::CallOptions{.timeout = absl::Milliseconds(100)});
-//   client.MethodAsync(req, [](absl::StatusOr<pkg::Resp> r) { ... });
+//   r = client.Method(req, natsrpc::CallOptions{.timeout =
+//   absl::Milliseconds(100)}); client.MethodAsync(req,
+//   [](absl::StatusOr<pkg::Resp> r) { ... });
 //
 // Every call ends exactly once: with the reply, or with a status (see
 // docs/protocol.md section 4). Async callbacks run on a runtime thread (the
@@ -41,6 +42,7 @@ namespace natsrpc {
 
 namespace internal {
 class ReplyMux;
+class StreamEndpoint;
 }  // namespace internal
 
 // The timeout used when neither the call, the IDL nor ClientOptions set one.
@@ -59,12 +61,21 @@ struct ClientOptions {
   absl::Duration default_timeout = absl::ZeroDuration();
   // Headers sent with every call of this client.
   Metadata metadata{};
+  // Streams: how many received but unread messages this client holds per
+  // stream at most (its receive window, docs/protocol.md 9.5). 0: 16.
+  uint32_t stream_window = 0;
+  // Streams: the heartbeat interval this client proposes (9.6); the server
+  // may raise it. A stream fails with UNAVAILABLE after 3 intervals without
+  // a message from the server. Zero: 5 seconds.
+  absl::Duration stream_heartbeat = absl::ZeroDuration();
 };
 
 // Options of one call. Member order is part of the API.
 struct CallOptions {
   // How long to wait for the reply. Zero: the method's default (IDL option,
-  // else ClientOptions::default_timeout, else 10 s).
+  // else ClientOptions::default_timeout, else 10 s). For a stream, how long
+  // the whole stream may last; zero: the IDL option, else
+  // ClientOptions::default_timeout if set, else no deadline.
   absl::Duration timeout = absl::ZeroDuration();
   // An absolute deadline, typically ServerContext::deadline() of the call
   // being served; the call ends at the earlier of this and `timeout`, so a
@@ -140,6 +151,14 @@ class ClientChannel {
                        absl::string_view content_type,
                        const CallOptions& options, RawCallback done);
 
+  // Opens a stream on method number `method` (docs/protocol.md section 9).
+  // `client_sends`: a client or bidi stream. `request`: the one request of a
+  // server stream (null for the others). Never null; a stream that cannot
+  // be opened comes back failed, its reads and writes return why.
+  std::shared_ptr<internal::StreamEndpoint> OpenStream(
+      int method, bool client_sends, const Payload* request,
+      absl::string_view content_type, const CallOptions& options);
+
   // The app the channel's subjects use.
   const std::string& app() const { return app_; }
 
@@ -150,9 +169,21 @@ class ClientChannel {
     // Shared with pending calls, which may outlive this channel.
     std::shared_ptr<const std::string> subject;
     absl::Duration timeout;
+    std::string name;
+    // The timeout of a stream: zero for none.
+    absl::Duration stream_timeout;
   };
 
+  // Request metadata of a call: ClientOptions::metadata, then the call's.
+  absl::StatusOr<const Metadata*> CallMetadata(const CallOptions& options,
+                                               Metadata& merged) const;
+
   absl::Status status_;
+  std::string requester_;
+  std::string responder_;
+  std::string service_;
+  uint32_t stream_window_ = 16;
+  absl::Duration stream_heartbeat_;
   std::shared_ptr<internal::ReplyMux> mux_;
   std::string app_;
   std::string reply_prefix_;
@@ -169,8 +200,9 @@ absl::Status ReplyDecodeError(const absl::Status& status);
 
 // Typed asynchronous unary call: what generated `MethodAsync` does.
 template <template <class> class Codec, typename Resp, typename Req>
-CallHandle AsyncUnaryCall(ClientChannel& channel, int method, const Req& request,
-                          Callback<Resp> done, const CallOptions& options) {
+CallHandle AsyncUnaryCall(ClientChannel& channel, int method,
+                          const Req& request, Callback<Resp> done,
+                          const CallOptions& options) {
   Payload payload;
   if (absl::Status s = Codec<Req>::Encode(request, payload); !s.ok()) {
     done(std::move(s));

@@ -21,6 +21,7 @@
 #ifndef NATSRPC_SERVER_H_
 #define NATSRPC_SERVER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -59,6 +60,16 @@ struct ServerOptions {
   // Requests waiting for a worker beyond which new requests are answered
   // RESOURCE_EXHAUSTED.
   int max_queued_requests = 4096;
+  // Streams open at once beyond which new ones are refused with
+  // RESOURCE_EXHAUSTED. Each open stream's handler runs on its own thread,
+  // not on a worker.
+  int max_open_streams = 1024;
+  // Streams: received but unread messages held per stream at most (the
+  // receive window, docs/protocol.md 9.5). 0: 16.
+  uint32_t stream_window = 0;
+  // Streams: the shortest heartbeat interval this server accepts (9.6); a
+  // client proposing less gets this one. Zero: 1 second.
+  absl::Duration min_stream_heartbeat = absl::ZeroDuration();
 };
 
 // What a handler knows about its call. Valid while the handler runs.
@@ -104,8 +115,22 @@ class ServerContext {
   }
   const Metadata& response_metadata() const { return response_metadata_; }
 
-  // The received NATS message.
+  // The received NATS message (a stream's open message).
   const IncomingMessage& request_message() const { return *request_; }
+
+  // True once the caller cancelled the call (docs/protocol.md 9.8), the
+  // deadline passed, or (streams) the stream ended early: the client went
+  // silent or away, or the server is shutting down. Nobody waits for the
+  // result any more; a handler should stop, and its reply is not sent.
+  bool IsCancelled() const {
+    return (cancelled_ != nullptr &&
+            cancelled_->load(std::memory_order_acquire)) ||
+           absl::Now() >= deadline_;
+  }
+
+  // For the runtime: the flag behind IsCancelled(), which must outlive the
+  // context.
+  void set_cancel_flag(const std::atomic<bool>* flag) { cancelled_ = flag; }
 
  private:
   MessagePtr request_;
@@ -116,20 +141,44 @@ class ServerContext {
   absl::string_view method_;
   absl::Time deadline_;
   Metadata response_metadata_;
+  const std::atomic<bool>* cancelled_ = nullptr;
 };
 
 class Service;
 
 namespace internal {
 
+class StreamEndpoint;
+
+// What flows each way (docs/protocol.md section 9).
+enum class MethodKind {
+  kUnary,
+  kClientStreaming,  // many requests, one response
+  kServerStreaming,  // one request, many responses
+  kBidiStreaming,    // many each way
+};
+
 // Runs one method: decodes the request, calls the handler, encodes the reply.
 class MethodHandler {
  public:
   virtual ~MethodHandler() = default;
-  // Returns the status to send; on OK, `reply` and `content_type` are set.
+  virtual MethodKind kind() const { return MethodKind::kUnary; }
+  // Unary: returns the status to send; on OK, `reply` and `content_type`
+  // are set.
   virtual absl::Status Run(Service& service, ServerContext& context,
                            const MessagePtr& request, Payload& reply,
                            absl::string_view& content_type) = 0;
+  // Streams: runs the handler over the accepted stream `endpoint` (`open` is
+  // the open message: a server stream's request) and returns its status.
+  // A client stream's handler also sets `reply` and `content_type` on OK.
+  // The runtime then sends the end (after the reply).
+  virtual absl::Status RunStream(
+      Service& /*service*/, ServerContext& /*context*/,
+      const MessagePtr& /*open*/,
+      const std::shared_ptr<StreamEndpoint>& /*endpoint*/, Payload& /*reply*/,
+      absl::string_view& /*content_type*/) {
+    return absl::InternalError("not a streaming method");
+  }
 };
 
 absl::Status RequestDecodeError(const absl::Status& status);
@@ -202,13 +251,17 @@ class Service {
 // Counters of one server instance.
 struct ServerStats {
   uint64_t requests_received = 0;
-  uint64_t requests_handled = 0;     // a handler ran
-  uint64_t rejected_overloaded = 0;  // answered RESOURCE_EXHAUSTED
-  uint64_t rejected_expired = 0;     // answered DEADLINE_EXCEEDED
-  uint64_t rejected_invalid = 0;     // bad timeout header or payload
-  uint64_t unknown_method = 0;       // answered UNIMPLEMENTED
-  uint64_t dropped_bad_reply_to = 0; // section 5 check failed; not answered
+  uint64_t requests_handled = 0;      // a handler ran
+  uint64_t rejected_overloaded = 0;   // answered RESOURCE_EXHAUSTED
+  uint64_t rejected_expired = 0;      // answered DEADLINE_EXCEEDED
+  uint64_t rejected_invalid = 0;      // bad timeout header or payload
+  uint64_t unknown_method = 0;        // answered UNIMPLEMENTED
+  uint64_t dropped_bad_reply_to = 0;  // section 5 check failed; not answered
   uint64_t reply_publish_errors = 0;
+  uint64_t cancelled = 0;  // calls and streams cancelled by callers
+  uint64_t streams_accepted = 0;
+  uint64_t streams_refused = 0;  // refused at open (any reason)
+  uint64_t streams_open = 0;     // open now
 };
 
 // A server instance: serves added services until Shutdown() or destruction.
