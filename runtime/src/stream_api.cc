@@ -38,6 +38,17 @@ namespace natsrpc::internal {
 
 absl::Time StreamDeadline(const StreamEndpoint& e) { return e.deadline(); }
 
+StreamStats GetStreamStats(const StreamEndpoint& e) {
+  const StreamEndpointStats s = e.stats();
+  StreamStats out;
+  out.sent = s.sent;
+  out.received = s.received;
+  out.consumed = s.consumed;
+  out.max_buffered = s.max_buffered;
+  out.window = e.window();
+  return out;
+}
+
 void StreamAbandon(StreamEndpoint& e) {
   if (!e.finished()) {
     e.Cancel(absl::CancelledError(

@@ -49,6 +49,16 @@
 #include "natsrpc/transport.h"
 
 namespace natsrpc {
+
+// Counters of one side of one stream.
+struct StreamStats {
+  uint64_t sent = 0;          // messages this side wrote
+  uint64_t received = 0;      // messages from the peer, read or not
+  uint64_t consumed = 0;      // messages returned by Read
+  uint64_t max_buffered = 0;  // most received but unread messages held
+  uint64_t window = 0;        // this side's receive window
+};
+
 namespace internal {
 
 class StreamEndpoint;
@@ -71,6 +81,7 @@ absl::Status StreamSendEnd(StreamEndpoint& e, const absl::Status& status,
 void StreamCancel(StreamEndpoint& e, absl::Status why);
 // The status the stream failed with; OK if it has not.
 absl::Status StreamFailure(const StreamEndpoint& e);
+StreamStats GetStreamStats(const StreamEndpoint& e);
 // The stream's deadline (infinite if none).
 absl::Time StreamDeadline(const StreamEndpoint& e);
 // Cancels the stream unless it already ended: what a client object does
@@ -148,6 +159,7 @@ class TypedStream {
   }
 
   bool ended() const { return ended_; }
+  StreamStats stats() const { return GetStreamStats(*endpoint_); }
   StreamEndpoint& endpoint() { return *endpoint_; }
   absl::Time deadline() const { return deadline_; }
 
@@ -190,6 +202,8 @@ class ClientReader {
   void Cancel() {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
   }
+  // This side's counters.
+  StreamStats stats() const { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
@@ -241,6 +255,8 @@ class ClientWriter {
   void Cancel() {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
   }
+  // This side's counters.
+  StreamStats stats() const { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
@@ -270,6 +286,8 @@ class ClientReaderWriter {
   void Cancel() {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
   }
+  // This side's counters.
+  StreamStats stats() const { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
@@ -286,6 +304,8 @@ class ServerReader {
            /*abandon_on_destruction=*/false) {}
   // False after the client's last request, or if the call is over.
   bool Read(Req* request) { return s_.template ReadTyped<Req>(request); }
+  // This side's counters.
+  StreamStats stats() const { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
@@ -301,6 +321,8 @@ class ServerWriter {
            /*abandon_on_destruction=*/false) {}
   // Waits for credit; false if the call is over (cancelled, client gone).
   bool Write(const Resp& reply) { return s_.template WriteTyped<Resp>(reply); }
+  // This side's counters.
+  StreamStats stats() const { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
@@ -316,6 +338,8 @@ class ServerReaderWriter {
            /*abandon_on_destruction=*/false) {}
   bool Read(Req* request) { return s_.template ReadTyped<Req>(request); }
   bool Write(const Resp& reply) { return s_.template WriteTyped<Resp>(reply); }
+  // This side's counters.
+  StreamStats stats() const { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
