@@ -17,8 +17,8 @@
 // get a blocking call returning a stream object (natsrpc/stream.h), an
 // asynchronous call taking a reactor and a handler given the server's stream
 // object. A header with streaming methods also includes <memory> and
-// "natsrpc/stream.h"; one without is unchanged by them. Templates are fixed whole
-// blocks; user text (doc comments, file names) only ever enters as a
+// "natsrpc/stream.h"; one without is unchanged by them. Templates are fixed
+// whole blocks; user text (doc comments, file names) only ever enters as a
 // variable value, never as a template, and is made safe by names.h.
 
 #ifndef NATSRPC_PLUGIN_CPP_EMITTER_H_

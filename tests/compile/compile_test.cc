@@ -2,7 +2,8 @@
 //
 // Links the code generated for every tricky IDL shape (tests/compile/
 // CMakeLists.txt) into one program: each generated Client is constructed and
-// called, each generated Service is subclassed and instantiated. A recording
+// called (every streaming kind, blocking and with a reactor), each generated
+// Service is subclassed and instantiated. A recording
 // transport (no NATS) checks that calls go to the IDL's wire names whatever
 // the C++ identifiers became, and that the method indexes line up.
 
@@ -18,6 +19,7 @@
 #include "example/v1/calculator.natsrpc.h"
 #include "gtest/gtest.h"
 #include "natsrpc/natsrpc.h"
+#include "natsrpc/stream.h"
 #include "recording_transport.h"
 #include "test/compile/collisions.natsrpc.h"
 #include "test/compile/comments.natsrpc.h"
@@ -32,13 +34,13 @@
 #include "test/compile/proto3_optional.natsrpc.h"
 #include "test/compile/same_name_a.natsrpc.h"
 #include "test/compile/same_name_b.natsrpc.h"
+#include "test/compile/streaming.natsrpc.h"
 #include "test/compile/well_known.natsrpc.h"
 #include "test/options/options.natsrpc.h"
 
 namespace {
 
 using ::natsrpc::testing::RecordingTransport;
-
 
 class CompileTest : public ::testing::Test {
  protected:
@@ -506,6 +508,294 @@ TEST_F(CompileTest, OptionsApps) {
   ExpectNames(ia, "FileDefaults", "file-app");
   OverridesImpl ib;
   ExpectNames(ib, "Overrides", "service_app");
+}
+
+// --- streaming.proto ---------------------------------------------------------
+
+namespace st = ::natsrpc_test::streaming;
+
+// The stream objects of the generated signatures.
+using TickReader = natsrpc::ClientReader<st::Tick, natsrpc::ProtobufCodec>;
+using SumWriter =
+    natsrpc::ClientWriter<st::Tick, st::Total, natsrpc::ProtobufCodec>;
+using ChatStream =
+    natsrpc::ClientReaderWriter<st::Tick, st::Total, natsrpc::ProtobufCodec>;
+using TickStream =
+    natsrpc::ClientReaderWriter<st::Tick, st::Tick, natsrpc::ProtobufCodec>;
+using ServerTickWriter =
+    natsrpc::ServerWriter<st::Tick, natsrpc::ProtobufCodec>;
+using ServerTickReader =
+    natsrpc::ServerReader<st::Tick, natsrpc::ProtobufCodec>;
+using ServerChat =
+    natsrpc::ServerReaderWriter<st::Tick, st::Total, natsrpc::ProtobufCodec>;
+using ServerTicks =
+    natsrpc::ServerReaderWriter<st::Tick, st::Tick, natsrpc::ProtobufCodec>;
+
+// An endpoint for server stream objects handed to handlers directly: a
+// stream that is already over, so reads and writes fail.
+std::shared_ptr<natsrpc::internal::StreamEndpoint> OverStream() {
+  return natsrpc::internal::FailedStream(absl::CancelledError("test"));
+}
+
+// Reactors that record the final status.
+class ReadReactor final : public natsrpc::ClientReadReactor<st::Tick> {
+ public:
+  void OnDone(const absl::Status& status) override {
+    status_ = status;
+    done_.Notify();
+  }
+  absl::Status Wait() {
+    EXPECT_TRUE(done_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    return status_;
+  }
+  st::Tick tick;
+
+ private:
+  absl::Notification done_;
+  absl::Status status_;
+};
+
+class WriteReactor final
+    : public natsrpc::ClientWriteReactor<st::Tick, st::Total> {
+ public:
+  void OnDone(absl::StatusOr<st::Total> result) override {
+    status_ = result.status();
+    done_.Notify();
+  }
+  absl::Status Wait() {
+    EXPECT_TRUE(done_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    return status_;
+  }
+
+ private:
+  absl::Notification done_;
+  absl::Status status_;
+};
+
+template <typename Resp>
+class BidiReactor final : public natsrpc::ClientBidiReactor<st::Tick, Resp> {
+ public:
+  void OnDone(const absl::Status& status) override {
+    status_ = status;
+    done_.Notify();
+  }
+  absl::Status Wait() {
+    EXPECT_TRUE(done_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    return status_;
+  }
+  Resp reply;
+
+ private:
+  absl::Notification done_;
+  absl::Status status_;
+};
+
+// Handlers of every kind; Chat keeps the default (UNIMPLEMENTED).
+class StreamerImpl final : public st::Streamer::Service {
+ public:
+  absl::Status Echo(natsrpc::ServerContext&, const st::Tick& req,
+                    st::Tick& reply) override {
+    reply.set_n(req.n());
+    return absl::OkStatus();
+  }
+  absl::Status Watch(natsrpc::ServerContext&, const st::Tick& req,
+                     ServerTickWriter& writer) override {
+    if (req.n() < 0) return absl::InvalidArgumentError("negative");
+    return writer.Write(req) ? absl::OkStatus()
+                             : absl::CancelledError("stream over");
+  }
+  absl::Status Sum(natsrpc::ServerContext&, ServerTickReader& reader,
+                   st::Total& total) override {
+    st::Tick tick;
+    int64_t sum = 0;
+    while (reader.Read(&tick)) sum += tick.n();
+    total.set_sum(sum + 42);
+    return absl::OkStatus();
+  }
+};
+
+// Overrides of escaped and moved names, of each kind.
+class ClassImpl2 final : public st::class_::Service {
+ public:
+  absl::Status delete_(natsrpc::ServerContext&, ServerTicks&) override {
+    return absl::OkStatus();
+  }
+  absl::Status co_yield_(natsrpc::ServerContext&, const st::Tick&,
+                         ServerTickWriter&) override {
+    return absl::OkStatus();
+  }
+  absl::Status FooAsync_(natsrpc::ServerContext&, ServerTickReader&,
+                         st::Total&) override {
+    return absl::OkStatus();
+  }
+  absl::Status Bar_(natsrpc::ServerContext&, const st::Tick&,
+                    st::Tick&) override {
+    return absl::OkStatus();
+  }
+  absl::Status stream(natsrpc::ServerContext&, ServerTicks&) override {
+    return absl::OkStatus();
+  }
+  absl::Status reader(natsrpc::ServerContext&, ServerTickReader&,
+                      st::Total&) override {
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(CompileTest, StreamingBlockingCalls) {
+  st::Streamer::Client client(connection_, Options());
+  const std::string app = "natsrpc_test_streaming";
+  st::Tick tick;
+  tick.set_n(1);
+
+  std::unique_ptr<TickReader> watch = client.Watch(tick);
+  ASSERT_NE(watch, nullptr);
+  st::Tick got;
+  EXPECT_FALSE(watch->Read(&got));
+  EXPECT_FALSE(watch->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Watch"));
+
+  std::unique_ptr<SumWriter> sum = client.Sum();
+  ASSERT_NE(sum, nullptr);
+  EXPECT_FALSE(sum->Write(tick));
+  EXPECT_FALSE(sum->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Sum"));
+
+  natsrpc::CallOptions options;
+  options.timeout = absl::Seconds(5);
+  std::unique_ptr<ChatStream> chat = client.Chat(options);
+  ASSERT_NE(chat, nullptr);
+  EXPECT_FALSE(chat->Write(tick));
+  st::Total total;
+  EXPECT_FALSE(chat->Read(&total));
+  EXPECT_FALSE(chat->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Chat"));
+
+  EXPECT_FALSE(client.Echo(tick).ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Echo"));
+}
+
+TEST_F(CompileTest, StreamingReactors) {
+  st::Streamer::Client client(connection_, Options());
+  const std::string app = "natsrpc_test_streaming";
+  st::Tick tick;
+
+  ReadReactor watch;
+  client.WatchAsync(tick, &watch);
+  watch.StartRead(&watch.tick);
+  EXPECT_FALSE(watch.Wait().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Watch"));
+
+  WriteReactor sum;
+  client.SumAsync(&sum);
+  sum.StartWritesDone();
+  EXPECT_FALSE(sum.Wait().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Sum"));
+
+  BidiReactor<st::Total> chat;
+  client.ChatAsync(&chat, natsrpc::CallOptions());
+  chat.StartRead(&chat.reply);
+  EXPECT_FALSE(chat.Wait().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Chat"));
+}
+
+TEST_F(CompileTest, StreamingHandlers) {
+  StreamerImpl impl;
+  ExpectNames(impl, "Streamer", "natsrpc_test_streaming");
+  st::Tick tick;
+  ServerTickWriter writer(OverStream(), absl::InfiniteFuture());
+  EXPECT_EQ(impl.Watch(Context(), tick, writer).code(),
+            absl::StatusCode::kCancelled);
+  tick.set_n(-1);
+  EXPECT_EQ(impl.Watch(Context(), tick, writer).code(),
+            absl::StatusCode::kInvalidArgument);
+  ServerTickReader reader(OverStream(), absl::InfiniteFuture());
+  st::Total total;
+  ASSERT_TRUE(impl.Sum(Context(), reader, total).ok());
+  EXPECT_EQ(total.sum(), 42);
+  // Not overridden: UNIMPLEMENTED.
+  ServerChat chat(OverStream(), absl::InfiniteFuture());
+  EXPECT_EQ(impl.Chat(Context(), chat).code(),
+            absl::StatusCode::kUnimplemented);
+
+  ClassImpl2 class_impl;
+  ExpectNames(class_impl, "class", "natsrpc_test_streaming");
+  ServerTicks ticks(OverStream(), absl::InfiniteFuture());
+  EXPECT_TRUE(class_impl.delete_(Context(), ticks).ok());
+  EXPECT_EQ(class_impl.context(Context(), ticks).code(),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(class_impl.assert_(Context(), reader, total).code(),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(class_impl.reactor(Context(), tick, writer).code(),
+            absl::StatusCode::kUnimplemented);
+}
+
+// Escaped and moved C++ names still call the IDL's wire names.
+TEST_F(CompileTest, StreamingNamesKeepWireNames) {
+  st::class_::Client client(connection_, Options());
+  const st::Tick tick;
+  auto expect = [this](absl::string_view wire) {
+    EXPECT_EQ(LastSubject(), Subject("natsrpc_test_streaming", "class", wire));
+  };
+  using ServerStreamCall = std::unique_ptr<TickReader> (st::class_::Client::*)(
+      const st::Tick&, const natsrpc::CallOptions&);
+  for (const auto& [call, wire] :
+       std::vector<std::pair<ServerStreamCall, const char*>>{
+           {&st::class_::Client::co_yield_, "co_yield"},
+           {&st::class_::Client::Foo, "Foo"},
+           {&st::class_::Client::Client_, "Client"},
+           {&st::class_::Client::reactor, "reactor"},
+           {&st::class_::Client::writer, "writer"},
+           {&st::class_::Client::request, "request"}}) {
+    EXPECT_FALSE((client.*call)(tick, {})->Finish().ok());
+    expect(wire);
+  }
+  using ClientStreamCall = std::unique_ptr<SumWriter> (st::class_::Client::*)(
+      const natsrpc::CallOptions&);
+  for (const auto& [call, wire] :
+       std::vector<std::pair<ClientStreamCall, const char*>>{
+           {&st::class_::Client::assert_, "assert"},
+           {&st::class_::Client::FooAsync_, "FooAsync"},
+           {&st::class_::Client::Service_, "Service"},
+           {&st::class_::Client::reader, "reader"},
+           {&st::class_::Client::response, "response"}}) {
+    EXPECT_FALSE((client.*call)({})->Finish().ok());
+    expect(wire);
+  }
+  using BidiCall = std::unique_ptr<TickStream> (st::class_::Client::*)(
+      const natsrpc::CallOptions&);
+  for (const auto& [call, wire] : std::vector<std::pair<BidiCall, const char*>>{
+           {&st::class_::Client::delete_, "delete"},
+           {&st::class_::Client::BarAsync, "BarAsync"},
+           {&st::class_::Client::channel__, "channel_"},
+           {&st::class_::Client::stream, "stream"},
+           {&st::class_::Client::context, "context"},
+           {&st::class_::Client::options, "options"}}) {
+    EXPECT_FALSE((client.*call)({})->Finish().ok());
+    expect(wire);
+  }
+  // A unary method after a streaming one with its async name.
+  EXPECT_FALSE(client.Bar_(tick).ok());
+  expect("Bar");
+  absl::Notification done;
+  client.Bar_Async(tick, [&done](absl::StatusOr<st::Tick>) { done.Notify(); });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  expect("Bar");
+  // Asynchronous forms of moved names.
+  ReadReactor foo;
+  client.FooAsync(tick, &foo);
+  foo.StartRead(&foo.tick);
+  EXPECT_FALSE(foo.Wait().ok());
+  expect("Foo");
+  WriteReactor foo_async;
+  client.FooAsync_Async(&foo_async);
+  foo_async.StartWritesDone();
+  EXPECT_FALSE(foo_async.Wait().ok());
+  expect("FooAsync");
+  BidiReactor<st::Tick> del;
+  client.delete_Async(&del);
+  del.StartRead(&del.reply);
+  EXPECT_FALSE(del.Wait().ok());
+  expect("delete");
 }
 
 }  // namespace

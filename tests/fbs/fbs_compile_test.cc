@@ -5,11 +5,13 @@
 // -Werror: nested namespaces, an included schema whose tables (of another
 // namespace) are request and response types, C++ keywords as service, method
 // and table names, the idempotent attribute, doc comments with `$`, `*/` and
-// a trailing backslash, and schemas without root_type. Each generated Client
-// is constructed and called over a recording transport (no NATS), which
-// checks that calls go to the IDL's wire names; each Service is subclassed
-// and its handler run directly.
+// a trailing backslash, schemas without root_type, and every streaming kind
+// (with escaped and moved names). Each generated Client is constructed and
+// called over a recording transport (no NATS), which checks that calls go to
+// the IDL's wire names (streams blocking and with reactors); each Service is
+// subclassed and its handler run directly.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,13 +28,14 @@
 #include "includer.natsrpc.h"
 #include "keywords.natsrpc.h"
 #include "natsrpc/natsrpc.h"
-#include "recording_transport.h"
+#include "natsrpc/stream.h"
 #include "nested.natsrpc.h"
+#include "recording_transport.h"
+#include "streaming.natsrpc.h"
 
 namespace {
 
 using ::natsrpc::testing::RecordingTransport;
-
 
 class FbsCompileTest : public ::testing::Test {
  protected:
@@ -202,6 +205,205 @@ TEST_F(FbsCompileTest, CommentsDoNotBreakTheCode) {
   EXPECT_FALSE(client.Other(m).ok());
   EXPECT_EQ(LastSubject(),
             Subject("natsrpc_test_fbs_comments", "Commented", "Other"));
+}
+
+// --- fbs/test/compile/streaming.fbs -----------------------------------------
+
+namespace fst = ::natsrpc_test::streaming;
+using Tick = natsrpc::FlatMessage<fst::Tick>;
+using Total = natsrpc::FlatMessage<fst::Total>;
+
+// An endpoint for server stream objects handed to handlers directly: a
+// stream that is already over, so reads and writes fail.
+std::shared_ptr<natsrpc::internal::StreamEndpoint> OverStream() {
+  return natsrpc::internal::FailedStream(absl::CancelledError("test"));
+}
+
+Tick MakeTick(int64_t n) {
+  return Make<fst::Tick>(
+      [n](flatbuffers::FlatBufferBuilder& b) { return fst::CreateTick(b, n); });
+}
+
+class WatchReactor final : public natsrpc::ClientReadReactor<Tick> {
+ public:
+  void OnDone(const absl::Status& status) override {
+    status_ = status;
+    done_.Notify();
+  }
+  absl::Status Wait() {
+    EXPECT_TRUE(done_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    return status_;
+  }
+  Tick tick;
+
+ private:
+  absl::Notification done_;
+  absl::Status status_;
+};
+
+class SumReactor final : public natsrpc::ClientWriteReactor<Tick, Total> {
+ public:
+  void OnDone(absl::StatusOr<Total> result) override {
+    status_ = result.status();
+    done_.Notify();
+  }
+  absl::Status Wait() {
+    EXPECT_TRUE(done_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    return status_;
+  }
+
+ private:
+  absl::Notification done_;
+  absl::Status status_;
+};
+
+template <typename Resp>
+class ChatReactor final : public natsrpc::ClientBidiReactor<Tick, Resp> {
+ public:
+  void OnDone(const absl::Status& status) override {
+    status_ = status;
+    done_.Notify();
+  }
+  absl::Status Wait() {
+    EXPECT_TRUE(done_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    return status_;
+  }
+  Resp reply;
+
+ private:
+  absl::Notification done_;
+  absl::Status status_;
+};
+
+class FbsStreamerImpl final : public fst::Streamer::Service {
+ public:
+  absl::Status Watch(
+      natsrpc::ServerContext&, const Tick& req,
+      natsrpc::ServerWriter<Tick, natsrpc::FlatBuffersCodec>&) override {
+    return req->n() < 0 ? absl::InvalidArgumentError("negative")
+                        : absl::OkStatus();
+  }
+  absl::Status Sum(natsrpc::ServerContext&,
+                   natsrpc::ServerReader<Tick, natsrpc::FlatBuffersCodec>&,
+                   Total& total) override {
+    total.Finish(fst::CreateTotal(total.builder(), 42));
+    return absl::OkStatus();
+  }
+  absl::Status Chat(
+      natsrpc::ServerContext&,
+      natsrpc::ServerReaderWriter<Tick, Total, natsrpc::FlatBuffersCodec>&)
+      override {
+    return absl::OkStatus();
+  }
+};
+
+class FbsClassImpl final : public fst::class_::Service {
+ public:
+  absl::Status delete_(
+      natsrpc::ServerContext&,
+      natsrpc::ServerReaderWriter<Tick, Tick, natsrpc::FlatBuffersCodec>&)
+      override {
+    return absl::OkStatus();
+  }
+  absl::Status FooAsync_(
+      natsrpc::ServerContext&,
+      natsrpc::ServerReader<Tick, natsrpc::FlatBuffersCodec>&,
+      Total&) override {
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(FbsCompileTest, EveryStreamingKind) {
+  fst::Streamer::Client client(connection_, Options());
+  const std::string app = "natsrpc_test_streaming";
+  const Tick tick = MakeTick(1);
+
+  std::unique_ptr<natsrpc::ClientReader<Tick, natsrpc::FlatBuffersCodec>>
+      watch = client.Watch(tick);
+  ASSERT_NE(watch, nullptr);
+  Tick got;
+  EXPECT_FALSE(watch->Read(&got));
+  EXPECT_FALSE(watch->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Watch"));
+
+  std::unique_ptr<natsrpc::ClientWriter<Tick, Total, natsrpc::FlatBuffersCodec>>
+      sum = client.Sum();
+  ASSERT_NE(sum, nullptr);
+  EXPECT_FALSE(sum->Write(tick));
+  EXPECT_FALSE(sum->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Sum"));
+
+  std::unique_ptr<
+      natsrpc::ClientReaderWriter<Tick, Total, natsrpc::FlatBuffersCodec>>
+      chat = client.Chat();
+  ASSERT_NE(chat, nullptr);
+  EXPECT_FALSE(chat->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Chat"));
+
+  WatchReactor watch_reactor;
+  client.WatchAsync(tick, &watch_reactor);
+  watch_reactor.StartRead(&watch_reactor.tick);
+  EXPECT_FALSE(watch_reactor.Wait().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Watch"));
+  SumReactor sum_reactor;
+  client.SumAsync(&sum_reactor);
+  sum_reactor.StartWritesDone();
+  EXPECT_FALSE(sum_reactor.Wait().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Sum"));
+  ChatReactor<Total> chat_reactor;
+  client.ChatAsync(&chat_reactor);
+  chat_reactor.StartRead(&chat_reactor.reply);
+  EXPECT_FALSE(chat_reactor.Wait().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "Streamer", "Chat"));
+
+  FbsStreamerImpl impl;
+  EXPECT_EQ(impl.service_name(), "Streamer");
+  natsrpc::ServerWriter<Tick, natsrpc::FlatBuffersCodec> writer(
+      OverStream(), absl::InfiniteFuture());
+  EXPECT_TRUE(impl.Watch(Context(), tick, writer).ok());
+  EXPECT_EQ(impl.Watch(Context(), MakeTick(-1), writer).code(),
+            absl::StatusCode::kInvalidArgument);
+  natsrpc::ServerReader<Tick, natsrpc::FlatBuffersCodec> reader(
+      OverStream(), absl::InfiniteFuture());
+  Total total;
+  ASSERT_TRUE(impl.Sum(Context(), reader, total).ok());
+  EXPECT_EQ(total->sum(), 42);
+}
+
+TEST_F(FbsCompileTest, StreamingNamesKeepWireNames) {
+  fst::class_::Client client(connection_, Options());
+  const std::string app = "natsrpc_test_streaming";
+  const Tick tick = MakeTick(2);
+  EXPECT_FALSE(client.delete_()->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "class", "delete"));
+  EXPECT_FALSE(client.co_yield_(tick)->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "class", "co_yield"));
+  EXPECT_FALSE(client.FooAsync_()->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "class", "FooAsync"));
+  EXPECT_FALSE(client.Bar_(tick).ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "class", "Bar"));
+  EXPECT_FALSE(client.stream()->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "class", "stream"));
+  EXPECT_FALSE(client.reader()->Finish().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "class", "reader"));
+  WatchReactor foo;
+  client.FooAsync(tick, &foo);
+  foo.StartRead(&foo.tick);
+  EXPECT_FALSE(foo.Wait().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "class", "Foo"));
+  SumReactor foo_async;
+  client.FooAsync_Async(&foo_async);
+  foo_async.StartWritesDone();
+  EXPECT_FALSE(foo_async.Wait().ok());
+  EXPECT_EQ(LastSubject(), Subject(app, "class", "FooAsync"));
+
+  FbsClassImpl impl;
+  EXPECT_EQ(impl.service_name(), "class");
+  natsrpc::ServerReaderWriter<Tick, Tick, natsrpc::FlatBuffersCodec> bidi(
+      OverStream(), absl::InfiniteFuture());
+  EXPECT_TRUE(impl.delete_(Context(), bidi).ok());
+  EXPECT_EQ(impl.options(Context(), bidi).code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace

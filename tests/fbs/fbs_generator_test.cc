@@ -100,8 +100,8 @@ void ExpectSameText(const std::string& got, const std::string& want,
 // A schema with golden files in tests/golden/fbs/, and the .proto
 // describing the same services (golden files in tests/golden/<its path>).
 struct GoldenPair {
-  const char* fbs;    // relative to fbs/
-  const char* proto;  // relative to proto/
+  const char* fbs;                   // relative to fbs/
+  const char* proto;                 // relative to proto/
   const char* proto_package_prefix;  // "::example::v1::"
   std::vector<const char*> types;    // the messages/tables used
 };
@@ -142,10 +142,10 @@ TEST_P(FbsGoldenTest, InProcessMatchesGolden) {
       files->header,
       ReadFile(absl::StrCat(kSource, "/tests/golden/fbs/", stem, ".natsrpc.h")),
       absl::StrCat("golden ", stem, ".natsrpc.h. ", kRegenerate));
-  ExpectSameText(
-      files->source,
-      ReadFile(absl::StrCat(kSource, "/tests/golden/fbs/", stem, ".natsrpc.cc")),
-      absl::StrCat("golden ", stem, ".natsrpc.cc. ", kRegenerate));
+  ExpectSameText(files->source,
+                 ReadFile(absl::StrCat(kSource, "/tests/golden/fbs/", stem,
+                                       ".natsrpc.cc")),
+                 absl::StrCat("golden ", stem, ".natsrpc.cc. ", kRegenerate));
 }
 
 TEST_P(FbsGoldenTest, CommandMatchesGolden) {
@@ -209,9 +209,9 @@ TEST_P(FbsGoldenTest, ProtoAndFbsOutputsDifferOnlyWhereTheCodecDiffers) {
                                        pair.proto_package_prefix, type, ">")});
     }
     proto = absl::StrReplaceAll(proto, rewrites);
-    ExpectSameText(fbs, proto,
-                   absl::StrCat(stem, ".natsrpc", suffix,
-                                " (fbs vs rewritten proto)"));
+    ExpectSameText(
+        fbs, proto,
+        absl::StrCat(stem, ".natsrpc", suffix, " (fbs vs rewritten proto)"));
   }
 }
 

@@ -78,11 +78,11 @@ TEST_P(GoldenTest, ProtocPluginMatchesGolden) {
       absl::StrCat(::testing::TempDir(), "/golden_protoc_", ::getpid());
   std::string output;
   ASSERT_EQ(RunCommand(absl::StrCat("mkdir -p '", out, "'"), &output), 0);
-  const std::string command = absl::StrCat(
-      "'", PROTOC_EXECUTABLE,
-      "' '--plugin=protoc-gen-natsrpc=", NATSRPC_PLUGIN_EXECUTABLE,
-      "' '--natsrpc_out=", out, "' '-I", NATSRPC_SOURCE_DIR, "/proto' '-I",
-      PROTOBUF_INCLUDE_DIR, "' ", GetParam());
+  const std::string command =
+      absl::StrCat("'", PROTOC_EXECUTABLE,
+                   "' '--plugin=protoc-gen-natsrpc=", NATSRPC_PLUGIN_EXECUTABLE,
+                   "' '--natsrpc_out=", out, "' '-I", NATSRPC_SOURCE_DIR,
+                   "/proto' '-I", PROTOBUF_INCLUDE_DIR, "' ", GetParam());
   ASSERT_EQ(RunCommand(command, &output), 0) << command << "\n" << output;
   for (const char* suffix : {".h", ".cc"}) {
     const std::string name = Base() + suffix;

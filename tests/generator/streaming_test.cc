@@ -76,16 +76,14 @@ TEST(StreamingModelTest, NamesFollowTheUnaryRules) {
       {"BarAsync", "BarAsync", "BarAsyncAsync", StreamingKind::kBidiStreaming},
       {"Bar", "Bar_", "Bar_Async", StreamingKind::kUnary},
       {"Client", "Client_", "Client_Async", StreamingKind::kServerStreaming},
-      {"Service", "Service_", "Service_Async",
-       StreamingKind::kClientStreaming},
+      {"Service", "Service_", "Service_Async", StreamingKind::kClientStreaming},
       {"channel_", "channel__", "channel__Async",
        StreamingKind::kBidiStreaming},
       {"reactor", "reactor", "reactorAsync", StreamingKind::kServerStreaming},
       {"reader", "reader", "readerAsync", StreamingKind::kClientStreaming},
       {"writer", "writer", "writerAsync", StreamingKind::kServerStreaming},
       {"stream", "stream", "streamAsync", StreamingKind::kBidiStreaming},
-      {"request", "request", "requestAsync",
-       StreamingKind::kServerStreaming},
+      {"request", "request", "requestAsync", StreamingKind::kServerStreaming},
       {"response", "response", "responseAsync",
        StreamingKind::kClientStreaming},
       {"context", "context", "contextAsync", StreamingKind::kBidiStreaming},
@@ -118,23 +116,25 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
   // Unary, beside the streams.
   EXPECT_THAT(h, HasSubstr(absl::StrCat("::absl::StatusOr<", tick, "> Echo(")));
   // Server streaming.
-  EXPECT_THAT(h, HasSubstr(absl::StrCat("::std::unique_ptr<::natsrpc::"
-                                        "ClientReader<",
-                                        tick, ", ", codec, ">> Watch(\n",
-                                        "        const ", tick,
-                                        "& request,\n")));
-  EXPECT_THAT(h, HasSubstr(absl::StrCat("void WatchAsync(\n        const ",
-                                        tick, "& request,\n",
-                                        "        ::natsrpc::ClientReadReactor<",
-                                        tick, ">* reactor,")));
+  EXPECT_THAT(h,
+              HasSubstr(absl::StrCat("::std::unique_ptr<::natsrpc::"
+                                     "ClientReader<",
+                                     tick, ", ", codec, ">> Watch(\n",
+                                     "        const ", tick, "& request,\n")));
+  EXPECT_THAT(
+      h, HasSubstr(absl::StrCat(
+             "void WatchAsync(\n        const ", tick, "& request,\n",
+             "        ::natsrpc::ClientReadReactor<", tick, ">* reactor,")));
   EXPECT_THAT(h, HasSubstr(absl::StrCat("const ", tick, "& request,\n",
                                         "        ::natsrpc::ServerWriter<",
                                         tick, ", ", codec, ">& writer);")));
   EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::OpenServerStream<", codec,
-                                         ", ", tick, ">(\n      channel_, 1, "
+                                         ", ", tick,
+                                         ">(\n      channel_, 1, "
                                          "request, options);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::StartServerStream<",
-                                         codec, ", ", tick, ">(\n      "
+  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::StartServerStream<", codec,
+                                         ", ", tick,
+                                         ">(\n      "
                                          "channel_, 1, request, reactor, "
                                          "options);")));
   EXPECT_THAT(cc, HasSubstr(absl::StrCat(
@@ -154,13 +154,13 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
   EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::OpenClientStream<", codec,
                                          ", ", tick, ", ", total,
                                          ">(\n      channel_, 2, options);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::StartClientStream<",
-                                         codec, ", ", tick, ", ", total,
+  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::StartClientStream<", codec,
+                                         ", ", tick, ", ", total,
                                          ">(\n      channel_, 2, reactor, "
                                          "options);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat(
-                      "MakeClientStreamHandler<", codec,
-                      ">(\n          &Streamer::Service::Sum));")));
+  EXPECT_THAT(
+      cc, HasSubstr(absl::StrCat("MakeClientStreamHandler<", codec,
+                                 ">(\n          &Streamer::Service::Sum));")));
   // Bidi.
   EXPECT_THAT(h, HasSubstr(absl::StrCat(
                      "::std::unique_ptr<::natsrpc::ClientReaderWriter<", tick,
@@ -169,10 +169,10 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
   EXPECT_THAT(h, HasSubstr(absl::StrCat("void ChatAsync(\n        ::natsrpc::"
                                         "ClientBidiReactor<",
                                         tick, ", ", total, ">* reactor,")));
-  EXPECT_THAT(h, HasSubstr(absl::StrCat("::natsrpc::ServerContext& context,\n"
-                                        "        ::natsrpc::ServerReaderWriter<",
-                                        tick, ", ", total, ", ", codec,
-                                        ">& stream);")));
+  EXPECT_THAT(h, HasSubstr(absl::StrCat(
+                     "::natsrpc::ServerContext& context,\n"
+                     "        ::natsrpc::ServerReaderWriter<",
+                     tick, ", ", total, ", ", codec, ">& stream);")));
   EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::OpenBidiStream<", codec,
                                          ", ", tick, ", ", total,
                                          ">(\n      channel_, 3, options);")));
@@ -180,9 +180,9 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
                                          ", ", tick, ", ", total,
                                          ">(\n      channel_, 3, reactor, "
                                          "options);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat(
-                      "MakeBidiStreamHandler<", codec,
-                      ">(\n          &Streamer::Service::Chat));")));
+  EXPECT_THAT(
+      cc, HasSubstr(absl::StrCat("MakeBidiStreamHandler<", codec,
+                                 ">(\n          &Streamer::Service::Chat));")));
 
   // Every method has its row; the timeout is the stream's default deadline.
   EXPECT_THAT(cc, HasSubstr("    {\"Echo\", ::absl::Milliseconds(30000)},\n"
@@ -200,16 +200,31 @@ TEST(StreamingEmitTest, EscapedAndMovedNamesKeepWireNames) {
   ASSERT_TRUE(run.ok) << run.error;
   const std::string& h = run.files["test/compile/streaming.natsrpc.h"];
   const std::string& cc = run.files["test/compile/streaming.natsrpc.cc"];
-  for (const char* decl : {">> delete_(", "void delete_Async(",
-                           ">> co_yield_(", "void co_yield_Async(",
-                           ">> assert_(", ">> Foo(", "void FooAsync(",
-                           ">> FooAsync_(", "void FooAsync_Async(",
-                           ">> BarAsync(", "void BarAsyncAsync(",
-                           "> Bar_(", "::natsrpc::CallHandle Bar_Async(",
-                           ">> Client_(", ">> Service_(", ">> channel__(",
-                           ">> reactor(", "void reactorAsync(", ">> reader(",
-                           ">> writer(", ">> stream(", ">> request(",
-                           ">> response(", ">> context(", ">> options(",
+  for (const char* decl : {">> delete_(",
+                           "void delete_Async(",
+                           ">> co_yield_(",
+                           "void co_yield_Async(",
+                           ">> assert_(",
+                           ">> Foo(",
+                           "void FooAsync(",
+                           ">> FooAsync_(",
+                           "void FooAsync_Async(",
+                           ">> BarAsync(",
+                           "void BarAsyncAsync(",
+                           "> Bar_(",
+                           "::natsrpc::CallHandle Bar_Async(",
+                           ">> Client_(",
+                           ">> Service_(",
+                           ">> channel__(",
+                           ">> reactor(",
+                           "void reactorAsync(",
+                           ">> reader(",
+                           ">> writer(",
+                           ">> stream(",
+                           ">> request(",
+                           ">> response(",
+                           ">> context(",
+                           ">> options(",
                            "virtual ::absl::Status delete_(",
                            "virtual ::absl::Status FooAsync_("}) {
     EXPECT_THAT(h, HasSubstr(decl));
@@ -235,11 +250,11 @@ TEST(StreamingEmitTest, UnaryOnlyFileDoesNotIncludeStreamHeader) {
 TEST(StreamingEmitTest, ProtocRunsThePluginOnStreamingMethods) {
   const std::string out = ::testing::TempDir();
   std::string output;
-  const std::string command = absl::StrCat(
-      "'", PROTOC_EXECUTABLE,
-      "' '--plugin=protoc-gen-natsrpc=", NATSRPC_PLUGIN_EXECUTABLE,
-      "' '--natsrpc_out=", out, "' '-I", NATSRPC_SOURCE_DIR, "/proto' '-I",
-      PROTOBUF_INCLUDE_DIR, "' ", kStreamingProto);
+  const std::string command =
+      absl::StrCat("'", PROTOC_EXECUTABLE,
+                   "' '--plugin=protoc-gen-natsrpc=", NATSRPC_PLUGIN_EXECUTABLE,
+                   "' '--natsrpc_out=", out, "' '-I", NATSRPC_SOURCE_DIR,
+                   "/proto' '-I", PROTOBUF_INCLUDE_DIR, "' ", kStreamingProto);
   EXPECT_EQ(RunCommand(command, &output), 0) << command << "\n" << output;
   EXPECT_EQ(output, "");
 }
