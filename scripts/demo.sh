@@ -5,7 +5,9 @@
 #   3. starts nats-server on a free port of 127.0.0.1,
 #   4. starts examples/calculator/server.cc as responder "bob",
 #   5. runs examples/calculator/client.cc as requester "alice" against it,
-#   6. stops the two processes it started.
+#   6. does the same with the streaming example (examples/streaming: file
+#      download and upload, a chat, a cancelled download),
+#   7. stops the processes it started.
 # Prints the client's results and the server's log; exits non-zero if any
 # step or any call fails.
 #
@@ -28,14 +30,17 @@ scripts/install-deps.sh
 say "building the calculator example in ${build}"
 cmake -S . -B "${build}" -DCMAKE_BUILD_TYPE=Release \
   -DNATSRPC_BUILD_EXAMPLES=ON -DNATSRPC_BUILD_TESTS=OFF >/dev/null
-cmake --build "${build}" -j"$(nproc)" --target calculator_server calculator_client
+cmake --build "${build}" -j"$(nproc)" --target calculator_server \
+  calculator_client streaming_server streaming_client
 
 work="$(mktemp -d)"
 NATS_PID=""
 server_pid=""
+streaming_pid=""
 cleanup() {
   local status=$?
   # Exactly the processes started here, newest first.
+  natsrpc_stop "${streaming_pid}"
   natsrpc_stop "${server_pid}"
   natsrpc_stop "${NATS_PID}"
   rm -rf "${work}"
@@ -75,6 +80,34 @@ sed -n '2,$p' "${work}/server.log"
 
 if ((client_status != 0)); then
   say "demo FAILED (calculator_client exited ${client_status})"
+  exit 1
+fi
+
+say "starting streaming_server --responder bob"
+"${build}/examples/streaming_server" --url "${url}" --responder bob \
+  >"${work}/streaming.log" 2>&1 &
+streaming_pid=$!
+if ! natsrpc_wait_for_line "${work}/streaming.log" 10 "serving" \
+  "${streaming_pid}"; then
+  echo "demo: streaming_server did not start:" >&2
+  cat "${work}/streaming.log" >&2
+  exit 1
+fi
+cat "${work}/streaming.log"
+
+say "running streaming_client --requester alice --responder bob"
+streaming_status=0
+"${build}/examples/streaming_client" --url "${url}" --requester alice \
+  --responder bob || streaming_status=$?
+
+say "streaming_server log"
+# The cancelled download is the last stream; its handler ends right after.
+natsrpc_wait_for_line "${work}/streaming.log" 10 "CANCELLED" \
+  "${streaming_pid}" || true
+sed -n '2,$p' "${work}/streaming.log"
+
+if ((streaming_status != 0)); then
+  say "demo FAILED (streaming_client exited ${streaming_status})"
   exit 1
 fi
 say "demo OK"
