@@ -8,11 +8,11 @@
 #define NATSRPC_VERSION_H_
 
 #define NATSRPC_VERSION_MAJOR 0
-#define NATSRPC_VERSION_MINOR 1
+#define NATSRPC_VERSION_MINOR 2
 #define NATSRPC_VERSION_PATCH 0
 
 // MAJOR * 1000000 + MINOR * 1000 + PATCH.
-#define NATSRPC_VERSION 1000
+#define NATSRPC_VERSION 2000
 
 // Generated code requires a runtime whose version is at least the generator's
 // and shares its major version. It is written `NATSRPC_GENCODE_VERSION`.
@@ -20,5 +20,7 @@
 
 // Version of the wire protocol in docs/protocol.md.
 #define NATSRPC_PROTOCOL_VERSION 1
+// Its revision (docs/protocol.md): 2 adds streams and cancellation.
+#define NATSRPC_PROTOCOL_REVISION 2
 
 #endif  // NATSRPC_VERSION_H_
