@@ -117,7 +117,7 @@ class StreamServiceImpl final : public tv1::StreamService::Service {
     return absl::OkStatus();
   }
 
-  absl::Status Sum(ServerContext&,
+  absl::Status Sum(ServerContext& ctx,
                    ServerReader<tv1::Item, ProtobufCodec>& reader,
                    tv1::Summary& summary) override {
     tv1::Item item;
@@ -133,6 +133,7 @@ class StreamServiceImpl final : public tv1::StreamService::Service {
     summary.set_count(count);
     summary.set_sum(sum);
     summary.set_server_id(id_);
+    summary.set_tag(std::string(ctx.metadata("x-tag").value_or("")));
     return absl::OkStatus();
   }
 
@@ -257,6 +258,27 @@ TEST_F(StreamingTest, ClientStreamArrivesInOrderAndCounted) {
   EXPECT_EQ(summary->count(), 1000);
   EXPECT_EQ(summary->sum(), 500500);
   EXPECT_EQ(summary->server_id(), "server-1");
+}
+
+TEST_F(StreamingTest, RequestMetadataReachesTheStreamHandler) {
+  auto writer = client_->Sum(CallOptions{.metadata = {{"x-tag", "t-42"}}});
+  ASSERT_TRUE(writer->Write(MakeItem(1)));
+  absl::StatusOr<tv1::Summary> summary = writer->Finish();
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->tag(), "t-42");
+}
+
+TEST_F(StreamingTest, ServerShutdownEndsOpenStreamsWithUnavailable) {
+  tv1::CountRequest req;
+  req.set_count(3);
+  req.set_hold_open(true);
+  auto reader = client_->Count(req);
+  tv1::Item item;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader->Read(&item));
+  server_->Shutdown();  // returns once the handler has ended
+  EXPECT_EQ(impl_.cancelled_seen.Get(), 1);
+  EXPECT_FALSE(reader->Read(&item));
+  EXPECT_EQ(reader->Finish().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(StreamingTest, EmptyClientStream) {
