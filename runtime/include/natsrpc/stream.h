@@ -352,18 +352,25 @@ namespace internal {
 // stream's handler on its own thread and, when it returns, sends the end
 // with its status (after the one reply of a client stream).
 
+// What the three stream handlers share: their kind, and no unary form.
+template <MethodKind kKind>
+class StreamHandlerBase : public MethodHandler {
+ public:
+  MethodKind kind() const final { return kKind; }
+  absl::Status Run(Service&, ServerContext&, const MessagePtr&, Payload&,
+                   absl::string_view&) final {
+    return absl::InternalError("a streaming method was called as unary");
+  }
+};
+
 template <template <class> class Codec, typename Svc, typename Req,
           typename Resp>
-class ServerStreamHandler final : public MethodHandler {
+class ServerStreamHandler final
+    : public StreamHandlerBase<MethodKind::kServerStreaming> {
  public:
   using Fn = absl::Status (Svc::*)(ServerContext&, const Req&,
                                    ServerWriter<Resp, Codec>&);
   explicit ServerStreamHandler(Fn fn) : fn_(fn) {}
-  MethodKind kind() const override { return MethodKind::kServerStreaming; }
-  absl::Status Run(Service&, ServerContext&, const MessagePtr&, Payload&,
-                   absl::string_view&) override {
-    return absl::InternalError("a server stream was called as unary");
-  }
   absl::Status RunStream(Service& service, ServerContext& context,
                          const MessagePtr& open,
                          const std::shared_ptr<StreamEndpoint>& endpoint,
@@ -382,16 +389,12 @@ class ServerStreamHandler final : public MethodHandler {
 
 template <template <class> class Codec, typename Svc, typename Req,
           typename Resp>
-class ClientStreamHandler final : public MethodHandler {
+class ClientStreamHandler final
+    : public StreamHandlerBase<MethodKind::kClientStreaming> {
  public:
   using Fn = absl::Status (Svc::*)(ServerContext&, ServerReader<Req, Codec>&,
                                    Resp&);
   explicit ClientStreamHandler(Fn fn) : fn_(fn) {}
-  MethodKind kind() const override { return MethodKind::kClientStreaming; }
-  absl::Status Run(Service&, ServerContext&, const MessagePtr&, Payload&,
-                   absl::string_view&) override {
-    return absl::InternalError("a client stream was called as unary");
-  }
   absl::Status RunStream(Service& service, ServerContext& context,
                          const MessagePtr&,
                          const std::shared_ptr<StreamEndpoint>& endpoint,
@@ -412,16 +415,12 @@ class ClientStreamHandler final : public MethodHandler {
 
 template <template <class> class Codec, typename Svc, typename Req,
           typename Resp>
-class BidiStreamHandler final : public MethodHandler {
+class BidiStreamHandler final
+    : public StreamHandlerBase<MethodKind::kBidiStreaming> {
  public:
   using Fn = absl::Status (Svc::*)(ServerContext&,
                                    ServerReaderWriter<Req, Resp, Codec>&);
   explicit BidiStreamHandler(Fn fn) : fn_(fn) {}
-  MethodKind kind() const override { return MethodKind::kBidiStreaming; }
-  absl::Status Run(Service&, ServerContext&, const MessagePtr&, Payload&,
-                   absl::string_view&) override {
-    return absl::InternalError("a bidi stream was called as unary");
-  }
   absl::Status RunStream(Service& service, ServerContext& context,
                          const MessagePtr&,
                          const std::shared_ptr<StreamEndpoint>& endpoint,
