@@ -1,7 +1,7 @@
 // Copyright 2026 The natsrpc Authors.
 //
 // Routing pieces of streams and cancellation (docs/protocol.md, section 9)
-// that the owners (ServerCore, ReplyMux) will use; kept apart from them so
+// that the owners (ServerCore, ReplyMux) use; kept apart from them so
 // they can be tested alone:
 //
 // - ServerStreamTable: one server instance's open streams (routing of the

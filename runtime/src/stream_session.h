@@ -1,7 +1,7 @@
 // Copyright 2026 The natsrpc Authors.
 //
 // Opening and accepting streams (docs/protocol.md section 9.3), on top of the
-// stream core and routing pieces. ReplyMux and ServerCore will call these:
+// stream core and routing pieces. ReplyMux and ServerCore call these:
 //
 // - client: ClientStream::Open publishes `open` and creates the endpoint;
 //   the ReplyMux must hand every message for the call's seq to OnReply()
@@ -41,6 +41,8 @@ struct ClientStreamParams {
   uint64_t window = 16;
   absl::Duration heartbeat = absl::Seconds(5);
   std::string content_type;
+  // Request metadata of the open; read by Open() only, so it need not
+  // outlive that call.
   const Metadata* metadata = nullptr;
   // Server streams: the one request, sent as the open's payload.
   std::string payload;
