@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -611,6 +612,120 @@ TEST_F(StreamingTest, ServerProcessKilledMidStreamIsUnavailableWithinLiveness) {
   std::cout << "server killed: the client saw " << s << " after "
             << absl::FormatDuration(took) << " (liveness timeout "
             << absl::FormatDuration(3 * kHeartbeat) << ")\n";
+}
+
+// Collects the messages of one raw subscription.
+class RawInbox {
+ public:
+  absl::Status Subscribe(Transport& transport, const std::string& subject) {
+    absl::StatusOr<std::unique_ptr<Subscription>> sub =
+        transport.Subscribe(subject, "", [this](MessagePtr m) {
+          absl::MutexLock lock(&mu_);
+          messages_[std::string(m->subject())] = std::move(m);
+        });
+    if (!sub.ok()) return sub.status();
+    sub_ = *std::move(sub);
+    return absl::OkStatus();
+  }
+  // The message received on `subject`, waiting at most kWait.
+  MessagePtr Await(const std::string& subject) {
+    absl::MutexLock lock(&mu_);
+    auto arrived = [&] {
+      mu_.AssertHeld();
+      return messages_.contains(subject);
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&arrived), kWait)) return nullptr;
+    return messages_[subject];
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, MessagePtr> messages_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Subscription> sub_;
+};
+
+TEST_F(StreamingTest,
+       MalformedStreamTrafficIsRefusedOrDroppedAndTheServerGoesOn) {
+  RawInbox inbox;
+  ASSERT_TRUE(
+      inbox.Subscribe(client_conn_->transport(), "responses.alice.bob.>").ok());
+  const std::string app = tv1::StreamService::kDefaultApp;
+  const std::string prefix =
+      absl::StrCat("requests.alice.bob.", app, ".StreamService.");
+  const std::string reply = absl::StrCat("responses.alice.bob.", app, ".raw.");
+  Transport& t = client_conn_->transport();
+  const HeaderRef open[] = {{"Natsrpc-Stream", "open"},
+                            {"Natsrpc-Credit", "16"}};
+  auto code_of = [](const MessagePtr& m) {
+    return std::string(m->header("Nats-Service-Error-Code").value_or(""));
+  };
+
+  // An open of a unary method: refused with an end, UNIMPLEMENTED (12).
+  ASSERT_TRUE(
+      t.Publish({prefix + "Block", reply + "1", open, nullptr, ""}).ok());
+  MessagePtr m = inbox.Await(reply + "1");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->header("Natsrpc-Stream"), "end");
+  EXPECT_EQ(m->header("Natsrpc-Count"), "0");
+  EXPECT_EQ(code_of(m), "12");
+
+  // A unary request to a streaming method: a unary error, UNIMPLEMENTED.
+  ASSERT_TRUE(t.Publish({prefix + "Count", reply + "2", {}, nullptr, ""}).ok());
+  m = inbox.Await(reply + "2");
+  ASSERT_NE(m, nullptr);
+  EXPECT_FALSE(m->header("Natsrpc-Stream").has_value());
+  EXPECT_EQ(code_of(m), "12");
+
+  // An open without a credit: refused, INVALID_ARGUMENT (3).
+  const HeaderRef no_credit[] = {{"Natsrpc-Stream", "open"}};
+  ASSERT_TRUE(
+      t.Publish({prefix + "Count", reply + "3", no_credit, nullptr, ""}).ok());
+  m = inbox.Await(reply + "3");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(code_of(m), "3");
+
+  // Frames that do not belong on a method subject, and garbage on the
+  // instance's stream subjects and the cancel subjects: dropped.
+  const HeaderRef msg[] = {{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", "1"}};
+  const HeaderRef bogus[] = {{"Natsrpc-Stream", "bogus"}};
+  for (const std::string& subject :
+       {prefix + "Count", prefix + "Count.someinstance.1",
+        prefix + "Count.cancel.x.1", prefix + "Count.cancel.raw.99",
+        prefix + "Sum.x.y"}) {
+    for (absl::Span<const HeaderRef> headers :
+         {absl::Span<const HeaderRef>(msg), absl::Span<const HeaderRef>(bogus),
+          absl::Span<const HeaderRef>()}) {
+      ASSERT_TRUE(
+          t.Publish({subject, reply + "4", headers, nullptr, "\x01\x02junk"})
+              .ok());
+    }
+  }
+
+  // The server still serves, and answered none of the garbage.
+  auto writer = client_->Sum();
+  ASSERT_TRUE(writer->Write(MakeItem(1)));
+  EXPECT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(server_->stats().streams_refused, 2u);
+  EXPECT_GE(server_->stats().rejected_invalid, 3u);
+}
+
+TEST_F(StreamingTest, TooManyOpenStreamsAreRefused) {
+  Server tiny(*server_conn_,
+              ServerOptions{.responder = "tiny", .max_open_streams = 1});
+  StreamServiceImpl impl("tiny");
+  ASSERT_TRUE(tiny.AddService(impl).ok());
+  auto client = NewClient("tiny");
+  tv1::CountRequest req;
+  req.set_count(1);
+  req.set_hold_open(true);
+  auto first = client->Count(req);
+  tv1::Item item;
+  ASSERT_TRUE(first->Read(&item));
+  auto second = client->Count(req);
+  EXPECT_FALSE(second->Read(&item));
+  EXPECT_EQ(second->Finish().code(), absl::StatusCode::kResourceExhausted);
+  first->Cancel();
+  EXPECT_TRUE(impl.cancelled_seen.WaitFor(1));
 }
 
 // The users and grants of docs/protocol.md section 2, nothing more.
