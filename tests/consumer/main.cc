@@ -4,6 +4,7 @@
 //
 //   ./natsrpc_consumer
 //   -> consumer: client requests.alice.bob.greet.Greeter.SayHello ended UNAVAILABLE: ...
+//      consumer: stream SayHellos ended UNAVAILABLE: ...
 //      consumer: server added Greeter
 //      consumer: server added Pinger (FlatBuffers)
 //      consumer: OK
@@ -44,6 +45,12 @@ class OfflineTransport final : public natsrpc::Transport {
 
 class GreeterImpl final : public consumer::v1::Greeter::Service {
  public:
+  absl::Status SayHellos(
+      natsrpc::ServerContext&, const consumer::v1::HelloRequest&,
+      natsrpc::ServerWriter<consumer::v1::HelloReply, natsrpc::ProtobufCodec>&)
+      override {
+    return absl::OkStatus();
+  }
   absl::Status SayHello(natsrpc::ServerContext& context,
                         const consumer::v1::HelloRequest& request,
                         consumer::v1::HelloReply& reply) override {
@@ -100,6 +107,13 @@ int main() {
                                       "SayHello")
                   .c_str(),
               reply.status().ToString().c_str());
+
+  // A stream over the offline transport fails at once, and says why.
+  auto hellos = client.SayHellos(request, call_options);
+  consumer::v1::HelloReply hello;
+  if (hellos->Read(&hello)) return Fail("a stream over an offline transport");
+  std::printf("consumer: stream SayHellos ended %s\n",
+              hellos->Finish().ToString().c_str());
 
   natsrpc::ServerOptions server_options;
   server_options.responder = "bob";
