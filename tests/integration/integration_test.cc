@@ -5,6 +5,7 @@
 // in docs/protocol.md section 4, the responder's checks of section 5, load
 // sharing, and a server restart under load.
 
+#include <array>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -286,6 +287,51 @@ TEST_F(IntegrationTest, TransportPublishesPlainMessages) {
   absl::MutexLock lock(&mu);
   EXPECT_EQ(got[0], "plain.a||one|0");
   EXPECT_EQ(got[1], "plain.b|r.1|two|0");
+}
+
+// Headers through the real transport: the adapter encodes the header block
+// itself and reads received ones itself (nats_transport.cc); values keep
+// nats.c's semantics (trimmed, first value wins, line breaks become spaces,
+// empty payload with headers is not "no responders").
+TEST_F(IntegrationTest, TransportHeadersRoundTrip) {
+  absl::Mutex mu;
+  std::vector<MessagePtr> got;
+  auto sub = conn_->transport().Subscribe("hdr.>", "", [&](MessagePtr m) {
+    absl::MutexLock lock(&mu);
+    got.push_back(std::move(m));
+  });
+  ASSERT_TRUE(sub.ok());
+  const std::array<HeaderRef, 4> headers = {
+      HeaderRef{"A", "1"}, HeaderRef{"B", "  two words  "},
+      HeaderRef{"A", "again"}, HeaderRef{"C", "x\r\ny"}};
+  const Metadata extra = {{"X-Meta", "m"}};
+  ASSERT_TRUE(conn_->transport()
+                  .Publish({"hdr.a", "r.1", headers, &extra, "payload"})
+                  .ok());
+  ASSERT_TRUE(
+      conn_->transport().Publish({"hdr.b", "", headers, nullptr, ""}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    absl::MutexLock lock(&mu);
+    return got.size() == 2;
+  }));
+  absl::MutexLock lock(&mu);
+  const IncomingMessage& a = *got[0];
+  EXPECT_EQ(a.subject(), "hdr.a");
+  EXPECT_EQ(a.reply(), "r.1");
+  EXPECT_EQ(a.data(), "payload");
+  EXPECT_EQ(a.header("A"), "1");
+  EXPECT_EQ(a.header("B"), "two words");
+  EXPECT_EQ(a.header("C"), "x  y");
+  EXPECT_EQ(a.header("X-Meta"), "m");
+  EXPECT_EQ(a.header("a"), std::nullopt);  // exact match
+  EXPECT_EQ(a.header("Missing"), std::nullopt);
+  EXPECT_EQ(a.headers().size(), 5u);
+  EXPECT_FALSE(a.is_no_responders());
+  const IncomingMessage& b = *got[1];
+  EXPECT_EQ(b.reply(), "");
+  EXPECT_EQ(b.data(), "");
+  EXPECT_EQ(b.header("A"), "1");
+  EXPECT_FALSE(b.is_no_responders());
 }
 
 TEST_F(IntegrationTest, ServerRowsForBadRequests) {
