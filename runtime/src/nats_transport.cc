@@ -202,7 +202,8 @@ ParsedHeaders ReadHeaders(natsMsg* msg) {
 
 class NatsMessage final : public IncomingMessage {
  public:
-  explicit NatsMessage(natsMsg* msg) : msg_(msg), parsed_(ReadHeaders(msg)) {}
+  NatsMessage(natsMsg* msg, natsSubscription* sub)
+      : msg_(msg), sub_(sub), parsed_(ReadHeaders(msg)) {}
   ~NatsMessage() override { FreeMessage(msg_); }
   NatsMessage(const NatsMessage&) = delete;
   NatsMessage& operator=(const NatsMessage&) = delete;
@@ -272,9 +273,16 @@ class NatsMessage final : public IncomingMessage {
     }
     return natsMsg_IsNoResponders(msg_);
   }
+  int64_t pending_after() const override {
+    int msgs = 0;
+    // nats.c keeps the subscription alive while its handler runs.
+    if (natsSubscription_GetPending(sub_, &msgs, nullptr) != NATS_OK) return 0;
+    return msgs;
+  }
 
  private:
   natsMsg* msg_;
+  natsSubscription* sub_;  // valid while the handler of this message runs
   // Headers read from the message's header block; not `parsed` if nats.c's
   // functions must be asked instead.
   const ParsedHeaders parsed_;
@@ -286,10 +294,10 @@ struct SubscriptionClosure {
   Transport::MessageHandler handler;
 };
 
-void OnSubscriptionMessage(natsConnection*, natsSubscription*, natsMsg* msg,
-                           void* closure) {
+void OnSubscriptionMessage(natsConnection*, natsSubscription* sub,
+                           natsMsg* msg, void* closure) {
   auto* c = static_cast<SubscriptionClosure*>(closure);
-  c->handler(std::make_shared<NatsMessage>(msg));
+  c->handler(std::make_shared<NatsMessage>(msg, sub));
 }
 
 void OnSubscriptionComplete(void* closure) {

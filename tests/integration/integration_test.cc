@@ -454,6 +454,34 @@ TEST_F(IntegrationTest, OverloadedServerIsResourceExhausted) {
   EXPECT_TRUE(results[1].ok()) << results[1];
 }
 
+// A method the server has seen to be fast runs on the subscription's
+// delivery thread; once a run was slow, its requests go to workers again, so
+// a slow request no longer holds up the ones behind it.
+TEST_F(IntegrationTest, SlowHandlerIsHandedToWorkersAgain) {
+  TestServiceImpl impl("s1");
+  auto server = StartServer(impl, {.responder = "bob", .num_workers = 2});
+  auto client = TestClient();
+  tv1::SleepRequest fast;
+  fast.set_millis(0);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.Sleep(fast).ok());
+  tv1::SleepRequest slow;
+  slow.set_millis(200);
+  ASSERT_TRUE(client.Sleep(slow).ok());  // may have run on the delivery thread
+
+  slow.set_millis(5000);
+  std::atomic<bool> slow_done{false};
+  client.SleepAsync(slow, [&](absl::StatusOr<tv1::EchoReply>) {
+    slow_done.store(true);
+  });
+  ASSERT_TRUE(Eventually([&] { return impl.sleeping.load() == 22; }));
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(client.Sleep(fast).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_FALSE(slow_done.load());
+  impl.Release();
+  ASSERT_TRUE(Eventually([&] { return slow_done.load(); }));
+}
+
 TEST_F(IntegrationTest, OversizedPayloadsAreResourceExhausted) {
   TestServiceImpl impl("s1");
   auto server = StartServer(impl);
