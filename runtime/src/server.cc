@@ -134,9 +134,10 @@ class MethodTiming {
   // A handler at most this slow (on average, and in its last run) may run on
   // the delivery thread ...
   static constexpr int64_t kInlineMaxNanos = 50 * 1000;
-  // ... if the requests already waiting behind it would wait at most this
-  // long for it in total ...
-  static constexpr int64_t kInlineBudgetNanos = 100 * 1000;
+  // ... if this thread alone would serve the requests already waiting
+  // behind it within this long (a longer backlog is worth workers in
+  // parallel) ...
+  static constexpr int64_t kInlineBudgetNanos = 500 * 1000;
   // ... once this many runs on workers have shown how long it takes.
   static constexpr int64_t kLearnRuns = 8;
 
