@@ -128,9 +128,29 @@ natsStatus EventLoop::OnRead(void* user_data, bool add) {
   return !add || self->registered_ ? NATS_OK : NATS_ERR;
 }
 
+namespace {
+// The loop whose WriteHere lives on this thread, if any.
+thread_local EventLoop* tl_write_here = nullptr;
+}  // namespace
+
+EventLoop::WriteHere::WriteHere(EventLoop* loop) : loop_(loop) {
+  if (loop_ != nullptr) tl_write_here = loop_;
+}
+
+EventLoop::WriteHere::~WriteHere() {
+  if (loop_ == nullptr) return;
+  tl_write_here = nullptr;
+  loop_->FlushNow();
+}
+
 natsStatus EventLoop::OnWrite(void* user_data, bool add) {
   auto* self = static_cast<EventLoop*>(user_data);
   absl::MutexLock lock(&self->mu_);
+  if (add && tl_write_here == self) {
+    // This thread writes in ~WriteHere, right after the publish.
+    self->write_wanted_.store(true, std::memory_order_relaxed);
+    return NATS_OK;
+  }
   self->write_wanted_.store(add, std::memory_order_relaxed);
   self->UpdateLocked();
   return !add || self->registered_ ? NATS_OK : NATS_ERR;

@@ -50,6 +50,22 @@ class EventLoop {
   // connection callback); message handlers are fine.
   void FlushNow();
 
+  // While one lives, a request to write that nats.c makes on this thread
+  // (the first publish into an empty buffer) is not passed to epoll, which
+  // would wake the loop thread for nothing: the destructor writes on this
+  // thread instead (FlushNow()). For a publish that is to be written at once
+  // anyway (OutgoingMessage::write_now).
+  class WriteHere {
+   public:
+    explicit WriteHere(EventLoop* loop);  // null: does nothing
+    ~WriteHere();
+    WriteHere(const WriteHere&) = delete;
+    WriteHere& operator=(const WriteHere&) = delete;
+
+   private:
+    EventLoop* const loop_;
+  };
+
   // True while output waits for the loop thread to write it.
   bool write_pending() const {
     return write_wanted_.load(std::memory_order_relaxed);

@@ -422,6 +422,7 @@ class NatsTransport final : public Transport {
   }
 
   absl::Status Publish(const OutgoingMessage& m) override {
+    EventLoop::WriteHere write_here(WriteNow(m) ? loop_.get() : nullptr);
     // nats.c wants NUL-terminated strings; reuse per-thread buffers.
     thread_local std::string subject;
     thread_local std::string reply;
@@ -444,7 +445,6 @@ class NatsTransport final : public Transport {
                                               m.data.data(),
                                               static_cast<int>(m.data.size()));
       if (s != NATS_OK) return PublishError(s, m.subject);
-      WriteNowIfAsked(m);
       return absl::OkStatus();
     }
 
@@ -478,7 +478,6 @@ class NatsTransport final : public Transport {
     if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, msg);
     natsMsg_Destroy(msg);
     if (s != NATS_OK) return PublishError(s, m.subject);
-    WriteNowIfAsked(m);
     return absl::OkStatus();
   }
 
@@ -520,7 +519,6 @@ class NatsTransport final : public Transport {
     s = natsConnection_PublishMsg(nc_, msg);
     in.free(msg);
     if (s != NATS_OK) return PublishError(s, m.subject);
-    WriteNowIfAsked(m);
     return absl::OkStatus();
   }
 
@@ -592,15 +590,14 @@ class NatsTransport final : public Transport {
   }
 
  private:
-  void WriteNowIfAsked(const OutgoingMessage& m) {
+  // Whether to write `m` on this thread right after publishing it.
+  bool WriteNow(const OutgoingMessage& m) const {
     // NATSRPC_WRITE_NOW=0 ignores the hint; for A/B measurements only.
     static const bool enabled = [] {
       const char* env = std::getenv("NATSRPC_WRITE_NOW");
       return env == nullptr || std::string_view(env) != "0";
     }();
-    if (loop_ != nullptr && enabled && m.write_now) {
-      loop_->FlushNow();
-    }
+    return loop_ != nullptr && enabled && m.write_now;
   }
 
   absl::Status TooLarge(absl::string_view subject, size_t size) const {
