@@ -129,18 +129,29 @@ natsStatus EventLoop::OnRead(void* user_data, bool add) {
 }
 
 namespace {
-// The loop whose WriteHere lives on this thread, if any.
+// The loop for which this thread writes itself (a WriteHere or a burst).
 thread_local EventLoop* tl_write_here = nullptr;
 }  // namespace
 
-EventLoop::WriteHere::WriteHere(EventLoop* loop) : loop_(loop) {
+EventLoop::WriteHere::WriteHere(EventLoop* loop)
+    : loop_(loop), outer_(tl_write_here) {
   if (loop_ != nullptr) tl_write_here = loop_;
 }
 
 EventLoop::WriteHere::~WriteHere() {
   if (loop_ == nullptr) return;
-  tl_write_here = nullptr;
+  tl_write_here = outer_;
   loop_->FlushNow();
+}
+
+void EventLoop::BeginBurst() { tl_write_here = this; }
+
+bool EventLoop::InBurst() const { return tl_write_here == this; }
+
+void EventLoop::EndBurst() {
+  if (tl_write_here != this) return;
+  tl_write_here = nullptr;
+  FlushNow();
 }
 
 natsStatus EventLoop::OnWrite(void* user_data, bool add) {
