@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "event_loop.h"
+#include "handler_scope.h"
 
 namespace natsrpc::internal {
 
@@ -462,7 +463,10 @@ class NatsTransport final : public Transport {
   }
 
   absl::Status Publish(const OutgoingMessage& m) override {
-    EventLoop::WriteHere write_here(WriteNow(m) ? loop_.get() : nullptr);
+    // A server handler on a delivery thread may block until the reply to
+    // what it publishes arrives: never hold its output for the burst's end.
+    EventLoop::WriteHere write_here(
+        WriteNow(m) || HandlerScope::active() ? loop_.get() : nullptr);
     // nats.c wants NUL-terminated strings; reuse per-thread buffers.
     thread_local std::string subject;
     thread_local std::string reply;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <deque>
 #include <exception>
+#include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -15,6 +16,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "handler_scope.h"
 #include "natsrpc/names.h"
 #include "natsrpc/status_macros.h"
 
@@ -444,6 +446,8 @@ void ServerCore::Serve(const Registered& reg, const Method& method,
   absl::string_view content_type;
   absl::Status status;
   try {
+    std::optional<HandlerScope> scope;
+    if (on_delivery_thread) scope.emplace();
     status = method.handler->Run(*reg.service, context, message, reply,
                                  content_type);
   } catch (const std::exception& e) {
