@@ -482,6 +482,57 @@ TEST_F(IntegrationTest, SlowHandlerIsHandedToWorkersAgain) {
   ASSERT_TRUE(Eventually([&] { return slow_done.load(); }));
 }
 
+// A handler the server runs on the subscription's delivery thread may make
+// a blocking call on the same connection: its request is written at once,
+// not held back with the replies the delivery thread writes in one go.
+TEST_F(IntegrationTest, FastHandlerMayMakeABlockingCall) {
+  TestServiceImpl impl("s1");
+  auto server = StartServer(impl);
+  auto client = TestClient();
+
+  class Relay final : public example::v1::Calculator::Service {
+   public:
+    explicit Relay(tv1::TestService::Client& client) : client_(client) {}
+    absl::Status Echo(ServerContext&, const example::v1::EchoMessage& req,
+                      example::v1::EchoMessage& reply) override {
+      if (req.payload() == "nested") {
+        tv1::EchoRequest inner;
+        inner.set_payload("inner");
+        absl::StatusOr<tv1::EchoReply> r =
+            client_.Echo(inner, {.timeout = absl::Seconds(3)});
+        if (!r.ok()) return r.status();
+      }
+      reply.set_payload(req.payload());
+      return absl::OkStatus();
+    }
+
+   private:
+    tv1::TestService::Client& client_;
+  } relay(client);
+  auto relay_server = StartServer(relay, {.responder = "carol"});
+  example::v1::Calculator::Client relay_client(
+      *conn_, ClientOptions{.requester = "alice", .responder = "carol"});
+
+  example::v1::EchoMessage req;
+  req.set_payload("plain");
+  // Teaches the server that Echo is fast: it then runs on the delivery thread.
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(relay_client.Echo(req).ok());
+  // Another pending call: the nested request is not the only call in flight.
+  tv1::SleepRequest sleep;
+  sleep.set_millis(5000);
+  std::atomic<bool> slept{false};
+  client.SleepAsync(sleep,
+                    [&](absl::StatusOr<tv1::EchoReply>) { slept.store(true); });
+  req.set_payload("nested");
+  const absl::Time start = absl::Now();
+  absl::StatusOr<example::v1::EchoMessage> r =
+      relay_client.Echo(req, {.timeout = absl::Seconds(5)});
+  EXPECT_TRUE(r.ok()) << r.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  impl.Release();
+  ASSERT_TRUE(Eventually([&] { return slept.load(); }));
+}
+
 TEST_F(IntegrationTest, OversizedPayloadsAreResourceExhausted) {
   TestServiceImpl impl("s1");
   auto server = StartServer(impl);
