@@ -317,6 +317,10 @@ constexpr absl::Duration kMaxBurstTime = absl::Microseconds(200);
 // the loop thread with an epoll_ctl per burst, and writing after only part
 // of the burst. A burst ends after kMaxBurstMessages messages or
 // kMaxBurstTime, and when the subscription ends (OnSubscriptionComplete).
+// The limits are checked between messages: output other threads publish
+// during a burst may also wait for the handler that is running (client
+// callbacks must not block; inline server handlers are fast ones, and what
+// they publish themselves is written at once, see HandlerScope).
 void OnSubscriptionMessage(natsConnection*, natsSubscription* sub,
                            natsMsg* msg, void* closure) {
   auto* c = static_cast<SubscriptionClosure*>(closure);
