@@ -235,9 +235,12 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
       seq = next_seq_++;
       pending_.emplace(
           seq, Pending{std::move(done), deadline, std::move(subject_ptr)});
-      auto [where, inserted] = deadlines_.emplace(deadline, seq);
-      // A new earliest deadline: the timer thread sleeps until a later one.
-      if (where == deadlines_.begin()) timer_cv_.Signal();
+      deadlines_.emplace(deadline, seq);
+      // The timer thread sleeps until a later time: wake it.
+      if (deadline < timer_wakes_at_) {
+        timer_wakes_at_ = deadline;
+        timer_cv_.Signal();
+      }
       alone = pending_.size() == 1;
     }
   }
@@ -407,8 +410,10 @@ void ReplyMux::TimerLoop() {
                                              : deadlines_.begin()->first;
         next = std::min(next, next_tick_);
         if (next <= absl::Now()) break;
+        timer_wakes_at_ = next;
         timer_cv_.WaitWithDeadline(&mu_, next);
       }
+      timer_wakes_at_ = absl::InfinitePast();  // awake: no signal needed
       if (stopping_) return;
       const absl::Time now = absl::Now();
       while (!deadlines_.empty() && deadlines_.begin()->first <= now) {

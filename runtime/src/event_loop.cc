@@ -128,9 +128,40 @@ natsStatus EventLoop::OnRead(void* user_data, bool add) {
   return !add || self->registered_ ? NATS_OK : NATS_ERR;
 }
 
+namespace {
+// The loop for which this thread writes itself (a WriteHere or a burst).
+thread_local EventLoop* tl_write_here = nullptr;
+}  // namespace
+
+EventLoop::WriteHere::WriteHere(EventLoop* loop)
+    : loop_(loop), outer_(tl_write_here) {
+  if (loop_ != nullptr) tl_write_here = loop_;
+}
+
+EventLoop::WriteHere::~WriteHere() {
+  if (loop_ == nullptr) return;
+  tl_write_here = outer_;
+  loop_->FlushNow();
+}
+
+void EventLoop::BeginBurst() { tl_write_here = this; }
+
+bool EventLoop::InBurst() const { return tl_write_here == this; }
+
+void EventLoop::EndBurst() {
+  if (tl_write_here != this) return;
+  tl_write_here = nullptr;
+  FlushNow();
+}
+
 natsStatus EventLoop::OnWrite(void* user_data, bool add) {
   auto* self = static_cast<EventLoop*>(user_data);
   absl::MutexLock lock(&self->mu_);
+  if (add && tl_write_here == self) {
+    // This thread writes in ~WriteHere, right after the publish.
+    self->write_wanted_.store(true, std::memory_order_relaxed);
+    return NATS_OK;
+  }
   self->write_wanted_.store(add, std::memory_order_relaxed);
   self->UpdateLocked();
   return !add || self->registered_ ? NATS_OK : NATS_ERR;

@@ -50,6 +50,34 @@ class EventLoop {
   // connection callback); message handlers are fine.
   void FlushNow();
 
+  // A burst of publishes from one message-delivery thread: between
+  // BeginBurst() and EndBurst() on a thread, requests to write that nats.c
+  // makes on it are not passed to epoll (no epoll_ctl, no loop wake-up);
+  // EndBurst() writes everything buffered, on the calling thread. Output
+  // that other threads publish meanwhile waits for EndBurst() too, so a
+  // burst must end soon: see OnSubscriptionMessage in nats_transport.cc.
+  void BeginBurst();
+  void EndBurst();
+  // True between BeginBurst() and EndBurst() on this thread.
+  bool InBurst() const;
+
+  // While one lives, a request to write that nats.c makes on this thread
+  // (the first publish into an empty buffer) is not passed to epoll, which
+  // would wake the loop thread for nothing: the destructor writes on this
+  // thread instead (FlushNow()). For a publish that is to be written at once
+  // anyway (OutgoingMessage::write_now).
+  class WriteHere {
+   public:
+    explicit WriteHere(EventLoop* loop);  // null: does nothing
+    ~WriteHere();
+    WriteHere(const WriteHere&) = delete;
+    WriteHere& operator=(const WriteHere&) = delete;
+
+   private:
+    EventLoop* const loop_;
+    EventLoop* const outer_;  // the burst it is part of, if any
+  };
+
   // True while output waits for the loop thread to write it.
   bool write_pending() const {
     return write_wanted_.load(std::memory_order_relaxed);

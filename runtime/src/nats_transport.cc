@@ -2,6 +2,7 @@
 
 #include "nats_transport.h"
 
+#include <dlfcn.h>
 #include <nats/nats.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "event_loop.h"
+#include "handler_scope.h"
 
 namespace natsrpc::internal {
 
@@ -61,10 +64,148 @@ absl::Status PublishError(natsStatus s, absl::string_view subject) {
   }
 }
 
+// Two nats.c 3.x functions on the hot path that nats.c exports but does not
+// declare in its public headers. Profiles of natsrpc against raw nats.c
+// showed two of the largest extra costs (docs/benchmarks.md, "Runtime changes
+// and their effect"):
+//   - natsMsgHeader_Add builds a hash table per published message (several
+//     mallocs per header), which natsConnection_PublishMsg then encodes;
+//   - natsMsg_Destroy hands every message to nats.c's garbage-collector
+//     thread: a mutex all threads share, and often a futex wake-up.
+// nats.c builds a received message from its wire bytes with
+//   natsStatus natsMsg_create(natsMsg**, const char* subj, int subj_len,
+//                             const char* reply, int reply_len,
+//                             const char* buf, int buf_len, int hdr_len);
+// and such a message is published with its header block as is (nats.c's own
+// path for re-publishing a received message), so we encode the header block
+// ourselves; and it frees a message with `void natsMsg_free(void*)`. Both
+// signatures are the same in every nats.c release from 3.0 to 3.13. They are
+// looked up at run time and used only with nats.c 3.x; otherwise (or if a
+// lookup fails) the public API is used.
+struct NatsInternals {
+  using CreateFn = natsStatus (*)(natsMsg**, const char*, int, const char*, int,
+                                  const char*, int, int);
+  using FreeFn = void (*)(void*);
+  CreateFn create = nullptr;
+  FreeFn free = nullptr;
+
+  bool available() const { return create != nullptr && free != nullptr; }
+};
+
+const NatsInternals& Internals() {
+  static const NatsInternals internals = [] {
+    NatsInternals in;
+    const uint32_t version = nats_GetVersionNumber();
+    const char* env = std::getenv("NATSRPC_NATS_INTERNALS");  // A/B only
+    if ((version >> 16) != 3 ||
+        (env != nullptr && std::string_view(env) == "0")) {
+      return in;
+    }
+    in.create = reinterpret_cast<NatsInternals::CreateFn>(
+        dlsym(RTLD_DEFAULT, "natsMsg_create"));
+    in.free = reinterpret_cast<NatsInternals::FreeFn>(
+        dlsym(RTLD_DEFAULT, "natsMsg_free"));
+    if (!in.available()) in = NatsInternals();
+    return in;
+  }();
+  return internals;
+}
+
+void FreeMessage(natsMsg* msg) {
+  const NatsInternals& in = Internals();
+  if (in.available()) {
+    in.free(msg);  // at once, without the hop to nats.c's GC thread
+  } else {
+    natsMsg_Destroy(msg);
+  }
+}
+
+constexpr absl::string_view kHeaderLine = "NATS/1.0";
+
+bool IsHeaderSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' ||
+         c == '\n';
+}
+
+absl::string_view TrimHeaderSpace(absl::string_view s) {
+  while (!s.empty() && IsHeaderSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsHeaderSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// The headers of a received message, read from its header block instead of
+// through nats.c's natsMsgHeader_* functions (which build a hash table per
+// message). nats.c keeps a received message in one allocation: subject, NUL,
+// reply, NUL (if any), header block, NUL (if any), payload. The block is only
+// trusted if the bytes around it check out; anything unusual (a layout we do
+// not recognize, folded lines) leaves `parsed` false and the public API does
+// the work. Values are trimmed as nats.c trims them; an inline status
+// ("NATS/1.0 503") appears as headers Status and Description, as in nats.c.
+struct ParsedHeaders {
+  bool parsed = false;
+  absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 4>
+      entries;
+};
+
+bool ParseHeaderBlock(absl::string_view block, ParsedHeaders& out) {
+  if (block.size() < kHeaderLine.size() + 4 ||
+      !absl::StartsWith(block, kHeaderLine) ||
+      !absl::EndsWith(block, "\r\n\r\n")) {
+    return false;
+  }
+  block.remove_suffix(2);  // the empty line; every line now ends in \r\n
+  size_t eol = block.find("\r\n");
+  absl::string_view status = TrimHeaderSpace(
+      block.substr(kHeaderLine.size(), eol - kHeaderLine.size()));
+  if (!status.empty()) {
+    constexpr size_t kStatusLen = 3;
+    out.entries.emplace_back("Status", status.substr(0, kStatusLen));
+    if (status.size() > kStatusLen) {
+      absl::string_view desc = TrimHeaderSpace(status.substr(kStatusLen));
+      if (!desc.empty()) out.entries.emplace_back("Description", desc);
+    }
+  }
+  size_t pos = eol + 2;
+  while (pos < block.size()) {
+    eol = block.find("\r\n", pos);
+    const absl::string_view line = block.substr(pos, eol - pos);
+    pos = eol + 2;
+    // A folded line continues the previous value: leave it to nats.c.
+    if (line.empty() || IsHeaderSpace(line.front())) return false;
+    const size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) return false;
+    const absl::string_view value = TrimHeaderSpace(line.substr(colon + 1));
+    if (value.empty()) return false;  // nats.c rejects the whole block
+    out.entries.emplace_back(line.substr(0, colon), value);
+  }
+  out.parsed = true;
+  return true;
+}
+
+ParsedHeaders ReadHeaders(natsMsg* msg) {
+  ParsedHeaders out;
+  if (!Internals().available()) return out;  // layout verified for 3.x only
+  const char* data = natsMsg_GetData(msg);
+  const char* reply = natsMsg_GetReply(msg);
+  const char* last = reply != nullptr ? reply : natsMsg_GetSubject(msg);
+  if (data == nullptr || last == nullptr) return out;
+  const char* start = last + std::strlen(last) + 1;
+  if (start == data) {  // no header block
+    out.parsed = true;
+    return out;
+  }
+  if (start > data || data[-1] != '\0') return out;
+  ParseHeaderBlock(
+      absl::string_view(start, static_cast<size_t>(data - 1 - start)), out);
+  if (!out.parsed) out.entries.clear();
+  return out;
+}
+
 class NatsMessage final : public IncomingMessage {
  public:
-  explicit NatsMessage(natsMsg* msg) : msg_(msg) {}
-  ~NatsMessage() override { natsMsg_Destroy(msg_); }
+  NatsMessage(natsMsg* msg, natsSubscription* sub)
+      : msg_(msg), sub_(sub), parsed_(ReadHeaders(msg)) {}
+  ~NatsMessage() override { FreeMessage(msg_); }
   NatsMessage(const NatsMessage&) = delete;
   NatsMessage& operator=(const NatsMessage&) = delete;
 
@@ -82,6 +223,12 @@ class NatsMessage final : public IncomingMessage {
   }
   std::optional<absl::string_view> header(
       absl::string_view key) const override {
+    if (parsed_.parsed) {
+      for (const auto& [k, v] : parsed_.entries) {
+        if (k == key) return v;
+      }
+      return std::nullopt;
+    }
     char buf[128];
     std::string long_key;
     const char* k;
@@ -101,6 +248,10 @@ class NatsMessage final : public IncomingMessage {
   }
   Metadata headers() const override {
     Metadata out;
+    if (parsed_.parsed) {
+      for (const auto& [k, v] : parsed_.entries) out.emplace_back(k, v);
+      return out;
+    }
     const char** keys = nullptr;
     int count = 0;
     if (natsMsgHeader_Keys(msg_, &keys, &count) != NATS_OK) return out;
@@ -116,27 +267,86 @@ class NatsMessage final : public IncomingMessage {
     return out;
   }
   bool is_no_responders() const override {
+    if (parsed_.parsed) {
+      if (natsMsg_GetDataLength(msg_) != 0) return false;
+      std::optional<absl::string_view> status = header("Status");
+      return status.has_value() && absl::StartsWith(*status, "503");
+    }
     return natsMsg_IsNoResponders(msg_);
+  }
+  int64_t pending_after() const override {
+    int msgs = 0;
+    // nats.c keeps the subscription alive while its handler runs.
+    if (natsSubscription_GetPending(sub_, &msgs, nullptr) != NATS_OK) return 0;
+    return msgs;
   }
 
  private:
   natsMsg* msg_;
+  natsSubscription* sub_;  // valid while the handler of this message runs
+  // Headers read from the message's header block; not `parsed` if nats.c's
+  // functions must be asked instead.
+  const ParsedHeaders parsed_;
 };
 
 // Heap state a nats.c subscription points at; freed by nats.c's on-complete
 // callback once no handler can run any more.
 struct SubscriptionClosure {
   Transport::MessageHandler handler;
+  std::shared_ptr<EventLoop> loop;  // may be null
 };
 
-void OnSubscriptionMessage(natsConnection*, natsSubscription*, natsMsg* msg,
-                           void* closure) {
+// NATSRPC_BURST=0 lets the loop thread write everything; for A/B
+// measurements only.
+bool BurstsEnabled() {
+  static const bool enabled = [] {
+    const char* env = std::getenv("NATSRPC_BURST");
+    return env == nullptr || std::string_view(env) != "0";
+  }();
+  return enabled;
+}
+
+// A burst ends after this many messages or this long, even if more wait.
+constexpr int kMaxBurstMessages = 64;
+constexpr absl::Duration kMaxBurstTime = absl::Microseconds(200);
+
+// Runs on the subscription's own delivery thread (the transport never turns
+// on nats.c's shared delivery pool). What the handlers publish while more
+// messages wait in the subscription's queue is written in one go by this
+// thread once the queue is empty (EventLoop::BeginBurst): instead of waking
+// the loop thread with an epoll_ctl per burst, and writing after only part
+// of the burst. A burst ends after kMaxBurstMessages messages or
+// kMaxBurstTime, and when the subscription ends (OnSubscriptionComplete).
+// The limits are checked between messages: output other threads publish
+// during a burst may also wait for the handler that is running (client
+// callbacks must not block; inline server handlers are fast ones, and what
+// they publish themselves is written at once, see HandlerScope).
+void OnSubscriptionMessage(natsConnection*, natsSubscription* sub,
+                           natsMsg* msg, void* closure) {
   auto* c = static_cast<SubscriptionClosure*>(closure);
-  c->handler(std::make_shared<NatsMessage>(msg));
+  EventLoop* loop = BurstsEnabled() ? c->loop.get() : nullptr;
+  thread_local int burst_messages = 0;
+  thread_local absl::Time burst_start;
+  if (loop != nullptr && !loop->InBurst()) {
+    loop->BeginBurst();
+    burst_messages = 0;
+    burst_start = absl::Now();
+  }
+  c->handler(std::make_shared<NatsMessage>(msg, sub));
+  if (loop == nullptr) return;
+  int pending = 0;
+  if (natsSubscription_GetPending(sub, &pending, nullptr) != NATS_OK ||
+      pending == 0 || ++burst_messages >= kMaxBurstMessages ||
+      absl::Now() - burst_start >= kMaxBurstTime) {
+    loop->EndBurst();
+  }
 }
 
 void OnSubscriptionComplete(void* closure) {
-  delete static_cast<SubscriptionClosure*>(closure);
+  auto* c = static_cast<SubscriptionClosure*>(closure);
+  // On the delivery thread, after its last message.
+  if (c->loop != nullptr) c->loop->EndBurst();
+  delete c;
 }
 
 class NatsSubscription final : public Subscription {
@@ -237,7 +447,7 @@ void OnAsyncError(natsConnection* nc, natsSubscription*, natsStatus err,
 class NatsTransport final : public Transport {
  public:
   NatsTransport(natsConnection* nc, std::unique_ptr<EventHub> hub,
-                std::unique_ptr<EventLoop> loop, int max_pending_messages)
+                std::shared_ptr<EventLoop> loop, int max_pending_messages)
       : nc_(nc),
         hub_(std::move(hub)),
         loop_(std::move(loop)),
@@ -257,6 +467,10 @@ class NatsTransport final : public Transport {
   }
 
   absl::Status Publish(const OutgoingMessage& m) override {
+    // A server handler on a delivery thread may block until the reply to
+    // what it publishes arrives: never hold its output for the burst's end.
+    EventLoop::WriteHere write_here(
+        WriteNow(m) || HandlerScope::active() ? loop_.get() : nullptr);
     // nats.c wants NUL-terminated strings; reuse per-thread buffers.
     thread_local std::string subject;
     thread_local std::string reply;
@@ -279,7 +493,6 @@ class NatsTransport final : public Transport {
                                               m.data.data(),
                                               static_cast<int>(m.data.size()));
       if (s != NATS_OK) return PublishError(s, m.subject);
-      WriteNowIfAsked(m);
       return absl::OkStatus();
     }
 
@@ -292,6 +505,8 @@ class NatsTransport final : public Transport {
     if (static_cast<int64_t>(total) > max_payload()) {
       return TooLarge(m.subject, total);
     }
+
+    if (Internals().available()) return PublishEncoded(m, total);
 
     natsMsg* msg = nullptr;
     natsStatus s = natsMsg_Create(&msg, subject.c_str(), reply_c, m.data.data(),
@@ -311,14 +526,54 @@ class NatsTransport final : public Transport {
     if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, msg);
     natsMsg_Destroy(msg);
     if (s != NATS_OK) return PublishError(s, m.subject);
-    WriteNowIfAsked(m);
+    return absl::OkStatus();
+  }
+
+  // Publishes `m`, which has headers, with a header block encoded here
+  // (see NatsInternals): no hash table, no hop to nats.c's GC thread.
+  // `total` is the size of header block and payload.
+  absl::Status PublishEncoded(const OutgoingMessage& m, size_t total) {
+    thread_local std::string buf;
+    buf.clear();
+    buf.reserve(total);
+    buf.append(kHeaderLine.data(), kHeaderLine.size());
+    buf.append("\r\n");
+    auto add = [](absl::string_view k, absl::string_view v) {
+      buf.append(k.data(), k.size());
+      buf.append(": ");
+      const size_t at = buf.size();
+      buf.append(v.data(), v.size());
+      // As nats.c encodes values: a line break would end the header.
+      for (size_t i = at; i < buf.size(); ++i) {
+        if (buf[i] == '\r' || buf[i] == '\n') buf[i] = ' ';
+      }
+      buf.append("\r\n");
+    };
+    for (const HeaderRef& h : m.headers) add(h.key, h.value);
+    if (m.metadata != nullptr) {
+      for (const auto& [k, v] : *m.metadata) add(k, v);
+    }
+    buf.append("\r\n");
+    const int header_len = static_cast<int>(buf.size());
+    buf.append(m.data.data(), m.data.size());
+
+    const NatsInternals& in = Internals();
+    natsMsg* msg = nullptr;
+    natsStatus s =
+        in.create(&msg, m.subject.data(), static_cast<int>(m.subject.size()),
+                  m.reply.data(), static_cast<int>(m.reply.size()), buf.data(),
+                  static_cast<int>(buf.size()), header_len);
+    if (s != NATS_OK) return PublishError(s, m.subject);
+    s = natsConnection_PublishMsg(nc_, msg);
+    in.free(msg);
+    if (s != NATS_OK) return PublishError(s, m.subject);
     return absl::OkStatus();
   }
 
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
       absl::string_view subject, absl::string_view queue,
       MessageHandler handler) override {
-    auto* closure = new SubscriptionClosure{std::move(handler)};
+    auto* closure = new SubscriptionClosure{std::move(handler), loop_};
     natsSubscription* sub = nullptr;
     const std::string subj(subject);
     const std::string q(queue);
@@ -383,15 +638,14 @@ class NatsTransport final : public Transport {
   }
 
  private:
-  void WriteNowIfAsked(const OutgoingMessage& m) {
+  // Whether to write `m` on this thread right after publishing it.
+  bool WriteNow(const OutgoingMessage& m) const {
     // NATSRPC_WRITE_NOW=0 ignores the hint; for A/B measurements only.
     static const bool enabled = [] {
       const char* env = std::getenv("NATSRPC_WRITE_NOW");
       return env == nullptr || std::string_view(env) != "0";
     }();
-    if (loop_ != nullptr && enabled && m.write_now) {
-      loop_->FlushNow();
-    }
+    return loop_ != nullptr && enabled && m.write_now;
   }
 
   absl::Status TooLarge(absl::string_view subject, size_t size) const {
@@ -403,7 +657,9 @@ class NatsTransport final : public Transport {
 
   natsConnection* nc_;
   std::unique_ptr<EventHub> hub_;
-  std::unique_ptr<EventLoop> loop_;
+  // Shared with subscriptions, whose last callbacks may run after this
+  // transport is gone.
+  std::shared_ptr<EventLoop> loop_;
   const int max_pending_messages_;
   std::atomic<bool> closing_{false};
 };

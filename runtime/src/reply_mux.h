@@ -106,6 +106,12 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
   absl::btree_set<std::pair<absl::Time, uint64_t>> deadlines_
       ABSL_GUARDED_BY(mu_);
   absl::CondVar timer_cv_;
+  // When the timer thread wakes next on its own (it sleeps until the
+  // earliest deadline it saw). A new call only signals it if its deadline is
+  // earlier: with one call at a time every call is the earliest pending one,
+  // and waking the timer thread for each would cost a context switch per
+  // call.
+  absl::Time timer_wakes_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Set when the server refused our response subscription.
   absl::Status broken_ ABSL_GUARDED_BY(mu_);

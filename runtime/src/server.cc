@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <deque>
 #include <exception>
+#include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -15,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "connection_state.h"
+#include "handler_scope.h"
 #include "natsrpc/names.h"
 #include "natsrpc/status_macros.h"
 #include "stream_core.h"
@@ -37,12 +40,15 @@ absl::Status Unimplemented(absl::string_view service,
 
 namespace {
 
-// A fixed set of threads draining a bounded queue.
+// A fixed set of threads draining a bounded queue. A caller may also run a
+// task itself in a free worker's place (TryRunHere), so that at most
+// `threads` tasks run at once either way.
 class WorkerPool {
  public:
   using Task = absl::AnyInvocable<void(bool run)>;
 
-  WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued) {
+  WorkerPool(int threads, size_t max_queued)
+      : threads_(threads), max_queued_(max_queued) {
     workers_.reserve(static_cast<size_t>(threads));
     for (int i = 0; i < threads; ++i) {
       workers_.emplace_back([this] { Loop(); });
@@ -57,6 +63,19 @@ class WorkerPool {
     queue_.push_back(std::move(task));
     queued_.store(queue_.size(), std::memory_order_relaxed);
     return true;
+  }
+
+  // Takes a worker's slot for the caller if one is free and nothing is
+  // queued; the caller runs its task and then calls LeaveSlot().
+  bool TryTakeSlot() {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ || !queue_.empty() || busy_ >= threads_) return false;
+    ++busy_;
+    return true;
+  }
+  void LeaveSlot() {
+    absl::MutexLock lock(&mu_);
+    --busy_;
   }
 
   // A hint: requests waiting for a worker.
@@ -77,32 +96,89 @@ class WorkerPool {
 
  private:
   void Loop() {
+    bool ran = false;
     while (true) {
       Task task;
       {
         absl::MutexLock lock(&mu_);
+        if (ran) --busy_;
         mu_.Await(absl::Condition(
             +[](WorkerPool* p) {
               p->mu_.AssertReaderHeld();
-              return p->stopping_ || !p->queue_.empty();
+              return p->stopping_ ||
+                     (!p->queue_.empty() && p->busy_ < p->threads_);
             },
             this));
         if (queue_.empty()) return;  // stopping
         task = std::move(queue_.front());
         queue_.pop_front();
         queued_.store(queue_.size(), std::memory_order_relaxed);
+        ++busy_;
       }
       task(true);
+      ran = true;
     }
   }
 
+  const int threads_;
   const size_t max_queued_;
   absl::Mutex mu_;
   std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  // Tasks running, on workers or in a worker's place.
+  int busy_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<size_t> queued_{0};
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
+
+// How long a method's handler takes, to decide whether a request may run on
+// the subscription's delivery thread instead of being handed to a worker
+// (ServerCore::OnRequest). A hint: updated without a lock.
+class MethodTiming {
+ public:
+  // A handler at most this slow (on average, and in its last run) may run on
+  // the delivery thread ...
+  static constexpr int64_t kInlineMaxNanos = 50 * 1000;
+  // ... if this thread alone would serve the requests already waiting
+  // behind it within this long (a longer backlog is worth workers in
+  // parallel) ...
+  static constexpr int64_t kInlineBudgetNanos = 500 * 1000;
+  // ... once this many runs on workers have shown how long it takes.
+  static constexpr int64_t kLearnRuns = 8;
+
+  void Record(absl::Duration run) {
+    const int64_t ns = absl::ToInt64Nanoseconds(run);
+    const int64_t old = average_ns_.load(std::memory_order_relaxed);
+    // One slow run is enough to keep the method off the delivery thread
+    // until fast runs bring the average down again.
+    average_ns_.store(ns > kInlineMaxNanos ? ns : old + (ns - old) / 8,
+                      std::memory_order_relaxed);
+    runs_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // How many requests may wait behind one run on the delivery thread; -1:
+  // none, hand every request to a worker.
+  int64_t MaxPendingToRunInline() const {
+    if (runs_.load(std::memory_order_relaxed) < kLearnRuns) return -1;
+    const int64_t average =
+        std::max<int64_t>(1000, average_ns_.load(std::memory_order_relaxed));
+    return average <= kInlineMaxNanos ? kInlineBudgetNanos / average : -1;
+  }
+
+ private:
+  std::atomic<int64_t> average_ns_{0};
+  std::atomic<int64_t> runs_{0};
+};
+
+// NATSRPC_SERVER_INLINE=0 hands every request to a worker; for A/B
+// measurements only.
+bool InlineEnabled() {
+  static const bool enabled = [] {
+    const char* env = std::getenv("NATSRPC_SERVER_INLINE");
+    return env == nullptr || absl::string_view(env) != "0";
+  }();
+  return enabled;
+}
 
 // Header values may not contain line breaks.
 std::string HeaderSafe(absl::string_view text) {
@@ -129,10 +205,14 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   ServerStats stats() const;
 
  private:
+  struct Method {
+    MethodHandler* handler;
+    std::unique_ptr<MethodTiming> timing;
+  };
   struct Registered {
     Service* service;
     std::string app;
-    absl::flat_hash_map<std::string, MethodHandler*> methods;
+    absl::flat_hash_map<std::string, Method> methods;
     bool has_streams = false;
     std::unique_ptr<Subscription> subscription;
     // The service's cancel subject (protocol 9.8), no queue group.
@@ -161,9 +241,11 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   absl::Status EnableStreams(const std::string& app)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TickLoop();
-  void Serve(const Registered& reg, MethodHandler* handler, MessagePtr message,
+  // `on_delivery_thread`: run by the subscription's handler itself, not by a
+  // worker.
+  void Serve(const Registered& reg, const Method& method, MessagePtr message,
              const RequestSubjectParts& parts, absl::Time deadline,
-             const CallState& state);
+             const CallState& state, bool on_delivery_thread);
   void Reply(const IncomingMessage& request, const absl::Status& status,
              absl::string_view payload, absl::string_view content_type,
              const Metadata* metadata, bool write_now = false);
@@ -262,7 +344,8 @@ absl::Status ServerCore::AddService(Service& service) {
   reg->service = &service;
   reg->app = app;
   for (auto& [name, handler] : service.methods_) {
-    reg->methods.emplace(name, handler.get());
+    reg->methods.emplace(
+        name, Method{handler.get(), std::make_unique<MethodTiming>()});
     if (handler->kind() != MethodKind::kUnary) reg->has_streams = true;
   }
 
@@ -495,7 +578,8 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
             {}, {}, nullptr);
       return;
     }
-    MethodHandler* handler = it->second;
+    const Method& method = it->second;
+    MethodHandler* handler = method.handler;
     if (std::optional<absl::string_view> frame =
             message->header(kStreamHeader)) {
       if (*frame != StreamFrameName(StreamFrame::kOpen)) {
@@ -520,7 +604,26 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
     table_.AddCall(message->reply(), [state] {
       state->cancelled.store(true, std::memory_order_release);
     });
-    WorkerPool::Task task = [this, &reg, handler, message, p = *parts, deadline,
+    // Run a fast handler here, on the subscription's delivery thread, when a
+    // worker is free and few requests wait behind this one: handing it to a
+    // worker would cost a thread wake-up (a context switch) per request.
+    // Requests that arrive meanwhile wait for it, at most about
+    // MethodTiming::kInlineMaxNanos; a handler that turns out slow is handed
+    // to workers again from its next request on. At most num_workers
+    // handlers run at once either way.
+    const int64_t max_pending = method.timing->MaxPendingToRunInline();
+    if (max_pending >= 0 && InlineEnabled() &&
+        message->pending_after() <= max_pending && pool_->TryTakeSlot()) {
+      in_flight_.fetch_add(1, std::memory_order_relaxed);
+      {
+        InFlight in_flight(in_flight_);
+        Serve(reg, method, std::move(message), *parts, deadline, *state,
+              /*on_delivery_thread=*/true);
+      }
+      pool_->LeaveSlot();
+      return;
+    }
+    WorkerPool::Task task = [this, &reg, &method, message, p = *parts, deadline,
                              state](bool run) mutable {
       InFlight in_flight(in_flight_);
       if (!run) {
@@ -529,7 +632,8 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
               {}, {}, nullptr);
         return;
       }
-      Serve(reg, handler, std::move(message), p, deadline, *state);
+      Serve(reg, method, std::move(message), p, deadline, *state,
+            /*on_delivery_thread=*/false);
     };
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     if (!pool_->TrySubmit(task)) {
@@ -547,16 +651,18 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
   --in_callbacks_;
 }
 
-void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
+void ServerCore::Serve(const Registered& reg, const Method& method,
                        MessagePtr message, const RequestSubjectParts& parts,
-                       absl::Time deadline, const CallState& state) {
+                       absl::Time deadline, const CallState& state,
+                       bool on_delivery_thread) {
   if (state.cancelled.load(std::memory_order_acquire)) {
     // Cancelled while queued: the caller is gone, nothing is sent.
     table_.RemoveCall(message->reply());
     cancelled_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (deadline <= absl::Now()) {
+  const absl::Time start = absl::Now();
+  if (deadline <= start) {
     table_.RemoveCall(message->reply());
     expired_.fetch_add(1, std::memory_order_relaxed);
     Reply(*message,
@@ -574,7 +680,10 @@ void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
   absl::string_view content_type;
   absl::Status status;
   try {
-    status = handler->Run(*reg.service, context, message, reply, content_type);
+    std::optional<HandlerScope> scope;
+    if (on_delivery_thread) scope.emplace();
+    status = method.handler->Run(*reg.service, context, message, reply,
+                                 content_type);
   } catch (const std::exception& e) {
     status = absl::UnknownError(
         absl::StrCat("handler of ", reg.service->service_name(), ".",
@@ -584,6 +693,7 @@ void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
         absl::StrCat("handler of ", reg.service->service_name(), ".",
                      parts.method, " threw a non-standard exception"));
   }
+  method.timing->Record(absl::Now() - start);
   table_.RemoveCall(request.reply());
   if (state.cancelled.load(std::memory_order_acquire)) {
     cancelled_.fetch_add(1, std::memory_order_relaxed);
@@ -596,9 +706,11 @@ void ServerCore::Serve(const Registered& reg, MethodHandler* handler,
   // The only request in the server: nothing else will be published right
   // after this reply, so write it now instead of hopping to the event-loop
   // thread. Under load replies are left to the loop, which writes many with
-  // one send().
-  const bool alone =
-      pool_->queued() == 0 && in_flight_.load(std::memory_order_relaxed) == 1;
+  // one send(). On the delivery thread, requests may also wait right behind
+  // this one (a worker cannot ask: the subscription may be gone by then).
+  const bool alone = pool_->queued() == 0 &&
+                     in_flight_.load(std::memory_order_relaxed) == 1 &&
+                     (!on_delivery_thread || request.pending_after() == 0);
   Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
         content_type, extra.empty() ? nullptr : &extra, alone);
 }

@@ -5,6 +5,7 @@
 // in docs/protocol.md section 4, the responder's checks of section 5, load
 // sharing, and a server restart under load.
 
+#include <array>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -288,6 +289,51 @@ TEST_F(IntegrationTest, TransportPublishesPlainMessages) {
   EXPECT_EQ(got[1], "plain.b|r.1|two|0");
 }
 
+// Headers through the real transport: the adapter encodes the header block
+// itself and reads received ones itself (nats_transport.cc); values keep
+// nats.c's semantics (trimmed, first value wins, line breaks become spaces,
+// empty payload with headers is not "no responders").
+TEST_F(IntegrationTest, TransportHeadersRoundTrip) {
+  absl::Mutex mu;
+  std::vector<MessagePtr> got;
+  auto sub = conn_->transport().Subscribe("hdr.>", "", [&](MessagePtr m) {
+    absl::MutexLock lock(&mu);
+    got.push_back(std::move(m));
+  });
+  ASSERT_TRUE(sub.ok());
+  const std::array<HeaderRef, 4> headers = {
+      HeaderRef{"A", "1"}, HeaderRef{"B", "  two words  "},
+      HeaderRef{"A", "again"}, HeaderRef{"C", "x\r\ny"}};
+  const Metadata extra = {{"X-Meta", "m"}};
+  ASSERT_TRUE(conn_->transport()
+                  .Publish({"hdr.a", "r.1", headers, &extra, "payload"})
+                  .ok());
+  ASSERT_TRUE(
+      conn_->transport().Publish({"hdr.b", "", headers, nullptr, ""}).ok());
+  ASSERT_TRUE(Eventually([&] {
+    absl::MutexLock lock(&mu);
+    return got.size() == 2;
+  }));
+  absl::MutexLock lock(&mu);
+  const IncomingMessage& a = *got[0];
+  EXPECT_EQ(a.subject(), "hdr.a");
+  EXPECT_EQ(a.reply(), "r.1");
+  EXPECT_EQ(a.data(), "payload");
+  EXPECT_EQ(a.header("A"), "1");
+  EXPECT_EQ(a.header("B"), "two words");
+  EXPECT_EQ(a.header("C"), "x  y");
+  EXPECT_EQ(a.header("X-Meta"), "m");
+  EXPECT_EQ(a.header("a"), std::nullopt);  // exact match
+  EXPECT_EQ(a.header("Missing"), std::nullopt);
+  EXPECT_EQ(a.headers().size(), 5u);
+  EXPECT_FALSE(a.is_no_responders());
+  const IncomingMessage& b = *got[1];
+  EXPECT_EQ(b.reply(), "");
+  EXPECT_EQ(b.data(), "");
+  EXPECT_EQ(b.header("A"), "1");
+  EXPECT_FALSE(b.is_no_responders());
+}
+
 TEST_F(IntegrationTest, ServerRowsForBadRequests) {
   TestServiceImpl impl("s1");
   auto server = StartServer(impl);
@@ -406,6 +452,85 @@ TEST_F(IntegrationTest, OverloadedServerIsResourceExhausted) {
   ASSERT_TRUE(Eventually([&] { return done.load() == 3; }));
   EXPECT_TRUE(results[0].ok()) << results[0];
   EXPECT_TRUE(results[1].ok()) << results[1];
+}
+
+// A method the server has seen to be fast runs on the subscription's
+// delivery thread; once a run was slow, its requests go to workers again, so
+// a slow request no longer holds up the ones behind it.
+TEST_F(IntegrationTest, SlowHandlerIsHandedToWorkersAgain) {
+  TestServiceImpl impl("s1");
+  auto server = StartServer(impl, {.responder = "bob", .num_workers = 2});
+  auto client = TestClient();
+  tv1::SleepRequest fast;
+  fast.set_millis(0);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.Sleep(fast).ok());
+  tv1::SleepRequest slow;
+  slow.set_millis(200);
+  ASSERT_TRUE(client.Sleep(slow).ok());  // may have run on the delivery thread
+
+  slow.set_millis(5000);
+  std::atomic<bool> slow_done{false};
+  client.SleepAsync(slow, [&](absl::StatusOr<tv1::EchoReply>) {
+    slow_done.store(true);
+  });
+  ASSERT_TRUE(Eventually([&] { return impl.sleeping.load() == 22; }));
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(client.Sleep(fast).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_FALSE(slow_done.load());
+  impl.Release();
+  ASSERT_TRUE(Eventually([&] { return slow_done.load(); }));
+}
+
+// A handler the server runs on the subscription's delivery thread may make
+// a blocking call on the same connection: its request is written at once,
+// not held back with the replies the delivery thread writes in one go.
+TEST_F(IntegrationTest, FastHandlerMayMakeABlockingCall) {
+  TestServiceImpl impl("s1");
+  auto server = StartServer(impl);
+  auto client = TestClient();
+
+  class Relay final : public example::v1::Calculator::Service {
+   public:
+    explicit Relay(tv1::TestService::Client& client) : client_(client) {}
+    absl::Status Echo(ServerContext&, const example::v1::EchoMessage& req,
+                      example::v1::EchoMessage& reply) override {
+      if (req.payload() == "nested") {
+        tv1::EchoRequest inner;
+        inner.set_payload("inner");
+        absl::StatusOr<tv1::EchoReply> r =
+            client_.Echo(inner, {.timeout = absl::Seconds(3)});
+        if (!r.ok()) return r.status();
+      }
+      reply.set_payload(req.payload());
+      return absl::OkStatus();
+    }
+
+   private:
+    tv1::TestService::Client& client_;
+  } relay(client);
+  auto relay_server = StartServer(relay, {.responder = "carol"});
+  example::v1::Calculator::Client relay_client(
+      *conn_, ClientOptions{.requester = "alice", .responder = "carol"});
+
+  example::v1::EchoMessage req;
+  req.set_payload("plain");
+  // Teaches the server that Echo is fast: it then runs on the delivery thread.
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(relay_client.Echo(req).ok());
+  // Another pending call: the nested request is not the only call in flight.
+  tv1::SleepRequest sleep;
+  sleep.set_millis(5000);
+  std::atomic<bool> slept{false};
+  client.SleepAsync(sleep,
+                    [&](absl::StatusOr<tv1::EchoReply>) { slept.store(true); });
+  req.set_payload("nested");
+  const absl::Time start = absl::Now();
+  absl::StatusOr<example::v1::EchoMessage> r =
+      relay_client.Echo(req, {.timeout = absl::Seconds(5)});
+  EXPECT_TRUE(r.ok()) << r.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  impl.Release();
+  ASSERT_TRUE(Eventually([&] { return slept.load(); }));
 }
 
 TEST_F(IntegrationTest, OversizedPayloadsAreResourceExhausted) {

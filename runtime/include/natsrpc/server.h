@@ -55,7 +55,10 @@ struct ServerOptions {
   std::string queue_group{};
   // True: no queue group; every instance receives every request.
   bool broadcast = false;
-  // Threads running handlers. 0: max(4, hardware threads).
+  // Threads running handlers. 0: max(4, hardware threads). At most this many
+  // handlers run at once; a handler that has proved fast may run in a free
+  // worker's place on the thread that received the request, saving a
+  // thread hand-off (docs/benchmarks.md, "Runtime changes and their effect").
   int num_workers = 0;
   // Requests waiting for a worker beyond which new requests are answered
   // RESOURCE_EXHAUSTED.

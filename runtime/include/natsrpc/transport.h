@@ -40,6 +40,10 @@ class IncomingMessage {
   // True for the status-503 message NATS sends when a request subject has no
   // subscriber.
   virtual bool is_no_responders() const = 0;
+  // How many messages arrived on the same subscription after this one and
+  // wait for the handler to return, as far as the transport can tell (0 if
+  // it cannot). Only meaningful while the handler of this message runs.
+  virtual int64_t pending_after() const { return 0; }
 };
 
 // Messages are shared so that a zero-copy codec can keep the bytes alive
