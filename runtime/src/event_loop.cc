@@ -98,8 +98,8 @@ void EventLoop::UpdateLocked() {
   registered_events_ = rc == 0 ? events : 0;
 }
 
-natsStatus EventLoop::OnAttach(void** user_data, void* loop,
-                               natsConnection* nc, natsSock socket) {
+natsStatus EventLoop::OnAttach(void** user_data, void* loop, natsConnection* nc,
+                               natsSock socket) {
   auto* self = static_cast<EventLoop*>(loop);
   absl::MutexLock lock(&self->mu_);
   if (self->registered_ && self->fd_ != socket) {
@@ -141,7 +141,18 @@ EventLoop::WriteHere::WriteHere(EventLoop* loop)
 EventLoop::WriteHere::~WriteHere() {
   if (loop_ == nullptr) return;
   tl_write_here = outer_;
-  loop_->FlushNow();
+  loop_->FlushHere();
+}
+
+void EventLoop::FlushHere() {
+  FlushNow();
+  if (tl_write_here == this) return;  // an enclosing burst writes the rest
+  // A write that did not finish (a large message, a full socket buffer)
+  // leaves nats.c waiting for the write event it asked for while this
+  // thread wrote itself: the loop thread must take over now, or the rest
+  // would stay in nats.c's buffer until some later publish.
+  absl::MutexLock lock(&mu_);
+  UpdateLocked();
 }
 
 void EventLoop::BeginBurst() { tl_write_here = this; }
@@ -151,7 +162,7 @@ bool EventLoop::InBurst() const { return tl_write_here == this; }
 void EventLoop::EndBurst() {
   if (tl_write_here != this) return;
   tl_write_here = nullptr;
-  FlushNow();
+  FlushHere();
 }
 
 natsStatus EventLoop::OnWrite(void* user_data, bool add) {

@@ -93,6 +93,9 @@ class EventLoop {
   void Run();
   // Both write the epoll registration to match what nats.c asked for.
   void UpdateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FlushNow() on a thread that wrote itself (WriteHere, a burst), then
+  // hands what is left to the loop thread.
+  void FlushHere();
 
   // nats.c's callbacks.
   static natsStatus OnAttach(void** user_data, void* loop, natsConnection* nc,
