@@ -10,6 +10,7 @@
 #include "connection_state.h"
 #include "natsrpc/names.h"
 #include "natsrpc/status_macros.h"
+#include "natsrpc/stream.h"
 #include "reply_mux.h"
 #include "stream_core.h"
 
@@ -79,18 +80,6 @@ ReplyMux::~ReplyMux() {
   }
 }
 
-namespace {
-
-std::shared_ptr<StreamEndpoint> FailedStream(
-    std::shared_ptr<Transport> transport, absl::Status status) {
-  auto endpoint = std::make_shared<StreamEndpoint>(std::move(transport),
-                                                   StreamEndpointOptions());
-  endpoint->OnPeerCancel(std::move(status));
-  return endpoint;
-}
-
-}  // namespace
-
 std::shared_ptr<StreamEndpoint> ReplyMux::OpenStream(
     ClientStreamParams params) {
   calls_started_.fetch_add(1, std::memory_order_relaxed);
@@ -100,27 +89,24 @@ std::shared_ptr<StreamEndpoint> ReplyMux::OpenStream(
   const absl::Time now = absl::Now();
   if (params.deadline <= now) {
     timeouts_.fetch_add(1, std::memory_order_relaxed);
-    return FailedStream(
-        transport_,
-        absl::DeadlineExceededError(absl::StrCat(
-            "deadline of ", subject, " passed before the stream was opened")));
+    return FailedStream(absl::DeadlineExceededError(absl::StrCat(
+        "deadline of ", subject, " passed before the stream was opened")));
   }
   if (!transport_->connected()) {
-    return FailedStream(transport_, absl::UnavailableError(absl::StrCat(
-                                        "cannot open a stream on ", subject,
-                                        ": not connected to NATS")));
+    return FailedStream(absl::UnavailableError(absl::StrCat(
+        "cannot open a stream on ", subject, ": not connected to NATS")));
   }
   params.client_id = client_id_;
   std::shared_ptr<ClientStream> stream;
   {
     absl::MutexLock lock(&mu_);
-    if (!broken_.ok()) return FailedStream(transport_, broken_);
+    if (!broken_.ok()) return FailedStream(broken_);
     params.seq = next_seq_++;
     const uint64_t seq = params.seq;
     const absl::Time deadline = params.deadline;
     absl::StatusOr<std::shared_ptr<ClientStream>> created =
         ClientStream::Create(transport_, std::move(params));
-    if (!created.ok()) return FailedStream(transport_, created.status());
+    if (!created.ok()) return FailedStream(created.status());
     stream = *std::move(created);
     streams_.emplace(seq, OpenStreamEntry{stream, deadline, subject});
     auto [where, inserted] = deadlines_.emplace(deadline, seq);
@@ -576,15 +562,9 @@ absl::StatusOr<const Metadata*> ClientChannel::CallMetadata(
 std::shared_ptr<internal::StreamEndpoint> ClientChannel::OpenStream(
     int method, bool client_sends, const Payload* request,
     absl::string_view content_type, const CallOptions& options) {
-  auto failed = [](absl::Status status) {
-    auto endpoint = std::make_shared<internal::StreamEndpoint>(
-        nullptr, internal::StreamEndpointOptions());
-    endpoint->OnPeerCancel(std::move(status));
-    return endpoint;
-  };
-  if (!status_.ok()) return failed(status_);
+  if (!status_.ok()) return internal::FailedStream(status_);
   if (method < 0 || static_cast<size_t>(method) >= methods_.size()) {
-    return failed(absl::InvalidArgumentError(
+    return internal::FailedStream(absl::InvalidArgumentError(
         absl::StrCat("no method number ", method, " in this client")));
   }
   const Method& m = methods_[static_cast<size_t>(method)];
@@ -597,7 +577,7 @@ std::shared_ptr<internal::StreamEndpoint> ClientChannel::OpenStream(
                options.deadline);
   Metadata merged;
   absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
-  if (!metadata.ok()) return failed(metadata.status());
+  if (!metadata.ok()) return internal::FailedStream(metadata.status());
   internal::ClientStreamParams params;
   params.requester = requester_;
   params.responder = responder_;
