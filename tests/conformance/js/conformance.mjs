@@ -1,0 +1,61 @@
+// natsrpc conformance suite in JavaScript, written from docs/protocol.md.
+// run.sh starts nats-server and the C++ example servers, then runs this with
+//
+//   NATS_URL=nats://127.0.0.1:<port> PROTO_DIR=<repo>/proto \
+//   CALC_LOG=<calculator_server's log> STREAM_LOG=<streaming_server's log> \
+//   CALCULATOR_CLIENT=<calculator_client> node conformance.mjs [--groups a,b]
+//
+// Groups: unary, stream, reverse, known-bugs (all by default; also
+// CONFORMANCE_GROUPS=...). Prints one line per check and "N passed, M failed".
+
+import { connectNats, loadProtos, logLines, runChecks } from "./lib.mjs";
+import * as unary from "./unary.mjs";
+import * as streams from "./streams.mjs";
+import * as reverse from "./reverse.mjs";
+
+const ALL = ["unary", "stream", "reverse", "known-bugs"];
+
+function groupsFromArgs() {
+  let spec = process.env.CONFORMANCE_GROUPS || "";
+  const i = process.argv.indexOf("--groups");
+  if (i >= 0) spec = process.argv[i + 1] ?? "";
+  if (!spec) return ALL;
+  const groups = spec.split(",").map((g) => g.trim()).filter(Boolean);
+  for (const g of groups) {
+    if (!ALL.includes(g)) {
+      console.error(`unknown group "${g}"; groups: ${ALL.join(", ")}`);
+      process.exit(2);
+    }
+  }
+  return groups;
+}
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`conformance.mjs: ${name} is not set (run it through run.sh)`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const groups = groupsFromArgs();
+const ctx = {
+  url: need("NATS_URL"),
+  calcLog: need("CALC_LOG"),
+  streamLog: need("STREAM_LOG"),
+  calculatorClient: need("CALCULATOR_CLIENT"),
+  logLines,
+  note: (s) => console.log(`     note: ${s}`),
+};
+ctx.root = await loadProtos(need("PROTO_DIR"));
+ctx.nc = await connectNats(ctx.url, "natsrpc-conformance-js");
+
+unary.register(ctx);
+streams.register(ctx);
+reverse.register(ctx);
+
+const { passed, failed } = await runChecks(groups);
+await ctx.nc.drain().catch(() => {});
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

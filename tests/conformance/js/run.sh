@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The JavaScript conformance suite (tests/conformance/js): a foreign
+# implementation of docs/protocol.md in Node.js (@nats-io/transport-node,
+# protobufjs) checks the C++ example servers, and serves the calculator to the
+# C++ calculator_client. ctest runs it as conformance_js.
+#
+#   tests/conformance/js/run.sh <calculator_server> <calculator_client> <streaming_server> [--groups unary,stream,reverse,known-bugs]
+#
+# Installs what is missing (Debian nodejs and npm; the locked npm packages
+# with `npm ci`), starts a private nats-server on 127.0.0.1 and the two
+# example servers (responder bob), runs the checks, prints one line per check
+# and ends with "N passed, M failed". Exit status 0 only if none failed.
+# CONFORMANCE_GROUPS=known-bugs (or --groups known-bugs) runs one group.
+set -euo pipefail
+
+if (($# < 3)); then
+  echo "usage: $0 <calculator_server> <calculator_client> <streaming_server> [--groups g1,g2]" >&2
+  exit 2
+fi
+calculator_server=$1
+calculator_client=$2
+streaming_server=$3
+shift 3
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "${here}/../../.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "${root}/scripts/lib.sh"
+
+# Ends the run with the summary line, for failures before the checks ran.
+setup_failed() {
+  echo "FAIL [setup] $*"
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+# --- toolchain: Debian's nodejs and npm, then the locked packages.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "== installing nodejs and npm (apt-get)"
+  apt-get update -qq >/dev/null || setup_failed "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null ||
+    setup_failed "apt-get install nodejs npm failed"
+fi
+# npm ci when node_modules is missing or older than the lock file.
+stamp="${here}/node_modules/.package-lock.json"
+if [[ ! -f "${stamp}" || "${here}/package-lock.json" -nt "${stamp}" ]]; then
+  echo "== npm ci"
+  (cd "${here}" && npm ci --no-audit --no-fund --loglevel=error) >&2 ||
+    setup_failed "npm ci failed"
+fi
+
+command -v nats-server >/dev/null || [[ -x /usr/sbin/nats-server ]] ||
+  setup_failed "nats-server is not installed (scripts/packages.txt)"
+for bin in "${calculator_server}" "${calculator_client}" "${streaming_server}"; do
+  [[ -x "${bin}" ]] || setup_failed "not an executable: ${bin}"
+done
+
+# --- processes: all started here, all stopped here.
+work="$(mktemp -d)"
+NATS_PID=""
+calc_pid=""
+stream_pid=""
+cleanup() {
+  local status=$?
+  natsrpc_stop "${calc_pid}"
+  natsrpc_stop "${stream_pid}"
+  natsrpc_stop "${NATS_PID}"
+  if ((status != 0)) && [[ -n "${CONFORMANCE_KEEP_LOGS:-}" ]]; then
+    echo "logs kept in ${work}"
+  else
+    rm -rf "${work}"
+  fi
+  exit "${status}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+natsrpc_start_nats_server "${work}/nats.log" || setup_failed "cannot start nats-server"
+url="nats://127.0.0.1:${NATS_PORT}"
+
+"${calculator_server}" --url "${url}" --responder bob >"${work}/calculator_server.log" 2>&1 &
+calc_pid=$!
+"${streaming_server}" --url "${url}" --responder bob >"${work}/streaming_server.log" 2>&1 &
+stream_pid=$!
+natsrpc_wait_for_line "${work}/calculator_server.log" 10 "serving" "${calc_pid}" ||
+  setup_failed "calculator_server did not start: $(cat "${work}/calculator_server.log")"
+natsrpc_wait_for_line "${work}/streaming_server.log" 10 "serving" "${stream_pid}" ||
+  setup_failed "streaming_server did not start: $(cat "${work}/streaming_server.log")"
+
+echo "== conformance (JavaScript, node $(node --version)) against ${url}"
+status=0
+NATS_URL="${url}" PROTO_DIR="${root}/proto" \
+  CALC_LOG="${work}/calculator_server.log" STREAM_LOG="${work}/streaming_server.log" \
+  CALCULATOR_CLIENT="${calculator_client}" \
+  node "${here}/conformance.mjs" "$@" || status=$?
+
+# The servers must have survived everything above.
+for p in "${calc_pid}:calculator_server" "${stream_pid}:streaming_server"; do
+  kill -0 "${p%%:*}" 2>/dev/null || echo "note: ${p#*:} exited during the run"
+done
+exit "${status}"
