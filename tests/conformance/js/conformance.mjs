@@ -51,11 +51,17 @@ const ctx = {
 ctx.root = await loadProtos(need("PROTO_DIR"));
 ctx.nc = await connectNats(ctx.url, "natsrpc-conformance-js");
 
+ctx.nc.closed().then((err) => {
+  if (!done) console.log(`     note: the suite's NATS connection closed early: ${err?.message ?? "no error"}`);
+});
+let done = false;
+
 unary.register(ctx);
 streams.register(ctx);
 reverse.register(ctx);
 
 const { passed, failed } = await runChecks(groups);
-await ctx.nc.drain().catch(() => {});
+done = true;
+await Promise.race([ctx.nc.drain().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

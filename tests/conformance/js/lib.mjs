@@ -32,10 +32,9 @@ export async function loadProtos(protoDir) {
   return root;
 }
 
+// int64 fields may be given as decimal strings (fromObject converts them).
 export function encode(root, type, obj) {
   const t = root.lookupType(type);
-  const err = t.verify(obj);
-  if (err) throw new Error(`bad ${type}: ${err}`);
   return t.encode(t.fromObject(obj)).finish();
 }
 
@@ -154,6 +153,15 @@ export function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 
+// A promise that rejects with `what` if p has not settled after ms.
+export function bounded(p, ms, what) {
+  let timer;
+  return Promise.race([
+    p,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 // Memoizes an async function: several checks share one scenario.
 export function once(fn) {
   let p;
@@ -222,7 +230,7 @@ export class Caller {
         this.queue(m.subject.split(".").pop()).push(m);
       },
     });
-    await this.nc.flush();
+    await bounded(this.nc.flush(), 3000, "flush after subscribing");
     return this;
   }
 
@@ -249,7 +257,9 @@ export class Caller {
   send(method, payload, opts = {}) {
     const { responder = "bob", app = "example_v1", service = "Calculator" } = opts;
     const seq = this.nextSeq();
-    const headerPairs = opts.headers ?? [[H.timeout, "5S"], [H.contentType, PROTOBUF]];
+    // opts.headers === null: no headers at all (a plain PUB).
+    const headerPairs = "headers" in opts ? opts.headers
+      : [[H.timeout, "5S"], [H.contentType, PROTOBUF]];
     const pubOpts = { reply: opts.reply ?? this.replyTo(responder, app, seq) };
     if (headerPairs !== null) pubOpts.headers = hdrs(headerPairs);
     this.nc.publish(opts.subject ?? this.subject(responder, app, service, method),

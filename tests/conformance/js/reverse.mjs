@@ -5,7 +5,7 @@
 
 import { spawn } from "node:child_process";
 import {
-  assert, check, CODES, decode, encode, H, hdrs, header, once, parseTimeout, PROTOBUF,
+  assert, bounded, check, CODES, decode, encode, H, hdrs, header, once, parseTimeout, PROTOBUF,
   sleep, TOKEN,
 } from "./lib.mjs";
 
@@ -110,7 +110,15 @@ export function startCalculatorServer(nc, root, responder, mode = "normal") {
 
   const sub = nc.subscribe(`requests.*.${responder}.${app}.${service}.*`, {
     queue: `natsrpc.${responder}.${app}`,
-    callback: (err, m) => { if (!err) onRequest(m); },
+    callback: (err, m) => {
+      if (err) return;
+      try {
+        onRequest(m);
+      } catch (e) {
+        // A bug here must not close the suite's connection.
+        console.log(`     JS server error on ${m.subject}: ${e?.stack ?? e}`);
+      }
+    },
   });
   // Section 8, server 4: the cancel subject; handlers here are synchronous,
   // so a cancel only gets recorded.
@@ -119,7 +127,7 @@ export function startCalculatorServer(nc, root, responder, mode = "normal") {
   });
   return {
     requests, cancels, dropped,
-    ready: () => nc.flush(),
+    ready: () => bounded(nc.flush(), 3000, "flush after the JS server subscribed"),
     stop: () => { sub.unsubscribe(); cancelSub.unsubscribe(); },
   };
 }

@@ -5,7 +5,7 @@
 
 import crypto from "node:crypto";
 import {
-  assert, Caller, check, CODES, decode, describe, encode, H, hdrs, header, logLines,
+  assert, bounded, Caller, check, CODES, decode, describe, encode, H, hdrs, header, logLines,
   MsgQueue, PROTOBUF, sleep, statusOf, waitLog,
 } from "./lib.mjs";
 
@@ -243,7 +243,7 @@ export function register(ctx) {
     const watch = ctx.nc.subscribe(">", {
       callback: (err, m) => { if (!err && !m.subject.startsWith("requests.")) seen.push(m); },
     });
-    await ctx.nc.flush();
+    await bounded(ctx.nc.flush(), 3000, "flush");
     try {
       const ops = [];
       for (const [, reply] of variants) {
@@ -272,7 +272,7 @@ export function register(ctx) {
     const c = await alice();
     const seen = new MsgQueue();
     const watch = ctx.nc.subscribe("responses.>", { callback: (err, m) => { if (!err) seen.push(m); } });
-    await ctx.nc.flush();
+    await bounded(ctx.nc.flush(), 3000, "flush");
     try {
       ctx.nc.publish(`requests.alice.bob.example_v1.Calculator.Add.cancel.${c.clientId}.999999`);
       ctx.nc.publish(`requests.alice.bob.example_v1.Calculator.Add.cancel.${c.clientId}.${c.seq}`);
