@@ -8,7 +8,7 @@
 // Groups: unary, stream, reverse, known-bugs (all by default; also
 // CONFORMANCE_GROUPS=...). Prints one line per check and "N passed, M failed".
 
-import { connectNats, loadProtos, logLines, runChecks } from "./lib.mjs";
+import { assert, check, connectNats, loadProtos, logLines, runChecks } from "./lib.mjs";
 import * as unary from "./unary.mjs";
 import * as streams from "./streams.mjs";
 import * as reverse from "./reverse.mjs";
@@ -59,6 +59,16 @@ let done = false;
 unary.register(ctx);
 streams.register(ctx);
 reverse.register(ctx);
+
+// Last: every check above must have left the C++ servers running.
+for (const [name, pid] of [["calculator_server", process.env.CALC_PID], ["streaming_server", process.env.STREAM_PID]]) {
+  if (!pid) continue;
+  check("servers", `${name} (pid ${pid}) survived every check above`, async () => {
+    let alive = true;
+    try { process.kill(Number(pid), 0); } catch { alive = false; }
+    assert(alive, `${name} is gone`);
+  });
+}
 
 const { passed, failed } = await runChecks(groups);
 done = true;
