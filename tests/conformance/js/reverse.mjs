@@ -5,7 +5,7 @@
 
 import { spawn } from "node:child_process";
 import {
-  assert, bounded, check, CODES, decode, encode, H, hdrs, header, once, parseTimeout, PROTOBUF,
+  assert, bounded, Caller, check, CODES, decode, encode, H, hdrs, header, once, parseTimeout, PROTOBUF,
   sleep, TOKEN,
 } from "./lib.mjs";
 
@@ -263,6 +263,35 @@ export function register(ctx) {
     const { run } = await faulty();
     assert(lineOf(run, "AddAsync(40, 2)") === "AddAsync(40, 2) = 42", `client printed: ${JSON.stringify(run.lines)}`);
     assert(run.code === 1, `client exit status ${run.code}, expected 1 (three calls failed)`);
+  });
+
+  // Section 2 and 8 (server 1): a foreign instance in queue group
+  // natsrpc.<responder>.<app> shares the calls of the C++ instance.
+  check(G, "queue group natsrpc.bob.example_v1: a JS instance beside the C++ calculator_server shares its calls, each answered once", async () => {
+    const server = startCalculatorServer(ctx.nc, ctx.root, "bob", "normal");
+    await server.ready();
+    const c = await new Caller(ctx.nc, "qg").start();
+    const N = 40;
+    const base = 7000000 + Math.floor(Math.random() * 1000000);
+    try {
+      const seqs = [];
+      for (let i = 0; i < N; i++) {
+        seqs.push(c.send("Add", encode(ctx.root, "example.v1.AddRequest", { a: String(base + i), b: "1" })));
+      }
+      for (const [i, seq] of seqs.entries()) {
+        const m = await c.queue(seq).next(3000);
+        assert(m, `call ${i} not answered`);
+        assert(BigInt(decode(ctx.root, "example.v1.AddReply", m.data).sum) === BigInt(base + i + 1), `call ${i}: wrong sum`);
+      }
+      await sleep(200);
+      for (const seq of seqs) assert(c.queue(seq).all.length === 1, `call ${seq} answered ${c.queue(seq).all.length} times`);
+    } finally {
+      server.stop();
+    }
+    const byJs = server.requests.length;
+    const byCpp = ctx.logLines(ctx.calcLog).filter((l) => l.startsWith(`qg: Add(`)).length;
+    assert(byJs + byCpp === N, `JS served ${byJs}, C++ served ${byCpp}, ${N} calls`);
+    assert(byJs > 0 && byCpp > 0, `JS served ${byJs} and C++ ${byCpp} of ${N}: not shared (queue group name differs?)`);
   });
 
   check(G, "C++ client: no responders -> UNAVAILABLE at once, not at the deadline", async () => {
