@@ -424,6 +424,19 @@ export function register(ctx) {
       dlReq("sample.bin")), CODES.INVALID_ARGUMENT);
   });
 
+  check(G, "open without Natsrpc-Heartbeat is accepted; the accept names a valid interval; the stream ends OK", async () => {
+    const c = await caller("dl");
+    const call = new StreamCall(c, "FileStore", "Download");
+    call.open(dlReq("sample.bin", 262144), { headers: openHeaders({ [H.heartbeat]: null }) });
+    const accept = await call.accept();
+    const hb = parseTimeout(header(accept, H.heartbeat));
+    assert(hb !== null && hb > 0n, `accept Natsrpc-Heartbeat "${header(accept, H.heartbeat)}"`);
+    const { msgs, last } = await readToEnd(call, 16);
+    assert(kind(last) === "end" && statusOf(last).ok && header(last, H.count) === String(msgs.length),
+      `ended with ${describe(last)} after ${msgs.length} msgs`);
+    ctx.note?.(`open without Natsrpc-Heartbeat: the server chose ${header(accept, H.heartbeat)}`);
+  });
+
   // ---- known server bugs (issue 10); expected to fail until fixed.
   const KB = "known-bugs";
   check(KB, "known bug (a): open + cancel on the cancel subject back to back (40 streams): every handler ends within 3 s", async () => {
