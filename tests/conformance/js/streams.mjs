@@ -365,6 +365,23 @@ export function register(ctx) {
     assert(line, "server log: the pinger's handler did not end after its cancel");
   });
 
+  // ---- deadline (9.7)
+  check(G, "deadline (9.7): a Download with Natsrpc-Timeout 1S blocked on credit ends at ~1 s with 4 DEADLINE_EXCEEDED (cancel or end); handler ends", async () => {
+    const c = await caller("dlx");
+    const call = new StreamCall(c, "FileStore", "Download")
+      .open(dlReq("sample.bin", 1024), { credit: 1, heartbeat: "60S", timeout: "1S" });
+    await call.accept();
+    const skipped = [];
+    const last = await call.q.nextMatching((m) => kind(m) === "cancel" || kind(m) === "end", 3000, skipped);
+    const t = Date.now() - call.openedAt;
+    assert(last, `nothing ended the stream within 3 s: ${skipped.map(describe).join(" | ")}`);
+    assert(statusOf(last).code === CODES.DEADLINE_EXCEEDED, `stream ended with ${describe(last)}`);
+    assert(t >= 900 && t <= 2000, `ended at ${t} ms, deadline 1000 ms`);
+    const line = await waitLog(streamLog(), (l) => l.startsWith("dlx: Download(sample.bin) ->"), 2000);
+    assert(line, "server log: the handler did not end");
+    ctx.note?.(`stream deadline: the server sent ${kind(last)}; handler logged "${line}"`);
+  });
+
   // ---- client cancel after accept
   async function cancelAfterAccept(requester, how) {
     const c = await caller(requester);
