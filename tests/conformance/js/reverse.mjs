@@ -134,10 +134,10 @@ export function startCalculatorServer(nc, root, responder, mode = "normal") {
 
 // Runs the C++ calculator_client; resolves with its output, exit code and
 // time taken. Killed after limitMs.
-function runClient(bin, url, responder, limitMs = 15000) {
+function runClient(bin, url, responder, limitMs = 15000, requester = "alice") {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const p = spawn(bin, ["--url", url, "--requester", "alice", "--responder", responder],
+    const p = spawn(bin, ["--url", url, "--requester", requester, "--responder", responder],
       { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -292,6 +292,23 @@ export function register(ctx) {
     const byCpp = ctx.logLines(ctx.calcLog).filter((l) => l.startsWith(`qg: Add(`)).length;
     assert(byJs + byCpp === N, `JS served ${byJs}, C++ served ${byCpp}, ${N} calls`);
     assert(byJs > 0 && byCpp > 0, `JS served ${byJs} and C++ ${byCpp} of ${N}: not shared (queue group name differs?)`);
+  });
+
+  check(G, "C++ client: a requester that is not a token (a.b) -> INVALID_ARGUMENT, nothing published", async () => {
+    const seen = [];
+    const watch = ctx.nc.subscribe("requests.>", { callback: (err, m) => { if (!err) seen.push(m.subject); } });
+    await bounded(ctx.nc.flush(), 3000, "flush");
+    let run;
+    try {
+      run = await runClient(bin, ctx.url, "jsbob", 15000, "a.b");
+      await bounded(ctx.nc.flush(), 3000, "flush");
+    } finally {
+      watch.unsubscribe();
+    }
+    assert(run.lines.length === 1 && /INVALID_ARGUMENT/.test(run.lines[0]) && run.lines[0].includes("requester"),
+      `client printed ${JSON.stringify(run.lines)}`);
+    assert(run.code === 1, `client exit status ${run.code}`);
+    assert(seen.length === 0, `published: ${seen.join(", ")}`);
   });
 
   check(G, "C++ client: no responders -> UNAVAILABLE at once, not at the deadline", async () => {
