@@ -5,15 +5,16 @@
 //   CALC_LOG=<calculator_server's log> STREAM_LOG=<streaming_server's log> \
 //   CALCULATOR_CLIENT=<calculator_client> node conformance.mjs [--groups a,b]
 //
-// Groups: unary, stream, reverse, known-bugs (all by default; also
+// Groups: unary, stream, reverse, permissions, known-bugs (all by default; also
 // CONFORMANCE_GROUPS=...). Prints one line per check and "N passed, M failed".
 
 import { assert, check, connectNats, loadProtos, logLines, runChecks } from "./lib.mjs";
 import * as unary from "./unary.mjs";
 import * as streams from "./streams.mjs";
 import * as reverse from "./reverse.mjs";
+import * as permissions from "./permissions.mjs";
 
-const ALL = ["unary", "stream", "reverse", "known-bugs"];
+const ALL = ["unary", "stream", "reverse", "permissions", "known-bugs"];
 
 function groupsFromArgs() {
   let spec = process.env.CONFORMANCE_GROUPS || "";
@@ -45,6 +46,7 @@ const ctx = {
   calcLog: need("CALC_LOG"),
   streamLog: need("STREAM_LOG"),
   calculatorClient: need("CALCULATOR_CLIENT"),
+  authPort: need("AUTH_NATS_PORT"),
   logLines,
   note: (s) => console.log(`     note: ${s}`),
 };
@@ -59,9 +61,12 @@ let done = false;
 unary.register(ctx);
 streams.register(ctx);
 reverse.register(ctx);
+permissions.register(ctx);
 
 // Last: every check above must have left the C++ servers running.
-for (const [name, pid] of [["calculator_server", process.env.CALC_PID], ["streaming_server", process.env.STREAM_PID]]) {
+for (const [name, pid] of [["calculator_server", process.env.CALC_PID], ["streaming_server", process.env.STREAM_PID],
+  ["calculator_server (as bob, with authorization)", process.env.CALC_AUTH_PID],
+  ["streaming_server (as bob, with authorization)", process.env.STREAM_AUTH_PID]]) {
   if (!pid) continue;
   check("servers", `${name} (pid ${pid}) survived every check above`, async () => {
     let alive = true;

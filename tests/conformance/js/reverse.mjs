@@ -134,7 +134,7 @@ export function startCalculatorServer(nc, root, responder, mode = "normal") {
 
 // Runs the C++ calculator_client; resolves with its output, exit code and
 // time taken. Killed after limitMs.
-function runClient(bin, url, responder, limitMs = 15000, requester = "alice") {
+export function runClient(bin, url, responder, limitMs = 15000, requester = "alice") {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const p = spawn(bin, ["--url", url, "--requester", requester, "--responder", responder],
