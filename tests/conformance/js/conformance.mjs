@@ -40,6 +40,10 @@ function need(name) {
   return v;
 }
 
+// A stray rejection (e.g. from a check that already timed out) is reported,
+// not fatal: the run still ends with its summary.
+process.on("unhandledRejection", (e) => console.log(`     note: unhandled rejection: ${e?.message ?? e}`));
+
 const groups = groupsFromArgs();
 const ctx = {
   url: need("NATS_URL"),

@@ -139,10 +139,18 @@ natsrpc_wait_for_line "${work}/streaming_server_auth.log" 10 "serving" "${stream
   setup_failed "streaming_server (as bob) did not start: $(cat "${work}/streaming_server_auth.log")"
 
 echo "== conformance (JavaScript, node $(node --version)) against ${url}"
-status=0
+set +e
 NATS_URL="${url}" PROTO_DIR="${root}/proto" \
   CALC_LOG="${work}/calculator_server.log" STREAM_LOG="${work}/streaming_server.log" \
   CALCULATOR_CLIENT="${calculator_client}" CALC_PID="${calc_pid}" STREAM_PID="${stream_pid}" \
   AUTH_NATS_PORT="${auth_port}" CALC_AUTH_PID="${calc_auth_pid}" STREAM_AUTH_PID="${stream_auth_pid}" \
-  node "${here}/conformance.mjs" "$@" || status=$?
+  node "${here}/conformance.mjs" "$@" 2>&1 | tee "${work}/output"
+status=${PIPESTATUS[0]}
+set -e
+# A crash of the runner itself still ends with a summary line.
+if ! tail -n 1 "${work}/output" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$'; then
+  echo "FAIL [setup] conformance.mjs ended without its summary (exit status ${status})"
+  echo "0 passed, 1 failed"
+  status=1
+fi
 exit "${status}"
