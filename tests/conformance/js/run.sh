@@ -40,7 +40,7 @@ setup_failed() {
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "== installing nodejs and npm (apt-get)"
   apt-get update -qq >/dev/null || setup_failed "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null ||
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
     setup_failed "apt-get install nodejs npm failed"
 fi
 # npm ci when node_modules is missing or older than the lock file.
