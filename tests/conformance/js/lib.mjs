@@ -312,8 +312,10 @@ export function check(group, name, fn, { timeoutMs = 15000 } = {}) {
 export async function runChecks(groups) {
   let passed = 0;
   let failed = 0;
-  for (const c of registered) {
-    if (c.group !== "servers" && !groups.includes(c.group)) continue; // "servers": always
+  // Group by group, in the order given; "servers" (always run) last.
+  const order = [...groups.filter((g) => g !== "servers"), "servers"];
+  const selected = order.flatMap((g) => registered.filter((c) => c.group === g));
+  for (const c of selected) {
     const started = Date.now();
     let timer;
     try {
