@@ -278,7 +278,7 @@ TEST_F(FbsIntegrationTest, CorruptReplyIsInternal) {
       conn_->transport().Subscribe(
           "requests.alice.mallory.example_v1.Calculator.Add", "",
           [this](MessagePtr m) {
-            const HeaderRef ct{kContentTypeHeader, kFlatBuffersContentType};
+            const HeaderRef ct{"Content-Type", kFlatBuffersContentType};
             (void)conn_->transport().Publish(
                 OutgoingMessage{m->reply(), "", absl::MakeConstSpan(&ct, 1),
                                 nullptr, "\xff\xff\xff\x7f garbage"});

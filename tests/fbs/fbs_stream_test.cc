@@ -11,9 +11,10 @@
 #include "calculator.natsrpc.h"
 #include "gtest/gtest.h"
 #include "in_memory_transport.h"
+#include "stream_testing.h"
 #include "natsrpc/flatbuffers_codec.h"
 #include "natsrpc/stream.h"
-#include "stream_core.h"
+#include "stream/stream_endpoint.h"
 
 namespace natsrpc {
 namespace {
@@ -75,7 +76,7 @@ TEST_F(FbsStreamTest, BidiSumsZeroCopy) {
       reply.Finish(ev1::CreateAddReply(reply.builder(), req->a() + req->b()));
       if (!rw.Write(reply)) return;
     }
-    internal::FinishServerStream(*server_, absl::OkStatus()).IgnoreError();
+    testing::FinishServerStream(*server_, absl::OkStatus()).IgnoreError();
   });
   ClientReaderWriter<Req, Reply, FlatBuffersCodec> rw(
       client_, absl::Now() + absl::Seconds(30));

@@ -5,7 +5,7 @@
 // Time is a fake clock that the tests move; heartbeats and liveness are
 // driven by calling Tick().
 
-#include "stream_core.h"
+#include "stream/stream_endpoint.h"
 
 #include <atomic>
 #include <functional>
@@ -77,7 +77,7 @@ class StreamCoreTest : public ::testing::Test {
     client_ = std::make_unique<StreamEndpoint>(transport_, std::move(c));
     server_ = std::make_unique<StreamEndpoint>(transport_, std::move(s));
     auto ss = transport_->Subscribe(
-        StreamWildcard("bob", "app", "I1"), "",
+        wire::StreamWildcard("bob", "app", "I1"), "",
         [this](MessagePtr m) { server_->OnMessage(std::move(m)); });
     ASSERT_TRUE(ss.ok());
     server_sub_ = *std::move(ss);
@@ -138,13 +138,13 @@ class StreamCoreTest : public ::testing::Test {
 
 TEST(StreamSubjectsTest, SubjectsFitTheGrants) {
   std::string stream =
-      StreamSubject("alice", "bob", "app", "Svc", "Chat", "I1", "7");
+      wire::StreamSubject("alice", "bob", "app", "Svc", "Chat", "I1", "7");
   EXPECT_EQ(stream, "requests.alice.bob.app.Svc.Chat.I1.7");
-  EXPECT_EQ(StreamWildcard("bob", "app", "I1"), "requests.*.bob.app.*.*.I1.*");
+  EXPECT_EQ(wire::StreamWildcard("bob", "app", "I1"), "requests.*.bob.app.*.*.I1.*");
   std::string cancel =
-      CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3");
+      wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3");
   EXPECT_EQ(cancel, "requests.alice.bob.app.Svc.Add.cancel.cid.3");
-  EXPECT_EQ(CancelWildcard("bob", "app", "Svc"),
+  EXPECT_EQ(wire::CancelWildcard("bob", "app", "Svc"),
             "requests.*.bob.app.Svc.*.cancel.*.*");
   for (const std::string& s : {stream, cancel}) {
     // Requester alice may publish it, responder bob may subscribe to it.
@@ -157,16 +157,16 @@ TEST(StreamSubjectsTest, SubjectsFitTheGrants) {
   }
   // Streams and cancels never reach each other's subscriptions.
   EXPECT_FALSE(InMemoryTransport::SubjectMatches(
-      CancelWildcard("bob", "app", "Svc"), stream));
+      wire::CancelWildcard("bob", "app", "Svc"), stream));
   EXPECT_FALSE(InMemoryTransport::SubjectMatches(
-      StreamWildcard("bob", "app", "I1"), cancel));
+      wire::StreamWildcard("bob", "app", "I1"), cancel));
   // The wildcards themselves are inside bob's subscribe grant.
   EXPECT_TRUE(InMemoryTransport::SubjectMatches(
-      "requests.*.bob.>", StreamWildcard("bob", "app", "I1")));
+      "requests.*.bob.>", wire::StreamWildcard("bob", "app", "I1")));
 }
 
 TEST(StreamSubjectsTest, ParseStreamSubject) {
-  auto p = ParseStreamSubject("requests.alice.bob.app.Svc.Chat.I1.7");
+  auto p = wire::ParseStreamSubject("requests.alice.bob.app.Svc.Chat.I1.7");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->requester, "alice");
   EXPECT_EQ(p->responder, "bob");
@@ -175,20 +175,20 @@ TEST(StreamSubjectsTest, ParseStreamSubject) {
   EXPECT_EQ(p->method, "Chat");
   EXPECT_EQ(p->instance_id, "I1");
   EXPECT_EQ(p->stream_id, "7");
-  EXPECT_FALSE(ParseStreamSubject("requests.alice.bob.app.Svc.Chat").ok());
-  EXPECT_FALSE(ParseStreamSubject("responses.a.b.c.d.e.f.g").ok());
-  EXPECT_FALSE(ParseStreamSubject("requests.a.b.c.d.e.cancel.g").ok());
-  EXPECT_FALSE(ParseStreamSubject("requests.a.b.c.d.e..g").ok());
+  EXPECT_FALSE(wire::ParseStreamSubject("requests.alice.bob.app.Svc.Chat").ok());
+  EXPECT_FALSE(wire::ParseStreamSubject("responses.a.b.c.d.e.f.g").ok());
+  EXPECT_FALSE(wire::ParseStreamSubject("requests.a.b.c.d.e.cancel.g").ok());
+  EXPECT_FALSE(wire::ParseStreamSubject("requests.a.b.c.d.e..g").ok());
 }
 
 TEST(StreamFrameTest, NamesRoundTrip) {
-  for (StreamFrame f :
-       {StreamFrame::kOpen, StreamFrame::kAccept, StreamFrame::kMsg,
-        StreamFrame::kEnd, StreamFrame::kCancel, StreamFrame::kCredit,
-        StreamFrame::kPing}) {
-    EXPECT_EQ(ParseStreamFrame(StreamFrameName(f)), f);
+  for (wire::StreamFrame f :
+       {wire::StreamFrame::kOpen, wire::StreamFrame::kAccept, wire::StreamFrame::kMsg,
+        wire::StreamFrame::kEnd, wire::StreamFrame::kCancel, wire::StreamFrame::kCredit,
+        wire::StreamFrame::kPing}) {
+    EXPECT_EQ(wire::ParseStreamFrame(wire::StreamFrameName(f)), f);
   }
-  EXPECT_EQ(ParseStreamFrame("MSG"), std::nullopt);
+  EXPECT_EQ(wire::ParseStreamFrame("MSG"), std::nullopt);
 }
 
 TEST_F(StreamCoreTest, ServerStreamInOrderThenEndStatus) {

@@ -4,7 +4,7 @@
 // the server instance's stream and cancel tables, the client's accept check
 // and the ticker.
 
-#include "stream_routing.h"
+#include "stream/server_stream_table.h"
 
 #include <atomic>
 #include <memory>
@@ -59,12 +59,12 @@ class ServerStreamTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s = transport_->Subscribe(
-        StreamWildcard("bob", "app", "I1"), "",
+        wire::StreamWildcard("bob", "app", "I1"), "",
         [this](MessagePtr m) { table_.RouteStreamMessage(std::move(m)); });
     ASSERT_TRUE(s.ok());
     stream_sub_ = *std::move(s);
     auto c = transport_->Subscribe(
-        CancelWildcard("bob", "app", "Svc"), "",
+        wire::CancelWildcard("bob", "app", "Svc"), "",
         [this](MessagePtr m) { table_.RouteCancel(*m); });
     ASSERT_TRUE(c.ok());
     cancel_sub_ = *std::move(c);
@@ -128,16 +128,16 @@ TEST_F(ServerStreamTableTest, CancelReachesTheUnaryCallOnce) {
   // carol names alice's call: the reply-to differs, nothing happens.
   Publish("requests.carol.bob.app.Svc.Add.cancel.cid.3", {});
   EXPECT_EQ(cancelled, 0);
-  Publish(CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"), {});
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"), {});
   EXPECT_EQ(cancelled, 1);
-  Publish(CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"), {});
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"), {});
   EXPECT_EQ(cancelled, 1);
   EXPECT_EQ(table_.stats().cancels_applied, 1u);
   EXPECT_EQ(table_.stats().cancels_unknown, 2u);
   // A call that ended is no longer cancellable.
   table_.AddCall("responses.alice.bob.app.cid.4", [&] { ++cancelled; });
   table_.RemoveCall("responses.alice.bob.app.cid.4");
-  Publish(CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "4"), {});
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "4"), {});
   EXPECT_EQ(cancelled, 1);
 }
 
@@ -145,10 +145,10 @@ TEST_F(ServerStreamTableTest, CancelBeforeAcceptReachesTheStream) {
   auto server = ServerEndpoint();
   table_.AddStream(Origin(), kReplyTo, server);
   // Same call, wrong method: ignored.
-  Publish(CancelSubject("alice", "bob", "app", "Svc", "Other", "cid", "7"),
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Other", "cid", "7"),
           {});
   EXPECT_TRUE(server->failure().ok());
-  Publish(CancelSubject("alice", "bob", "app", "Svc", "Chat", "cid", "7"), {});
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Chat", "cid", "7"), {});
   EXPECT_EQ(server->failure().code(), absl::StatusCode::kCancelled);
   {
     absl::MutexLock lock(&mu_);
@@ -177,12 +177,12 @@ TEST_F(ServerStreamTableTest, TickAllForgetsFinishedStreams) {
 }
 
 TEST(CancelTargetTest, Parses) {
-  EXPECT_EQ(*CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.c.3"),
+  EXPECT_EQ(*wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.c.3"),
             "responses.alice.bob.app.c.3");
-  EXPECT_FALSE(CancelTargetReplyTo("requests.alice.bob.app.Svc.Add").ok());
+  EXPECT_FALSE(wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add").ok());
   EXPECT_FALSE(
-      CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.kill.c.3").ok());
-  EXPECT_FALSE(CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.c.")
+      wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.kill.c.3").ok());
+  EXPECT_FALSE(wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.c.")
                    .ok());
 }
 

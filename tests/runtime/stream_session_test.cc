@@ -4,7 +4,7 @@
 // (runtime/src/stream_session.h) over the in-memory transport, wired as
 // ReplyMux and ServerCore will wire them, with the typed objects on top.
 
-#include "stream_session.h"
+#include "stream/client_stream.h"
 
 #include <memory>
 #include <string>
@@ -15,6 +15,7 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "in_memory_transport.h"
+#include "stream_testing.h"
 #include "natsrpc/stream.h"
 
 namespace natsrpc::internal {
@@ -37,11 +38,11 @@ class StreamSessionTest : public ::testing::Test {
   // `refuse_` if set), and runs `handler_body_` on its own thread.
   void StartBob() {
     auto open = transport_->Subscribe(
-        ServiceWildcard("bob", "app", "Room"), DefaultQueueGroup("bob", "app"),
+        wire::ServiceWildcard("bob", "app", "Room"), wire::DefaultQueueGroup("bob", "app"),
         [this](MessagePtr m) {
-          auto parts = ParseRequestSubject(m->subject());
+          auto parts = wire::ParseRequestSubject(m->subject());
           ASSERT_TRUE(parts.ok());
-          ASSERT_TRUE(CheckReplySubject(m->reply(), *parts).ok());
+          ASSERT_TRUE(wire::CheckReplySubject(m->reply(), *parts).ok());
           open_ = m;
           if (!refuse_.ok()) {
             ASSERT_TRUE(RefuseStream(*transport_, *m, refuse_).ok());
@@ -60,12 +61,12 @@ class StreamSessionTest : public ::testing::Test {
     ASSERT_TRUE(open.ok());
     subs_.push_back(*std::move(open));
     auto streams = transport_->Subscribe(
-        StreamWildcard("bob", "app", table_.instance_id()), "",
+        wire::StreamWildcard("bob", "app", table_.instance_id()), "",
         [this](MessagePtr m) { table_.RouteStreamMessage(std::move(m)); });
     ASSERT_TRUE(streams.ok());
     subs_.push_back(*std::move(streams));
     auto cancels = transport_->Subscribe(
-        CancelWildcard("bob", "app", "Room"), "",
+        wire::CancelWildcard("bob", "app", "Room"), "",
         [this](MessagePtr m) { table_.RouteCancel(*m); });
     ASSERT_TRUE(cancels.ok());
     subs_.push_back(*std::move(cancels));
@@ -152,7 +153,7 @@ TEST_F(StreamSessionTest, ServerStreamEndToEndWithTypedObjects) {
       v.set_value(absl::StrCat(i));
       if (!w.Write(v)) return;
     }
-    FinishServerStream(*e, absl::OkStatus()).IgnoreError();
+    testing::FinishServerStream(*e, absl::OkStatus()).IgnoreError();
   };
   StartBob();
   StringValue req;

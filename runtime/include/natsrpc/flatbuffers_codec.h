@@ -41,6 +41,10 @@
 
 namespace natsrpc {
 
+// The `Content-Type` of FlatBuffers payloads (docs/protocol.md section 3).
+inline constexpr absl::string_view kFlatBuffersContentType =
+    "application/x-flatbuffers";
+
 // Limits applied by the verifier to every received buffer.
 inline constexpr flatbuffers::uoffset_t kFlatBuffersMaxDepth = 64;
 inline constexpr flatbuffers::uoffset_t kFlatBuffersMaxTables = 1000000;

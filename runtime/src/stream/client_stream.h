@@ -24,10 +24,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "natsrpc/metadata.h"
-#include "natsrpc/names.h"
+#include "wire/subjects.h"
 #include "natsrpc/transport.h"
-#include "stream_core.h"
-#include "stream_routing.h"
+#include "stream/stream_endpoint.h"
+#include "stream/server_stream_table.h"
+#include "wire/defaults.h"
 
 namespace natsrpc::internal {
 
@@ -38,8 +39,8 @@ struct ClientStreamParams {
   absl::Time deadline = absl::InfiniteFuture();
   // Client and bidi streams: the client sends messages.
   bool sends = false;
-  uint64_t window = 16;
-  absl::Duration heartbeat = absl::Seconds(5);
+  uint64_t window = wire::kDefaultStreamWindow;
+  absl::Duration heartbeat = wire::kDefaultStreamHeartbeat;
   std::string content_type;
   // Request metadata of the open; read by Open() only, so it need not
   // outlive that call.
@@ -85,9 +86,9 @@ class ClientStream {
 struct ServerStreamParams {
   // Client and bidi streams: the server receives messages.
   bool receives = false;
-  uint64_t window = 16;
+  uint64_t window = wire::kDefaultStreamWindow;
   // The shortest heartbeat interval the server accepts.
-  absl::Duration min_heartbeat = absl::Seconds(1);
+  absl::Duration min_heartbeat = wire::kDefaultMinStreamHeartbeat;
   // From the open's Natsrpc-Timeout.
   absl::Time deadline = absl::InfiniteFuture();
   std::function<void(const absl::Status&)> on_failure;
@@ -100,7 +101,7 @@ struct ServerStreamParams {
 // valid Natsrpc-Credit (the caller then refuses it).
 absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
     std::shared_ptr<Transport> transport, ServerStreamTable& table,
-    const IncomingMessage& open, const RequestSubjectParts& request,
+    const IncomingMessage& open, const wire::RequestSubjectParts& request,
     ServerStreamParams params);
 
 // Refuses `open`: an end with count 0 and `status` on its reply-to.

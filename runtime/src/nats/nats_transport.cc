@@ -1,6 +1,6 @@
 // Copyright 2026 The natsrpc Authors.
 
-#include "nats_transport.h"
+#include "nats/nats_transport.h"
 
 #include <dlfcn.h>
 #include <nats/nats.h>
@@ -22,8 +22,8 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "event_loop.h"
-#include "handler_scope.h"
+#include "nats/event_loop.h"
+#include "server/handler_scope.h"
 
 namespace natsrpc::internal {
 

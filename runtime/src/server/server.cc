@@ -16,13 +16,17 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "connection_state.h"
-#include "handler_scope.h"
-#include "natsrpc/names.h"
+#include "client/connection_state.h"
+#include "natsrpc/impl/method_handler.h"
+#include "natsrpc/impl/stream_handlers.h"
+#include "server/handler_scope.h"
+#include "server/server_context_access.h"
+#include "wire/subjects.h"
 #include "natsrpc/status_macros.h"
-#include "stream_core.h"
-#include "stream_routing.h"
-#include "stream_session.h"
+#include "stream/stream_endpoint.h"
+#include "stream/server_stream_table.h"
+#include "stream/client_stream.h"
+#include "wire/defaults.h"
 
 namespace natsrpc {
 namespace internal {
@@ -180,15 +184,6 @@ bool InlineEnabled() {
   return enabled;
 }
 
-// Header values may not contain line breaks.
-std::string HeaderSafe(absl::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c == '\r' || c == '\n') c = ' ';
-  }
-  return out;
-}
-
 }  // namespace
 
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
@@ -196,7 +191,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   ServerCore(const Connection& connection, ServerOptions options)
       : connection_(connection),
         options_(std::move(options)),
-        table_(NewClientId()) {}
+        table_(wire::NewClientId()) {}
 
   ~ServerCore() { Shutdown(); }
 
@@ -229,10 +224,10 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // An open on a method of `reg`: accept it and run the handler on its own
   // thread, or refuse it.
   void OpenStream(const Registered& reg, MethodHandler* handler,
-                  MessagePtr message, const RequestSubjectParts& parts,
+                  MessagePtr message, const wire::RequestSubjectParts& parts,
                   absl::Time deadline);
   void RunStream(const Registered& reg, MethodHandler* handler,
-                 MessagePtr message, const RequestSubjectParts& parts,
+                 MessagePtr message, const wire::RequestSubjectParts& parts,
                  absl::Time deadline, std::shared_ptr<StreamEndpoint> endpoint,
                  std::shared_ptr<CallState> state);
   void Refuse(const IncomingMessage& open, const absl::Status& status);
@@ -244,7 +239,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // `on_delivery_thread`: run by the subscription's handler itself, not by a
   // worker.
   void Serve(const Registered& reg, const Method& method, MessagePtr message,
-             const RequestSubjectParts& parts, absl::Time deadline,
+             const wire::RequestSubjectParts& parts, absl::Time deadline,
              const CallState& state, bool on_delivery_thread);
   void Reply(const IncomingMessage& request, const absl::Status& status,
              absl::string_view payload, absl::string_view content_type,
@@ -308,22 +303,22 @@ WorkerPool& ServerCore::pool() {
 
 absl::Status ServerCore::AddService(Service& service) {
   NATSRPC_RETURN_IF_ERROR(
-      ValidateToken("ServerOptions.responder", options_.responder));
+      wire::ValidateToken("ServerOptions.responder", options_.responder));
   const std::string app =
       options_.app.empty() ? std::string(service.default_app()) : options_.app;
-  NATSRPC_RETURN_IF_ERROR(ValidateToken(
+  NATSRPC_RETURN_IF_ERROR(wire::ValidateToken(
       options_.app.empty()
           ? absl::StrCat("app of service ", service.service_name(),
                          " (from the IDL)")
           : std::string("ServerOptions.app"),
       app));
   NATSRPC_RETURN_IF_ERROR(
-      ValidateToken(absl::StrCat("service name ", service.service_name()),
+      wire::ValidateToken(absl::StrCat("service name ", service.service_name()),
                     service.service_name()));
   std::string queue;
   if (!options_.broadcast) {
     queue = options_.queue_group.empty()
-                ? DefaultQueueGroup(options_.responder, app)
+                ? wire::DefaultQueueGroup(options_.responder, app)
                 : options_.queue_group;
     for (char c : queue) {
       if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '*' ||
@@ -368,14 +363,14 @@ absl::Status ServerCore::AddService(Service& service) {
   const Registered* r = reg.get();
   absl::StatusOr<std::unique_ptr<Subscription>> sub =
       connection_.transport().Subscribe(
-          ServiceWildcard(options_.responder, app, service.service_name()),
+          wire::ServiceWildcard(options_.responder, app, service.service_name()),
           queue, [weak, r](MessagePtr m) {
             if (auto self = weak.lock()) self->OnRequest(*r, std::move(m));
           });
   if (!sub.ok()) return sub.status();
   absl::StatusOr<std::unique_ptr<Subscription>> cancel_sub =
       connection_.transport().Subscribe(
-          CancelWildcard(options_.responder, app, service.service_name()), "",
+          wire::CancelWildcard(options_.responder, app, service.service_name()), "",
           [weak](MessagePtr m) {
             if (auto self = weak.lock()) self->OnCancel(*m);
           });
@@ -392,7 +387,7 @@ absl::Status ServerCore::EnableStreams(const std::string& app) {
     std::weak_ptr<ServerCore> weak = weak_from_this();
     absl::StatusOr<std::unique_ptr<Subscription>> sub =
         connection_.transport().Subscribe(
-            StreamWildcard(options_.responder, app, table_.instance_id()), "",
+            wire::StreamWildcard(options_.responder, app, table_.instance_id()), "",
             [weak](MessagePtr m) {
               if (auto self = weak.lock()) {
                 self->table_.RouteStreamMessage(std::move(m));
@@ -408,7 +403,7 @@ absl::Status ServerCore::EnableStreams(const std::string& app) {
 void ServerCore::TickLoop() {
   absl::MutexLock lock(&mu_);
   while (!shutdown_ || running_streams_ > 0) {
-    ticker_cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+    ticker_cv_.WaitWithTimeout(&mu_, wire::kStreamTickPeriod);
     mu_.Unlock();
     table_.TickAll();
     mu_.Lock();
@@ -431,7 +426,7 @@ void ServerCore::Refuse(const IncomingMessage& open,
 
 void ServerCore::OpenStream(const Registered& reg, MethodHandler* handler,
                             MessagePtr message,
-                            const RequestSubjectParts& parts,
+                            const wire::RequestSubjectParts& parts,
                             absl::Time deadline) {
   const MethodKind kind = handler->kind();
   if (kind == MethodKind::kUnary) {
@@ -455,16 +450,17 @@ void ServerCore::OpenStream(const Registered& reg, MethodHandler* handler,
   auto state = std::make_shared<CallState>();
   ServerStreamParams params;
   params.receives = kind != MethodKind::kServerStreaming;
-  params.window = options_.stream_window > 0 ? options_.stream_window : 16;
+  params.window = options_.stream_window > 0 ? options_.stream_window
+                                              : wire::kDefaultStreamWindow;
   params.min_heartbeat = options_.min_stream_heartbeat > absl::ZeroDuration()
                              ? options_.min_stream_heartbeat
-                             : absl::Seconds(1);
+                             : wire::kDefaultMinStreamHeartbeat;
   params.deadline = deadline;
   params.on_failure = [state](const absl::Status&) {
     state->cancelled.store(true, std::memory_order_release);
   };
   absl::StatusOr<std::shared_ptr<StreamEndpoint>> endpoint =
-      AcceptStream(connection_.state()->transport(), table_, *message, parts,
+      AcceptStream(ConnectionAccess::State(connection_)->transport(), table_, *message, parts,
                    std::move(params));
   if (!endpoint.ok()) {
     {
@@ -488,7 +484,7 @@ void ServerCore::OpenStream(const Registered& reg, MethodHandler* handler,
 }
 
 void ServerCore::RunStream(const Registered& reg, MethodHandler* handler,
-                           MessagePtr message, const RequestSubjectParts& parts,
+                           MessagePtr message, const wire::RequestSubjectParts& parts,
                            absl::Time deadline,
                            std::shared_ptr<StreamEndpoint> endpoint,
                            std::shared_ptr<CallState> state) {
@@ -496,7 +492,7 @@ void ServerCore::RunStream(const Registered& reg, MethodHandler* handler,
   {
     ServerContext context(message, parts.requester, parts.responder, parts.app,
                           parts.service, parts.method, deadline);
-    context.set_cancel_flag(&state->cancelled);
+    ServerContextAccess::SetCancelFlag(context, &state->cancelled);
     Payload reply;
     absl::string_view content_type;
     absl::Status status;
@@ -514,7 +510,7 @@ void ServerCore::RunStream(const Registered& reg, MethodHandler* handler,
     }
     Metadata trailers;
     for (auto& kv : context.response_metadata()) {
-      if (ValidateMetadata({kv}).ok()) trailers.push_back(kv);
+      if (wire::ValidateMetadata({kv}).ok()) trailers.push_back(kv);
     }
     if (status.ok() && handler->kind() == MethodKind::kClientStreaming) {
       absl::Status w = endpoint->Write(reply.view(), nullptr, deadline);
@@ -542,17 +538,17 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
   }
   received_.fetch_add(1, std::memory_order_relaxed);
   [&] {
-    absl::StatusOr<RequestSubjectParts> parts =
-        ParseRequestSubject(message->subject());
-    if (!parts.ok() || !CheckReplySubject(message->reply(), *parts).ok()) {
+    absl::StatusOr<wire::RequestSubjectParts> parts =
+        wire::ParseRequestSubject(message->subject());
+    if (!parts.ok() || !wire::CheckReplySubject(message->reply(), *parts).ok()) {
       // Answering would let a caller aim our replies at someone else's
       // response space (protocol section 5): drop it.
       bad_reply_to_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     absl::Time deadline = absl::InfiniteFuture();
-    if (std::optional<absl::string_view> t = message->header(kTimeoutHeader)) {
-      absl::StatusOr<absl::Duration> timeout = DecodeTimeout(*t);
+    if (std::optional<absl::string_view> t = message->header(wire::kTimeoutHeader)) {
+      absl::StatusOr<absl::Duration> timeout = wire::DecodeTimeout(*t);
       if (!timeout.ok()) {
         invalid_.fetch_add(1, std::memory_order_relaxed);
         Reply(*message, timeout.status(), {}, {}, nullptr);
@@ -581,8 +577,8 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
     const Method& method = it->second;
     MethodHandler* handler = method.handler;
     if (std::optional<absl::string_view> frame =
-            message->header(kStreamHeader)) {
-      if (*frame != StreamFrameName(StreamFrame::kOpen)) {
+            message->header(wire::kStreamHeader)) {
+      if (*frame != wire::StreamFrameName(wire::StreamFrame::kOpen)) {
         // Only opens belong on a method subject.
         invalid_.fetch_add(1, std::memory_order_relaxed);
         return;
@@ -652,7 +648,7 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
 }
 
 void ServerCore::Serve(const Registered& reg, const Method& method,
-                       MessagePtr message, const RequestSubjectParts& parts,
+                       MessagePtr message, const wire::RequestSubjectParts& parts,
                        absl::Time deadline, const CallState& state,
                        bool on_delivery_thread) {
   if (state.cancelled.load(std::memory_order_acquire)) {
@@ -675,7 +671,7 @@ void ServerCore::Serve(const Registered& reg, const Method& method,
   const IncomingMessage& request = *message;
   ServerContext context(message, parts.requester, parts.responder, parts.app,
                         parts.service, parts.method, deadline);
-  context.set_cancel_flag(&state.cancelled);
+  ServerContextAccess::SetCancelFlag(context, &state.cancelled);
   Payload reply;
   absl::string_view content_type;
   absl::Status status;
@@ -701,7 +697,7 @@ void ServerCore::Serve(const Registered& reg, const Method& method,
   }
   Metadata extra;
   for (auto& kv : context.response_metadata()) {
-    if (ValidateMetadata({kv}).ok()) extra.push_back(kv);
+    if (wire::ValidateMetadata({kv}).ok()) extra.push_back(kv);
   }
   // The only request in the server: nothing else will be published right
   // after this reply, so write it now instead of hopping to the event-loop
@@ -721,17 +717,13 @@ void ServerCore::Reply(const IncomingMessage& request,
                        bool write_now) {
   std::array<HeaderRef, 2> headers;
   size_t n = 0;
-  std::string code;
-  std::string message;
+  const wire::StatusHeaders error(status);
   if (status.ok()) {
     if (!content_type.empty()) {
-      headers[n++] = HeaderRef{kContentTypeHeader, content_type};
+      headers[n++] = HeaderRef{wire::kContentTypeHeader, content_type};
     }
   } else {
-    code = absl::StrCat(static_cast<int>(status.code()));
-    message = HeaderSafe(status.message());
-    headers[n++] = HeaderRef{kErrorCodeHeader, code};
-    headers[n++] = HeaderRef{kErrorHeader, message};
+    n = error.WriteTo(headers.data());
   }
   absl::Status s = connection_.transport().Publish(
       OutgoingMessage{request.reply(),

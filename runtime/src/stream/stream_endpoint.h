@@ -31,55 +31,15 @@
 #include "absl/time/time.h"
 #include "natsrpc/metadata.h"
 #include "natsrpc/transport.h"
+#include "wire/headers.h"
+#include "wire/subjects.h"
+#include "wire/defaults.h"
 
 namespace natsrpc::internal {
 
-// Stream headers.
-inline constexpr absl::string_view kStreamHeader = "Natsrpc-Stream";
-inline constexpr absl::string_view kSeqHeader = "Natsrpc-Seq";
-inline constexpr absl::string_view kCreditHeader = "Natsrpc-Credit";
-inline constexpr absl::string_view kCountHeader = "Natsrpc-Count";
-inline constexpr absl::string_view kHeartbeatHeader = "Natsrpc-Heartbeat";
-
-// Values of the `Natsrpc-Stream` header.
-enum class StreamFrame { kOpen, kAccept, kMsg, kEnd, kCancel, kCredit, kPing };
-
-absl::string_view StreamFrameName(StreamFrame frame);
-std::optional<StreamFrame> ParseStreamFrame(absl::string_view value);
-
-// Subjects (all inside the four grants of docs/protocol.md section 2).
-//
-//   StreamSubject("alice", "bob", "app", "Svc", "Chat", "I1", "7")
-//     -> "requests.alice.bob.app.Svc.Chat.I1.7"
-std::string StreamSubject(absl::string_view requester,
-                          absl::string_view responder, absl::string_view app,
-                          absl::string_view service, absl::string_view method,
-                          absl::string_view instance_id,
-                          absl::string_view stream_id);
-// What a server instance subscribes to (no queue group) for its streams:
-//   "requests.*.bob.app.*.*.I1.*"
-std::string StreamWildcard(absl::string_view responder, absl::string_view app,
-                           absl::string_view instance_id);
-//   CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3")
-//     -> "requests.alice.bob.app.Svc.Add.cancel.cid.3"
-std::string CancelSubject(absl::string_view requester,
-                          absl::string_view responder, absl::string_view app,
-                          absl::string_view service, absl::string_view method,
-                          absl::string_view client_id, absl::string_view seq);
-// What every server instance subscribes to (no queue group) per service:
-//   "requests.*.bob.app.Svc.*.cancel.*.*"
-std::string CancelWildcard(absl::string_view responder, absl::string_view app,
-                           absl::string_view service);
-
-// The tokens of an 8-token stream subject.
-struct StreamSubjectParts {
-  std::string requester, responder, app, service, method, instance_id,
-      stream_id;
-};
-// INVALID_ARGUMENT unless `subject` is `requests.` + 7 valid tokens and the
-// instance token is not `cancel`.
-absl::StatusOr<StreamSubjectParts> ParseStreamSubject(
-    absl::string_view subject);
+// Publishes a cancel message (docs/protocol.md 9.8) with no status to
+// `subject`: a call's or stream's cancel subject.
+absl::Status PublishCancel(Transport& transport, absl::string_view subject);
 
 struct StreamEndpointOptions {
   // Whether this side sends data messages and receives them. A server
@@ -88,16 +48,17 @@ struct StreamEndpointOptions {
   bool receives = true;
   // How many unconsumed messages this side accepts: the credit it grants
   // (announced by the owner in open/accept as `Natsrpc-Credit`). >= 1.
-  uint64_t window = 16;
+  uint64_t window = wire::kDefaultStreamWindow;
   // The credit the peer granted us so far (from open or accept); 0 until
   // then, so Write waits.
   uint64_t initial_send_credit = 0;
   // Where this side publishes; empty until known (client before accept).
   std::string peer_subject;
   // A ping is sent when this side has published nothing for this long.
-  absl::Duration heartbeat_interval = absl::Seconds(5);
+  absl::Duration heartbeat_interval = wire::kDefaultStreamHeartbeat;
   // The stream fails when nothing was heard from the peer for this long.
-  absl::Duration liveness_timeout = absl::Seconds(15);
+  absl::Duration liveness_timeout =
+      wire::kLivenessHeartbeats * wire::kDefaultStreamHeartbeat;
   // Status of that failure: UNAVAILABLE on the client; the server uses
   // CANCELLED (its handler's context is cancelled).
   absl::StatusCode silence_code = absl::StatusCode::kUnavailable;
@@ -216,7 +177,7 @@ class StreamEndpoint {
 
  private:
   struct Outgoing {
-    StreamFrame frame = StreamFrame::kMsg;
+    wire::StreamFrame frame = wire::StreamFrame::kMsg;
     std::string subject;
     uint64_t seq = 0;     // kMsg
     uint64_t count = 0;   // kEnd

@@ -1,6 +1,6 @@
 // Copyright 2026 The natsrpc Authors.
 
-#include "stream_routing.h"
+#include "stream/server_stream_table.h"
 
 #include <algorithm>
 #include <utility>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "natsrpc/metadata.h"
-#include "natsrpc/names.h"
+#include "wire/subjects.h"
 
 namespace natsrpc::internal {
 
@@ -21,7 +21,7 @@ std::string ServerStreamTable::AddStream(
     const StreamOrigin& origin, absl::string_view reply_to,
     std::shared_ptr<StreamEndpoint> endpoint) {
   absl::MutexLock lock(&mu_);
-  std::string subject = StreamSubject(
+  std::string subject = wire::StreamSubject(
       origin.requester, origin.responder, origin.app, origin.service,
       origin.method, instance_id_, absl::StrCat(next_stream_id_++));
   stream_by_reply_[reply_to] = subject;
@@ -46,8 +46,8 @@ bool ServerStreamTable::RouteStreamMessage(MessagePtr message) {
   std::shared_ptr<StreamEndpoint> endpoint;
   {
     absl::MutexLock lock(&mu_);
-    absl::StatusOr<StreamSubjectParts> parts =
-        ParseStreamSubject(message->subject());
+    absl::StatusOr<wire::StreamSubjectParts> parts =
+        wire::ParseStreamSubject(message->subject());
     if (!parts.ok() || parts->instance_id != instance_id_) {
       ++stats_.dropped_malformed;
       return false;
@@ -86,7 +86,7 @@ void ServerStreamTable::RemoveCall(absl::string_view reply_to) {
 }
 
 bool ServerStreamTable::RouteCancel(const IncomingMessage& message) {
-  absl::StatusOr<std::string> reply_to = CancelTargetReplyTo(message.subject());
+  absl::StatusOr<std::string> reply_to = wire::CancelTargetReplyTo(message.subject());
   std::function<void()> call_cancel;
   std::shared_ptr<StreamEndpoint> endpoint;
   {
@@ -157,26 +157,10 @@ ServerStreamTableStats ServerStreamTable::stats() const {
   return stats_;
 }
 
-absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject) {
-  std::vector<absl::string_view> t = absl::StrSplit(subject, '.');
-  if (t.size() != 9 || t[0] != "requests" || t[6] != "cancel") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a cancel subject: \"", subject, "\""));
-  }
-  for (size_t i = 1; i < t.size(); ++i) {
-    if (!IsValidToken(t[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad token in cancel subject: \"", subject, "\""));
-    }
-  }
-  return absl::StrCat("responses.", t[1], ".", t[2], ".", t[3], ".", t[7], ".",
-                      t[8]);
-}
-
 absl::Duration NegotiateHeartbeat(std::optional<absl::string_view> proposed,
                                   absl::Duration server_min) {
   if (!proposed.has_value()) return server_min;
-  absl::StatusOr<absl::Duration> d = DecodeTimeout(*proposed);
+  absl::StatusOr<absl::Duration> d = wire::DecodeTimeout(*proposed);
   if (!d.ok() || *d <= absl::ZeroDuration()) return server_min;
   return std::max(*d, server_min);
 }
@@ -188,18 +172,18 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
     return absl::UnavailableError(
         absl::StrCat("no responders for ", open_subject));
   }
-  std::optional<absl::string_view> kind = message.header(kStreamHeader);
-  if (!kind.has_value() || ParseStreamFrame(*kind) != StreamFrame::kAccept) {
+  std::optional<absl::string_view> kind = message.header(wire::kStreamHeader);
+  if (!kind.has_value() || wire::ParseStreamFrame(*kind) != wire::StreamFrame::kAccept) {
     // A refusal: an end (count 0) or a v1 server's unary-style error.
-    absl::Status status = StatusFromHeaders(message.header(kErrorCodeHeader),
-                                            message.header(kErrorHeader));
+    absl::Status status = wire::StatusFromHeaders(message.header(wire::kErrorCodeHeader),
+                                            message.header(wire::kErrorHeader));
     if (!status.ok()) return status;
     return absl::InternalError(
         absl::StrCat("stream reply to ", open_subject, " is not an accept (",
-                     kStreamHeader, ": ", kind.value_or("absent"), ")"));
+                     wire::kStreamHeader, ": ", kind.value_or("absent"), ")"));
   }
-  absl::StatusOr<StreamSubjectParts> parts =
-      ParseStreamSubject(message.reply());
+  absl::StatusOr<wire::StreamSubjectParts> parts =
+      wire::ParseStreamSubject(message.reply());
   if (!parts.ok() ||
       !absl::StartsWith(message.reply(), absl::StrCat(open_subject, "."))) {
     return absl::InternalError(
@@ -208,13 +192,13 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
   }
   AcceptInfo info;
   info.stream_subject = std::string(message.reply());
-  std::optional<absl::string_view> credit = message.header(kCreditHeader);
-  if (!credit.has_value() || !ParseSeq(*credit, info.credit)) {
+  std::optional<absl::string_view> credit = message.header(wire::kCreditHeader);
+  if (!credit.has_value() || !wire::ParseSeq(*credit, info.credit)) {
     return absl::InternalError("accept without a valid Natsrpc-Credit");
   }
   info.heartbeat = default_heartbeat;
-  if (auto hb = message.header(kHeartbeatHeader)) {
-    absl::StatusOr<absl::Duration> d = DecodeTimeout(*hb);
+  if (auto hb = message.header(wire::kHeartbeatHeader)) {
+    absl::StatusOr<absl::Duration> d = wire::DecodeTimeout(*hb);
     if (!d.ok() || *d <= absl::ZeroDuration()) {
       return absl::InternalError(
           absl::StrCat("accept has a bad Natsrpc-Heartbeat \"", *hb, "\""));

@@ -1,21 +1,19 @@
 // Copyright 2026 The natsrpc Authors.
 
-#include "natsrpc/client.h"
+#include "client/reply_mux.h"
 
 #include <algorithm>
 #include <array>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "connection_state.h"
-#include "natsrpc/names.h"
+#include "natsrpc/impl/stream_endpoint.h"
 #include "natsrpc/status_macros.h"
-#include "natsrpc/stream.h"
-#include "reply_mux.h"
-#include "stream_core.h"
+#include "stream/stream_endpoint.h"
+#include "wire/headers.h"
+#include "wire/subjects.h"
+#include "wire/defaults.h"
 
-namespace natsrpc {
-namespace internal {
+namespace natsrpc::internal {
 
 absl::StatusOr<std::shared_ptr<ReplyMux>> ReplyMux::Create(
     std::shared_ptr<Transport> transport, absl::string_view requester) {
@@ -28,7 +26,7 @@ ReplyMux::ReplyMux(std::shared_ptr<Transport> transport,
                    absl::string_view requester)
     : transport_(std::move(transport)),
       requester_(requester),
-      client_id_(NewClientId()) {}
+      client_id_(wire::NewClientId()) {}
 
 absl::Status ReplyMux::Subscribe() {
   std::weak_ptr<ReplyMux> weak = weak_from_this();
@@ -37,7 +35,7 @@ absl::Status ReplyMux::Subscribe() {
         if (auto self = weak.lock()) self->OnEvent(event);
       });
   absl::StatusOr<std::unique_ptr<Subscription>> sub = transport_->Subscribe(
-      ResponseWildcard(requester_, client_id_), "", [weak](MessagePtr m) {
+      wire::ResponseWildcard(requester_, client_id_), "", [weak](MessagePtr m) {
         if (auto self = weak.lock()) self->OnReply(std::move(m));
       });
   if (!sub.ok()) return sub.status();
@@ -84,7 +82,7 @@ std::shared_ptr<StreamEndpoint> ReplyMux::OpenStream(
     ClientStreamParams params) {
   calls_started_.fetch_add(1, std::memory_order_relaxed);
   const std::string subject =
-      RequestSubject(params.requester, params.responder, params.app,
+      wire::RequestSubject(params.requester, params.responder, params.app,
                      params.service, params.method);
   const absl::Time now = absl::Now();
   if (params.deadline <= now) {
@@ -112,7 +110,7 @@ std::shared_ptr<StreamEndpoint> ReplyMux::OpenStream(
     auto [where, inserted] = deadlines_.emplace(deadline, seq);
     if (where == deadlines_.begin()) timer_cv_.Signal();
     if (next_tick_ == absl::InfiniteFuture()) {
-      next_tick_ = now + kStreamTickPeriod;
+      next_tick_ = now + wire::kStreamTickPeriod;
       timer_cv_.Signal();
     }
   }
@@ -136,10 +134,8 @@ bool ReplyMux::Cancel(uint64_t seq) {
     pending_.erase(it);
   }
   // Tell the server first, so its handler stops as soon as possible.
-  const std::string cancel =
-      absl::StrCat(*p.subject, ".cancel.", client_id_, ".", seq);
-  const HeaderRef headers[] = {{kStreamHeader, "cancel"}};
-  transport_->Publish(OutgoingMessage{cancel, "", headers, nullptr, ""})
+  PublishCancel(*transport_,
+                wire::CancelSubjectOf(*p.subject, client_id_, seq))
       .IgnoreError();
   p.done(absl::CancelledError("the call was cancelled by the caller"), nullptr);
   return true;
@@ -251,10 +247,10 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
       reply_view = long_reply;
     }
   }
-  const std::string timeout = EncodeTimeout(deadline - now);
+  const std::string timeout = wire::EncodeTimeout(deadline - now);
   const std::array<HeaderRef, 2> headers = {
-      HeaderRef{kTimeoutHeader, timeout},
-      HeaderRef{kContentTypeHeader, content_type}};
+      HeaderRef{wire::kTimeoutHeader, timeout},
+      HeaderRef{wire::kContentTypeHeader, content_type}};
   absl::Status s = transport_->Publish(OutgoingMessage{
       subject, reply_view, headers, metadata, payload, /*write_now=*/alone});
   if (!s.ok()) Complete(seq, std::move(s));
@@ -281,7 +277,7 @@ void ReplyMux::OnReply(MessagePtr message) {
   uint64_t seq = 0;
   const size_t dot = subject.rfind('.');
   if (dot == absl::string_view::npos ||
-      !ParseSeq(subject.substr(dot + 1), seq)) {
+      !wire::ParseSeq(subject.substr(dot + 1), seq)) {
     replies_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -316,8 +312,8 @@ void ReplyMux::OnReply(MessagePtr message) {
          nullptr);
     return;
   }
-  absl::Status status = StatusFromHeaders(message->header(kErrorCodeHeader),
-                                          message->header(kErrorHeader));
+  absl::Status status = wire::StatusFromHeaders(message->header(wire::kErrorCodeHeader),
+                                          message->header(wire::kErrorHeader));
   if (!status.ok()) {
     done(std::move(status), nullptr);
     return;
@@ -360,7 +356,7 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
     }
     case TransportEvent::Kind::kPermissionDenied: {
       if (!event.publish) {
-        if (event.subject != ResponseWildcard(requester_, client_id_)) return;
+        if (event.subject != wire::ResponseWildcard(requester_, client_id_)) return;
         absl::Status broken = absl::PermissionDeniedError(absl::StrCat(
             "NATS refused the subscription to ", event.subject,
             ": the user may not subscribe to responses.", requester_, ".>"));
@@ -422,7 +418,7 @@ void ReplyMux::TimerLoop() {
       if (next_tick_ <= now) {
         tick = true;
         next_tick_ =
-            streams_.empty() ? absl::InfiniteFuture() : now + kStreamTickPeriod;
+            streams_.empty() ? absl::InfiniteFuture() : now + wire::kStreamTickPeriod;
       }
     }
     for (Pending& p : expired) {
@@ -451,151 +447,4 @@ ClientStats ReplyMux::stats() const {
   return s;
 }
 
-absl::Status ReplyDecodeError(const absl::Status& status) {
-  return absl::InternalError(
-      absl::StrCat("cannot decode the reply: ", status.message()));
-}
-
-}  // namespace internal
-
-bool CallHandle::Cancel() const {
-  std::shared_ptr<internal::ReplyMux> mux = mux_.lock();
-  if (mux == nullptr) return false;
-  return mux->Cancel(seq_);
-}
-
-ClientChannel::ClientChannel(const Connection& connection,
-                             const ClientOptions& options,
-                             absl::string_view service,
-                             absl::string_view default_app,
-                             absl::Span<const MethodSpec> methods)
-    : app_(options.app.empty() ? std::string(default_app) : options.app),
-      default_timeout_(options.default_timeout > absl::ZeroDuration()
-                           ? options.default_timeout
-                           : kDefaultCallTimeout),
-      metadata_(options.metadata) {
-  requester_ = options.requester;
-  responder_ = options.responder;
-  service_ = std::string(service);
-  if (options.stream_window > 0) stream_window_ = options.stream_window;
-  stream_heartbeat_ = options.stream_heartbeat > absl::ZeroDuration()
-                          ? options.stream_heartbeat
-                          : absl::Seconds(5);
-  status_ = ValidateToken("ClientOptions.requester", options.requester);
-  if (status_.ok()) {
-    status_ = ValidateToken("ClientOptions.responder", options.responder);
-  }
-  if (status_.ok()) {
-    status_ = ValidateToken(
-        options.app.empty() ? "app (from the IDL)" : "ClientOptions.app", app_);
-  }
-  if (status_.ok()) status_ = ValidateMetadata(metadata_);
-  if (status_.ok()) {
-    absl::StatusOr<std::shared_ptr<internal::ReplyMux>> mux =
-        connection.state()->GetReplyMux(options.requester);
-    if (mux.ok()) {
-      mux_ = *std::move(mux);
-    } else {
-      status_ = mux.status();
-    }
-  }
-  if (!status_.ok()) return;
-  reply_prefix_ = ResponsePrefix(options.requester, options.responder, app_,
-                                 mux_->client_id());
-  methods_.reserve(methods.size());
-  for (const MethodSpec& m : methods) {
-    const absl::Duration stream_timeout =
-        m.default_timeout > absl::ZeroDuration() ? m.default_timeout
-                                                 : options.default_timeout;
-    methods_.push_back(Method{
-        std::make_shared<const std::string>(RequestSubject(
-            options.requester, options.responder, app_, service, m.name)),
-        m.default_timeout > absl::ZeroDuration() ? m.default_timeout
-                                                 : default_timeout_,
-        std::string(m.name), std::max(stream_timeout, absl::ZeroDuration())});
-  }
-}
-
-ClientChannel::~ClientChannel() = default;
-
-CallHandle ClientChannel::StartCall(int method, const Payload& request,
-                                    absl::string_view content_type,
-                                    const CallOptions& options,
-                                    RawCallback done) {
-  if (!status_.ok()) {
-    done(status_, nullptr);
-    return CallHandle();
-  }
-  if (method < 0 || static_cast<size_t>(method) >= methods_.size()) {
-    done(absl::InvalidArgumentError(
-             absl::StrCat("no method number ", method, " in this client")),
-         nullptr);
-    return CallHandle();
-  }
-  const Method& m = methods_[static_cast<size_t>(method)];
-  const absl::Duration timeout =
-      options.timeout > absl::ZeroDuration() ? options.timeout : m.timeout;
-  const absl::Time deadline = std::min(absl::Now() + timeout, options.deadline);
-
-  Metadata merged;
-  absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
-  if (!metadata.ok()) {
-    done(metadata.status(), nullptr);
-    return CallHandle();
-  }
-  return mux_->Start(m.subject, reply_prefix_, content_type, *metadata,
-                     request.view(), deadline, std::move(done));
-}
-
-absl::StatusOr<const Metadata*> ClientChannel::CallMetadata(
-    const CallOptions& options, Metadata& merged) const {
-  if (options.metadata.empty()) {
-    return metadata_.empty() ? nullptr : &metadata_;
-  }
-  NATSRPC_RETURN_IF_ERROR(ValidateMetadata(options.metadata));
-  if (metadata_.empty()) return &options.metadata;
-  merged = metadata_;
-  merged.insert(merged.end(), options.metadata.begin(), options.metadata.end());
-  return &merged;
-}
-
-std::shared_ptr<internal::StreamEndpoint> ClientChannel::OpenStream(
-    int method, bool client_sends, const Payload* request,
-    absl::string_view content_type, const CallOptions& options) {
-  if (!status_.ok()) return internal::FailedStream(status_);
-  if (method < 0 || static_cast<size_t>(method) >= methods_.size()) {
-    return internal::FailedStream(absl::InvalidArgumentError(
-        absl::StrCat("no method number ", method, " in this client")));
-  }
-  const Method& m = methods_[static_cast<size_t>(method)];
-  const absl::Duration timeout = options.timeout > absl::ZeroDuration()
-                                     ? options.timeout
-                                     : m.stream_timeout;
-  const absl::Time deadline =
-      std::min(timeout > absl::ZeroDuration() ? absl::Now() + timeout
-                                              : absl::InfiniteFuture(),
-               options.deadline);
-  Metadata merged;
-  absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
-  if (!metadata.ok()) return internal::FailedStream(metadata.status());
-  internal::ClientStreamParams params;
-  params.requester = requester_;
-  params.responder = responder_;
-  params.app = app_;
-  params.service = service_;
-  params.method = m.name;
-  params.deadline = deadline;
-  params.sends = client_sends;
-  params.window = stream_window_;
-  params.heartbeat = stream_heartbeat_;
-  params.content_type = std::string(content_type);
-  params.metadata = *metadata;
-  if (request != nullptr) params.payload = std::string(request->view());
-  return mux_->OpenStream(std::move(params));
-}
-
-ClientStats ClientChannel::stats() const {
-  return mux_ == nullptr ? ClientStats() : mux_->stats();
-}
-
-}  // namespace natsrpc
+}  // namespace natsrpc::internal

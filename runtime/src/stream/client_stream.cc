@@ -1,11 +1,12 @@
 // Copyright 2026 The natsrpc Authors.
 
-#include "stream_session.h"
+#include "stream/client_stream.h"
 
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "wire/defaults.h"
 
 namespace natsrpc::internal {
 
@@ -18,7 +19,7 @@ absl::StatusOr<std::shared_ptr<ClientStream>> ClientStream::Create(
                               {"service", params.service},
                               {"method", params.method},
                               {"client id", params.client_id}}) {
-    if (absl::Status s = ValidateToken(field, value); !s.ok()) return s;
+    if (absl::Status s = wire::ValidateToken(field, value); !s.ok()) return s;
   }
   return std::shared_ptr<ClientStream>(
       new ClientStream(std::move(transport), std::move(params)));
@@ -28,7 +29,7 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
                            ClientStreamParams params)
     : transport_(std::move(transport)),
       params_(std::move(params)),
-      open_subject_(RequestSubject(params_.requester, params_.responder,
+      open_subject_(wire::RequestSubject(params_.requester, params_.responder,
                                    params_.app, params_.service,
                                    params_.method)) {
   StreamEndpointOptions o;
@@ -37,7 +38,7 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
   o.window = params_.window;
   o.initial_send_credit = 0;  // until the accept
   o.heartbeat_interval = params_.heartbeat;
-  o.liveness_timeout = 3 * params_.heartbeat;
+  o.liveness_timeout = wire::kLivenessHeartbeats * params_.heartbeat;
   o.silence_code = absl::StatusCode::kUnavailable;
   o.peer_end_closes_send = true;
   o.on_failure = params_.on_failure;
@@ -46,33 +47,31 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
   // Before the accept the server is reached through the cancel subject.
   o.cancel_before_peer =
       [transport = transport_,
-       subject = CancelSubject(params_.requester, params_.responder,
+       subject = wire::CancelSubject(params_.requester, params_.responder,
                                params_.app, params_.service, params_.method,
                                params_.client_id, absl::StrCat(params_.seq))] {
-        HeaderRef headers[] = {{kStreamHeader, "cancel"}};
-        transport->Publish(OutgoingMessage{subject, "", headers, nullptr, ""})
-            .IgnoreError();
+        PublishCancel(*transport, subject).IgnoreError();
       };
   endpoint_ = std::make_shared<StreamEndpoint>(transport_, std::move(o));
 }
 
 absl::Status ClientStream::Open() {
   const std::string reply =
-      absl::StrCat(ResponsePrefix(params_.requester, params_.responder,
+      absl::StrCat(wire::ResponsePrefix(params_.requester, params_.responder,
                                   params_.app, params_.client_id),
                    params_.seq);
   const std::string credit = absl::StrCat(endpoint_->window());
-  const std::string heartbeat = EncodeTimeout(params_.heartbeat);
+  const std::string heartbeat = wire::EncodeTimeout(params_.heartbeat);
   const absl::Time now = params_.clock ? params_.clock() : absl::Now();
-  const std::string timeout = EncodeTimeout(params_.deadline - now);
-  std::vector<HeaderRef> headers = {{kStreamHeader, "open"},
-                                    {kCreditHeader, credit},
-                                    {kHeartbeatHeader, heartbeat}};
+  const std::string timeout = wire::EncodeTimeout(params_.deadline - now);
+  std::vector<HeaderRef> headers = {{wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kOpen)},
+                                    {wire::kCreditHeader, credit},
+                                    {wire::kHeartbeatHeader, heartbeat}};
   if (params_.deadline != absl::InfiniteFuture()) {
-    headers.push_back({kTimeoutHeader, timeout});
+    headers.push_back({wire::kTimeoutHeader, timeout});
   }
   if (!params_.content_type.empty()) {
-    headers.push_back({kContentTypeHeader, params_.content_type});
+    headers.push_back({wire::kContentTypeHeader, params_.content_type});
   }
   return transport_->Publish(
       OutgoingMessage{open_subject_, reply, absl::MakeConstSpan(headers),
@@ -117,16 +116,16 @@ void ClientStream::Cancel() {
 
 absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
     std::shared_ptr<Transport> transport, ServerStreamTable& table,
-    const IncomingMessage& open, const RequestSubjectParts& request,
+    const IncomingMessage& open, const wire::RequestSubjectParts& request,
     ServerStreamParams params) {
   uint64_t credit = 0;
-  std::optional<absl::string_view> credit_header = open.header(kCreditHeader);
-  if (!credit_header.has_value() || !ParseSeq(*credit_header, credit)) {
+  std::optional<absl::string_view> credit_header = open.header(wire::kCreditHeader);
+  if (!credit_header.has_value() || !wire::ParseSeq(*credit_header, credit)) {
     return absl::InvalidArgumentError(
         "stream open without a valid Natsrpc-Credit");
   }
   const absl::Duration heartbeat =
-      NegotiateHeartbeat(open.header(kHeartbeatHeader), params.min_heartbeat);
+      NegotiateHeartbeat(open.header(wire::kHeartbeatHeader), params.min_heartbeat);
   StreamEndpointOptions o;
   o.sends = true;
   o.receives = params.receives;
@@ -134,7 +133,7 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
   o.initial_send_credit = credit;
   o.peer_subject = std::string(open.reply());
   o.heartbeat_interval = heartbeat;
-  o.liveness_timeout = 3 * heartbeat;
+  o.liveness_timeout = wire::kLivenessHeartbeats * heartbeat;
   o.silence_code = absl::StatusCode::kCancelled;
   o.own_end_ends_stream = true;
   o.deadline = params.deadline;
@@ -148,10 +147,10 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
       open.reply(), endpoint);
   const std::string window =
       absl::StrCat(params.receives ? endpoint->window() : 0);
-  const std::string interval = EncodeTimeout(heartbeat);
-  HeaderRef headers[] = {{kStreamHeader, "accept"},
-                         {kCreditHeader, window},
-                         {kHeartbeatHeader, interval}};
+  const std::string interval = wire::EncodeTimeout(heartbeat);
+  HeaderRef headers[] = {{wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kAccept)},
+                         {wire::kCreditHeader, window},
+                         {wire::kHeartbeatHeader, interval}};
   absl::Status s = transport->Publish(
       OutgoingMessage{open.reply(), stream, headers, nullptr, ""});
   if (!s.ok()) {
@@ -163,16 +162,12 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
 
 absl::Status RefuseStream(Transport& transport, const IncomingMessage& open,
                           const absl::Status& status) {
-  absl::Status st = status.ok() ? absl::InternalError("refused") : status;
-  std::string code = absl::StrCat(static_cast<int>(st.code()));
-  std::string message(st.message());
-  for (char& c : message) {
-    if (c == '\r' || c == '\n') c = ' ';
-  }
-  HeaderRef headers[] = {{kStreamHeader, "end"},
-                         {kCountHeader, "0"},
-                         {kErrorCodeHeader, code},
-                         {kErrorHeader, message}};
+  const wire::StatusHeaders error(
+      status.ok() ? absl::InternalError("refused") : status);
+  HeaderRef headers[4] = {
+      {wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kEnd)},
+      {wire::kCountHeader, "0"}};
+  error.WriteTo(&headers[2]);
   return transport.Publish(
       OutgoingMessage{open.reply(), "", headers, nullptr, ""});
 }

@@ -23,9 +23,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "natsrpc/client.h"
+#include "natsrpc/impl/client_channel.h"
 #include "natsrpc/transport.h"
-#include "stream_session.h"
+#include "stream/client_stream.h"
 
 namespace natsrpc::internal {
 
@@ -60,9 +60,6 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
   // `params.client_id` and `params.seq` are filled in here. Never null: a
   // stream that cannot be opened is returned failed.
   std::shared_ptr<StreamEndpoint> OpenStream(ClientStreamParams params);
-
-  // How often open streams are ticked.
-  static constexpr absl::Duration kStreamTickPeriod = absl::Milliseconds(100);
 
   ClientStats stats() const;
 

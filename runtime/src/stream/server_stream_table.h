@@ -29,7 +29,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "natsrpc/transport.h"
-#include "stream_core.h"
+#include "stream/stream_endpoint.h"
 
 namespace natsrpc::internal {
 
@@ -64,7 +64,7 @@ class ServerStreamTable {
   void RemoveStream(absl::string_view stream_subject);
   size_t open_streams() const;
 
-  // A message on the instance's StreamWildcard(): handed to its endpoint
+  // A message on the instance's wire::StreamWildcard(): handed to its endpoint
   // after the checks of protocol 9.2, else dropped and counted. Returns true
   // if routed.
   bool RouteStreamMessage(MessagePtr message);
@@ -74,7 +74,7 @@ class ServerStreamTable {
   void AddCall(absl::string_view reply_to, std::function<void()> cancel);
   void RemoveCall(absl::string_view reply_to);
 
-  // A message on a CancelWildcard(): cancels the call or (not yet accepted
+  // A message on a wire::CancelWildcard(): cancels the call or (not yet accepted
   // or accepted) stream with that reply-to. Returns true if one matched.
   bool RouteCancel(const IncomingMessage& message);
 
@@ -106,11 +106,6 @@ class ServerStreamTable {
       ABSL_GUARDED_BY(mu_);
   ServerStreamTableStats stats_ ABSL_GUARDED_BY(mu_);
 };
-
-// The cancel subject's call, as the reply-to subject of that call:
-//   "requests.alice.bob.app.Svc.Add.cancel.cid.3"
-//     -> "responses.alice.bob.app.cid.3"
-absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject);
 
 // What the client learns from the first message of a stream on its reply-to.
 struct AcceptInfo {

@@ -1,6 +1,6 @@
 // Copyright 2026 The natsrpc Authors.
 
-#include "stream_core.h"
+#include "stream/stream_endpoint.h"
 
 #include <algorithm>
 #include <utility>
@@ -9,112 +9,17 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "natsrpc/names.h"
+#include "wire/subjects.h"
 
 namespace natsrpc::internal {
 namespace {
 
-constexpr absl::string_view kCancelToken = "cancel";
-
-std::string HeaderSafe(absl::string_view message) {
-  std::string out(message);
-  std::replace(out.begin(), out.end(), '\r', ' ');
-  std::replace(out.begin(), out.end(), '\n', ' ');
-  return out;
-}
-
-std::optional<uint64_t> ParseCounter(std::optional<absl::string_view> value) {
-  uint64_t n = 0;
-  if (!value.has_value() || value->empty() || !absl::SimpleAtoi(*value, &n) ||
-      (*value)[0] == '+' || (*value)[0] == '-') {
-    return std::nullopt;
-  }
-  return n;
-}
-
 }  // namespace
 
-absl::string_view StreamFrameName(StreamFrame frame) {
-  switch (frame) {
-    case StreamFrame::kOpen:
-      return "open";
-    case StreamFrame::kAccept:
-      return "accept";
-    case StreamFrame::kMsg:
-      return "msg";
-    case StreamFrame::kEnd:
-      return "end";
-    case StreamFrame::kCancel:
-      return "cancel";
-    case StreamFrame::kCredit:
-      return "credit";
-    case StreamFrame::kPing:
-      return "ping";
-  }
-  return "";
-}
-
-std::optional<StreamFrame> ParseStreamFrame(absl::string_view value) {
-  for (StreamFrame f :
-       {StreamFrame::kOpen, StreamFrame::kAccept, StreamFrame::kMsg,
-        StreamFrame::kEnd, StreamFrame::kCancel, StreamFrame::kCredit,
-        StreamFrame::kPing}) {
-    if (StreamFrameName(f) == value) return f;
-  }
-  return std::nullopt;
-}
-
-std::string StreamSubject(absl::string_view requester,
-                          absl::string_view responder, absl::string_view app,
-                          absl::string_view service, absl::string_view method,
-                          absl::string_view instance_id,
-                          absl::string_view stream_id) {
-  return absl::StrCat("requests.", requester, ".", responder, ".", app, ".",
-                      service, ".", method, ".", instance_id, ".", stream_id);
-}
-
-std::string StreamWildcard(absl::string_view responder, absl::string_view app,
-                           absl::string_view instance_id) {
-  return absl::StrCat("requests.*.", responder, ".", app, ".*.*.", instance_id,
-                      ".*");
-}
-
-std::string CancelSubject(absl::string_view requester,
-                          absl::string_view responder, absl::string_view app,
-                          absl::string_view service, absl::string_view method,
-                          absl::string_view client_id, absl::string_view seq) {
-  return absl::StrCat("requests.", requester, ".", responder, ".", app, ".",
-                      service, ".", method, ".", kCancelToken, ".", client_id,
-                      ".", seq);
-}
-
-std::string CancelWildcard(absl::string_view responder, absl::string_view app,
-                           absl::string_view service) {
-  return absl::StrCat("requests.*.", responder, ".", app, ".", service, ".*.",
-                      kCancelToken, ".*.*");
-}
-
-absl::StatusOr<StreamSubjectParts> ParseStreamSubject(
-    absl::string_view subject) {
-  std::vector<absl::string_view> t = absl::StrSplit(subject, '.');
-  if (t.size() != 8 || t[0] != "requests") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a stream subject: \"", subject, "\""));
-  }
-  for (size_t i = 1; i < t.size(); ++i) {
-    if (!IsValidToken(t[i])) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad token in stream subject: \"", subject, "\""));
-    }
-  }
-  if (t[6] == kCancelToken) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("instance id may not be \"cancel\": \"", subject, "\""));
-  }
-  return StreamSubjectParts{std::string(t[1]), std::string(t[2]),
-                            std::string(t[3]), std::string(t[4]),
-                            std::string(t[5]), std::string(t[6]),
-                            std::string(t[7])};
+absl::Status PublishCancel(Transport& transport, absl::string_view subject) {
+  const HeaderRef headers[] = {
+      {wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kCancel)}};
+  return transport.Publish(OutgoingMessage{subject, "", headers, nullptr, ""});
 }
 
 StreamEndpoint::StreamEndpoint(std::shared_ptr<Transport> transport,
@@ -145,7 +50,7 @@ void StreamEndpoint::SetPeer(absl::string_view peer_subject, uint64_t credit,
     absl::MutexLock lock(&mu_);
     if (heartbeat.has_value()) {
       heartbeat_interval_ = *heartbeat;
-      liveness_timeout_ = 3 * *heartbeat;
+      liveness_timeout_ = wire::kLivenessHeartbeats * *heartbeat;
     }
     peer_subject_ = std::string(peer_subject);
     send_credit_ = std::max(send_credit_, credit);
@@ -158,25 +63,21 @@ void StreamEndpoint::SetPeer(absl::string_view peer_subject, uint64_t credit,
 absl::Status StreamEndpoint::Publish(const Outgoing& out) {
   std::vector<HeaderRef> headers;
   headers.reserve(5);
-  std::string seq, count, credit, code, message;
-  headers.push_back({kStreamHeader, StreamFrameName(out.frame)});
-  if (out.frame == StreamFrame::kMsg) {
+  std::string seq, count, credit;
+  headers.push_back({wire::kStreamHeader, wire::StreamFrameName(out.frame)});
+  if (out.frame == wire::StreamFrame::kMsg) {
     seq = absl::StrCat(out.seq);
-    headers.push_back({kSeqHeader, seq});
+    headers.push_back({wire::kSeqHeader, seq});
   } else {
     credit = absl::StrCat(out.credit);
-    headers.push_back({kCreditHeader, credit});
+    headers.push_back({wire::kCreditHeader, credit});
   }
-  if (out.frame == StreamFrame::kEnd) {
+  if (out.frame == wire::StreamFrame::kEnd) {
     count = absl::StrCat(out.count);
-    headers.push_back({kCountHeader, count});
+    headers.push_back({wire::kCountHeader, count});
   }
-  if (!out.status.ok()) {
-    code = absl::StrCat(static_cast<int>(out.status.code()));
-    message = HeaderSafe(out.status.message());
-    headers.push_back({kErrorCodeHeader, code});
-    headers.push_back({kErrorHeader, message});
-  }
+  const wire::StatusHeaders error(out.status);
+  error.AppendTo(headers);
   if (transport_ == nullptr) {
     return absl::UnavailableError("the stream has no connection");
   }
@@ -196,7 +97,7 @@ absl::Status StreamEndpoint::Publish(const Outgoing& out) {
 void StreamEndpoint::Fail(absl::Status status, bool notify_peer) {
   if (status.ok()) status = absl::InternalError("stream failed");
   Outgoing cancel;
-  cancel.frame = StreamFrame::kCancel;
+  cancel.frame = wire::StreamFrame::kCancel;
   {
     absl::MutexLock lock(&mu_);
     if (failing_) return;
@@ -227,7 +128,7 @@ absl::Status StreamEndpoint::Write(absl::string_view payload,
                                    absl::Time deadline) {
   absl::MutexLock write_lock(&write_mu_);
   Outgoing out;
-  out.frame = StreamFrame::kMsg;
+  out.frame = wire::StreamFrame::kMsg;
   {
     absl::MutexLock lock(&mu_);
     if (pending_write_.has_value() || async_publishing_) {
@@ -272,7 +173,7 @@ absl::Status StreamEndpoint::WritesDone(const absl::Status& status,
                                         absl::Time deadline) {
   absl::MutexLock write_lock(&write_mu_);
   Outgoing out;
-  out.frame = StreamFrame::kEnd;
+  out.frame = wire::StreamFrame::kEnd;
   {
     absl::MutexLock lock(&mu_);
     // A client that has not been accepted yet waits for the accept.
@@ -329,7 +230,7 @@ bool StreamEndpoint::TakeLocked(StreamRead& result, Outgoing& credit) {
     if (!end_count_.has_value() && !peer_subject_.empty() &&
         granted_ - consumed_ <= options_.window / 2) {
       granted_ = consumed_ + options_.window;
-      credit.frame = StreamFrame::kCredit;
+      credit.frame = wire::StreamFrame::kCredit;
       credit.subject = peer_subject_;
       credit.credit = granted_;
     }
@@ -425,7 +326,7 @@ void StreamEndpoint::CompleteAsync() {
     } else if (pending_write_->is_end) {
       if (peer_subject_.empty()) return;  // waits for the accept
       end_sent_ = true;
-      out.frame = StreamFrame::kEnd;
+      out.frame = wire::StreamFrame::kEnd;
       out.count = sent_;
       out.credit = granted_;
       out.subject = peer_subject_;
@@ -433,7 +334,7 @@ void StreamEndpoint::CompleteAsync() {
     } else if (sent_ >= send_credit_) {
       return;  // waits for credit
     } else {
-      out.frame = StreamFrame::kMsg;
+      out.frame = wire::StreamFrame::kMsg;
       out.seq = ++sent_;
       out.subject = peer_subject_;
       async_publishing_ = true;
@@ -450,11 +351,11 @@ void StreamEndpoint::CompleteAsync() {
       absl::MutexLock lock(&mu_);
       async_publishing_ = false;
       if (status.ok()) {
-        if (out.frame == StreamFrame::kMsg) ++stats_.sent;
+        if (out.frame == wire::StreamFrame::kMsg) ++stats_.sent;
         cv_.SignalAll();
       } else if (status.code() == absl::StatusCode::kUnavailable) {
         fail = true;
-      } else if (out.frame == StreamFrame::kEnd) {
+      } else if (out.frame == wire::StreamFrame::kEnd) {
         end_sent_ = false;  // not sent: may be retried
       } else {
         --sent_;  // not sent: the seq is free again
@@ -521,8 +422,8 @@ void StreamEndpoint::OnPeerCancel(absl::Status why) {
 }
 
 void StreamEndpoint::OnMessage(MessagePtr message) {
-  std::optional<StreamFrame> frame;
-  if (auto v = message->header(kStreamHeader)) frame = ParseStreamFrame(*v);
+  std::optional<wire::StreamFrame> frame;
+  if (auto v = message->header(wire::kStreamHeader)) frame = wire::ParseStreamFrame(*v);
   absl::Status violation;
   absl::Status peer_cancel;
   {
@@ -530,9 +431,9 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
     if (failing_) return;
     if (end_sent_ && options_.own_end_ends_stream) return;
     last_heard_ = Now();
-    if (frame != StreamFrame::kMsg) {
+    if (frame != wire::StreamFrame::kMsg) {
       if (std::optional<uint64_t> c =
-              ParseCounter(message->header(kCreditHeader))) {
+              wire::ParseCounter(message->header(wire::kCreditHeader))) {
         if (*c > send_credit_) {
           send_credit_ = *c;
           stats_.send_credit = send_credit_;
@@ -542,12 +443,12 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
     }
     if (!frame.has_value()) {
       violation = absl::InternalError("stream message without a valid " +
-                                      std::string(kStreamHeader) + " header");
+                                      std::string(wire::kStreamHeader) + " header");
     } else {
       switch (*frame) {
-        case StreamFrame::kMsg: {
+        case wire::StreamFrame::kMsg: {
           std::optional<uint64_t> seq =
-              ParseCounter(message->header(kSeqHeader));
+              wire::ParseCounter(message->header(wire::kSeqHeader));
           if (!options_.receives) {
             violation = absl::InternalError("data on a send-only stream");
           } else if (!seq.has_value() || *seq == 0) {
@@ -570,9 +471,9 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
           }
           break;
         }
-        case StreamFrame::kEnd: {
+        case wire::StreamFrame::kEnd: {
           std::optional<uint64_t> count =
-              ParseCounter(message->header(kCountHeader));
+              wire::ParseCounter(message->header(wire::kCountHeader));
           if (!options_.receives && !options_.peer_end_closes_send) {
             violation = absl::InternalError("end on a send-only stream");
           } else if (end_count_.has_value()) {
@@ -589,8 +490,8 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
                              "missing or extra messages)"));
           } else {
             end_count_ = *count;
-            end_status_ = StatusFromHeaders(message->header(kErrorCodeHeader),
-                                            message->header(kErrorHeader));
+            end_status_ = wire::StatusFromHeaders(message->header(wire::kErrorCodeHeader),
+                                            message->header(wire::kErrorHeader));
             if (!options_.receives) end_read_ = true;
             if (options_.peer_end_closes_send && send_closed_.ok()) {
               send_closed_ = end_status_.ok()
@@ -602,19 +503,19 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
           }
           break;
         }
-        case StreamFrame::kCancel: {
-          peer_cancel = StatusFromHeaders(message->header(kErrorCodeHeader),
-                                          message->header(kErrorHeader));
+        case wire::StreamFrame::kCancel: {
+          peer_cancel = wire::StatusFromHeaders(message->header(wire::kErrorCodeHeader),
+                                          message->header(wire::kErrorHeader));
           if (peer_cancel.ok()) {
             peer_cancel = absl::CancelledError("cancelled by the peer");
           }
           break;
         }
-        case StreamFrame::kCredit:
-        case StreamFrame::kPing:
+        case wire::StreamFrame::kCredit:
+        case wire::StreamFrame::kPing:
           break;
-        case StreamFrame::kOpen:
-        case StreamFrame::kAccept:
+        case wire::StreamFrame::kOpen:
+        case wire::StreamFrame::kAccept:
           // Handled by the owner; a repeat is harmless.
           break;
       }
@@ -631,7 +532,7 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
 
 void StreamEndpoint::Tick() {
   Outgoing ping;
-  ping.frame = StreamFrame::kPing;
+  ping.frame = wire::StreamFrame::kPing;
   absl::Status silence;
   {
     absl::MutexLock lock(&mu_);

@@ -4,9 +4,9 @@
 
 #include <utility>
 
-#include "connection_state.h"
-#include "nats_transport.h"
-#include "reply_mux.h"
+#include "client/connection_state.h"
+#include "nats/nats_transport.h"
+#include "client/reply_mux.h"
 
 namespace natsrpc {
 namespace internal {

@@ -1,6 +1,6 @@
 // Copyright 2026 The natsrpc Authors.
 
-#include "event_loop.h"
+#include "nats/event_loop.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

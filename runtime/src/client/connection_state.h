@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "natsrpc/connection.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc::internal {
@@ -37,6 +38,15 @@ class ConnectionState {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::weak_ptr<ReplyMux>> muxes_
       ABSL_GUARDED_BY(mu_);
+};
+
+// The runtime's way into a Connection's shared state.
+class ConnectionAccess {
+ public:
+  static const std::shared_ptr<ConnectionState>& State(
+      const Connection& connection) {
+    return connection.state_;
+  }
 };
 
 }  // namespace natsrpc::internal

@@ -1,18 +1,20 @@
 // Copyright 2026 The natsrpc Authors.
 
-#include "natsrpc/names.h"
+#include "wire/subjects.h"
 
+#include <algorithm>
 #include <array>
+#include <vector>
 #include <random>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "natsrpc/status_macros.h"
 
-namespace natsrpc {
+namespace natsrpc::wire {
 namespace {
 
 bool IsTokenChar(char c) {
@@ -53,11 +55,6 @@ absl::Status ValidateToken(absl::string_view field, absl::string_view value) {
     }
   }
   return absl::OkStatus();
-}
-
-std::string DefaultApp(absl::string_view package) {
-  if (package.empty()) return "default";
-  return absl::StrReplaceAll(package, {{".", "_"}});
 }
 
 std::string RequestSubject(absl::string_view requester,
@@ -176,4 +173,101 @@ bool ParseSeq(absl::string_view token, uint64_t& seq) {
   return absl::SimpleAtoi(token, &seq);
 }
 
-}  // namespace natsrpc
+absl::string_view ResponseSubject(absl::string_view prefix, uint64_t seq,
+                                  absl::Span<char> buffer,
+                                  std::string& overflow) {
+  // Decimal digits of seq, last digit first: this runs for every call.
+  char reversed[20];
+  size_t n = 0;
+  do {
+    reversed[n++] = static_cast<char>('0' + seq % 10);
+    seq /= 10;
+  } while (seq != 0);
+  char* out = buffer.data();
+  if (prefix.size() + n > buffer.size()) {
+    overflow.assign(prefix.data(), prefix.size());
+    overflow.resize(prefix.size() + n);
+    out = overflow.data();
+  } else {
+    std::copy(prefix.begin(), prefix.end(), out);
+  }
+  for (size_t i = 0; i < n; ++i) out[prefix.size() + i] = reversed[n - 1 - i];
+  return absl::string_view(out, prefix.size() + n);
+}
+
+std::string StreamSubject(absl::string_view requester,
+                          absl::string_view responder, absl::string_view app,
+                          absl::string_view service, absl::string_view method,
+                          absl::string_view instance_id,
+                          absl::string_view stream_id) {
+  return absl::StrCat("requests.", requester, ".", responder, ".", app, ".",
+                      service, ".", method, ".", instance_id, ".", stream_id);
+}
+
+std::string StreamWildcard(absl::string_view responder, absl::string_view app,
+                           absl::string_view instance_id) {
+  return absl::StrCat("requests.*.", responder, ".", app, ".*.*.", instance_id,
+                      ".*");
+}
+
+std::string CancelSubject(absl::string_view requester,
+                          absl::string_view responder, absl::string_view app,
+                          absl::string_view service, absl::string_view method,
+                          absl::string_view client_id, absl::string_view seq) {
+  return absl::StrCat("requests.", requester, ".", responder, ".", app, ".",
+                      service, ".", method, ".", kCancelToken, ".", client_id,
+                      ".", seq);
+}
+
+std::string CancelWildcard(absl::string_view responder, absl::string_view app,
+                           absl::string_view service) {
+  return absl::StrCat("requests.*.", responder, ".", app, ".", service, ".*.",
+                      kCancelToken, ".*.*");
+}
+
+absl::StatusOr<StreamSubjectParts> ParseStreamSubject(
+    absl::string_view subject) {
+  std::vector<absl::string_view> t = absl::StrSplit(subject, '.');
+  if (t.size() != 8 || t[0] != "requests") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a stream subject: \"", subject, "\""));
+  }
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (!IsValidToken(t[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad token in stream subject: \"", subject, "\""));
+    }
+  }
+  if (t[6] == kCancelToken) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("instance id may not be \"cancel\": \"", subject, "\""));
+  }
+  return StreamSubjectParts{std::string(t[1]), std::string(t[2]),
+                            std::string(t[3]), std::string(t[4]),
+                            std::string(t[5]), std::string(t[6]),
+                            std::string(t[7])};
+}
+
+std::string CancelSubjectOf(absl::string_view request_subject,
+                            absl::string_view client_id, uint64_t seq) {
+  return absl::StrCat(request_subject, ".", kCancelToken, ".", client_id, ".",
+                      seq);
+}
+
+absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject) {
+  std::vector<absl::string_view> t = absl::StrSplit(subject, '.');
+  if (t.size() != 9 || t[0] != "requests" || t[6] != kCancelToken) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a cancel subject: \"", subject, "\""));
+  }
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (!IsValidToken(t[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad token in cancel subject: \"", subject, "\""));
+    }
+  }
+  return absl::StrCat("responses.", t[1], ".", t[2], ".", t[3], ".", t[7], ".",
+                      t[8]);
+}
+
+}  // namespace natsrpc::wire

@@ -5,7 +5,8 @@
 #include <utility>
 
 #include "natsrpc/stream.h"
-#include "stream_core.h"
+#include "natsrpc/impl/stream_endpoint.h"
+#include "stream/stream_endpoint.h"
 
 namespace natsrpc::internal {
 

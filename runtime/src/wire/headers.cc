@@ -1,6 +1,8 @@
 // Copyright 2026 The natsrpc Authors.
 
-#include "natsrpc/metadata.h"
+#include "wire/headers.h"
+
+#include <algorithm>
 
 #include <cstdint>
 
@@ -10,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace natsrpc {
+namespace natsrpc::wire {
 namespace {
 
 constexpr int64_t kMaxTimeoutValue = 99999999;  // 8 digits, as grpc-timeout
@@ -121,4 +123,66 @@ absl::Status StatusFromHeaders(std::optional<absl::string_view> code,
   return absl::Status(static_cast<absl::StatusCode>(number), text);
 }
 
-}  // namespace natsrpc
+absl::string_view StreamFrameName(StreamFrame frame) {
+  switch (frame) {
+    case StreamFrame::kOpen:
+      return "open";
+    case StreamFrame::kAccept:
+      return "accept";
+    case StreamFrame::kMsg:
+      return "msg";
+    case StreamFrame::kEnd:
+      return "end";
+    case StreamFrame::kCancel:
+      return "cancel";
+    case StreamFrame::kCredit:
+      return "credit";
+    case StreamFrame::kPing:
+      return "ping";
+  }
+  return "";
+}
+
+std::optional<StreamFrame> ParseStreamFrame(absl::string_view value) {
+  for (StreamFrame f :
+       {StreamFrame::kOpen, StreamFrame::kAccept, StreamFrame::kMsg,
+        StreamFrame::kEnd, StreamFrame::kCancel, StreamFrame::kCredit,
+        StreamFrame::kPing}) {
+    if (StreamFrameName(f) == value) return f;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> ParseCounter(std::optional<absl::string_view> value) {
+  uint64_t n = 0;
+  if (!value.has_value() || value->empty() || !absl::SimpleAtoi(*value, &n) ||
+      (*value)[0] == '+' || (*value)[0] == '-') {
+    return std::nullopt;
+  }
+  return n;
+}
+
+Metadata SendableMetadata(const Metadata& metadata) {
+  Metadata out;
+  for (const auto& kv : metadata) {
+    if (ValidateMetadata({kv}).ok()) out.push_back(kv);
+  }
+  return out;
+}
+
+StatusHeaders::StatusHeaders(const absl::Status& status) : ok_(status.ok()) {
+  if (ok_) return;
+  code_ = absl::StrCat(static_cast<int>(status.code()));
+  message_ = std::string(status.message());
+  std::replace(message_.begin(), message_.end(), '\r', ' ');
+  std::replace(message_.begin(), message_.end(), '\n', ' ');
+}
+
+size_t StatusHeaders::WriteTo(HeaderRef* out) const {
+  if (ok_) return 0;
+  out[0] = HeaderRef{kErrorCodeHeader, code_};
+  out[1] = HeaderRef{kErrorHeader, message_};
+  return 2;
+}
+
+}  // namespace natsrpc::wire
