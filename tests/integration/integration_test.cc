@@ -289,7 +289,7 @@ TEST_F(IntegrationTest, TransportPublishesPlainMessages) {
 }
 
 // Headers through the real transport: the adapter encodes the header block
-// itself and reads received ones itself (nats_transport.cc); values keep
+// itself and reads received ones itself (runtime/src/nats/); values keep
 // nats.c's semantics (trimmed, first value wins, line breaks become spaces,
 // empty payload with headers is not "no responders").
 TEST_F(IntegrationTest, TransportHeadersRoundTrip) {

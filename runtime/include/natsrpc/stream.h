@@ -154,7 +154,7 @@ class ClientReaderWriter {
 };
 
 // Server side of a client stream: the handler reads the requests and returns
-// the reply (sent by the generated adapter with FinishClientStream).
+// the reply, which the runtime sends before the stream's end.
 template <typename Req, template <typename> class Codec>
 class ServerReader {
  public:

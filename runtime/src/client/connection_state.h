@@ -4,8 +4,8 @@
 // and the reply multiplexers (one per requester, so all clients of one
 // requester on one connection share a single response subscription).
 
-#ifndef NATSRPC_SRC_CONNECTION_STATE_H_
-#define NATSRPC_SRC_CONNECTION_STATE_H_
+#ifndef NATSRPC_SRC_CLIENT_CONNECTION_STATE_H_
+#define NATSRPC_SRC_CLIENT_CONNECTION_STATE_H_
 
 #include <memory>
 #include <string>
@@ -51,4 +51,4 @@ class ConnectionAccess {
 
 }  // namespace natsrpc::internal
 
-#endif  // NATSRPC_SRC_CONNECTION_STATE_H_
+#endif  // NATSRPC_SRC_CLIENT_CONNECTION_STATE_H_

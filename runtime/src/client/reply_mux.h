@@ -5,8 +5,8 @@
 // pending calls by seq, deadlines on one timer thread, and connection events
 // mapped onto pending calls. Every call completes exactly once.
 
-#ifndef NATSRPC_SRC_REPLY_MUX_H_
-#define NATSRPC_SRC_REPLY_MUX_H_
+#ifndef NATSRPC_SRC_CLIENT_REPLY_MUX_H_
+#define NATSRPC_SRC_CLIENT_REPLY_MUX_H_
 
 #include <atomic>
 #include <cstdint>
@@ -122,4 +122,4 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
 
 }  // namespace natsrpc::internal
 
-#endif  // NATSRPC_SRC_REPLY_MUX_H_
+#endif  // NATSRPC_SRC_CLIENT_REPLY_MUX_H_

@@ -16,8 +16,8 @@
 //     attach again with the new socket;
 //   - shutdown: natsConnection_Close, then Stop(), then natsConnection_Destroy.
 
-#ifndef NATSRPC_SRC_EVENT_LOOP_H_
-#define NATSRPC_SRC_EVENT_LOOP_H_
+#ifndef NATSRPC_SRC_NATS_EVENT_LOOP_H_
+#define NATSRPC_SRC_NATS_EVENT_LOOP_H_
 
 #include <nats/nats.h>
 
@@ -129,4 +129,4 @@ class EventLoop {
 
 }  // namespace natsrpc::internal
 
-#endif  // NATSRPC_SRC_EVENT_LOOP_H_
+#endif  // NATSRPC_SRC_NATS_EVENT_LOOP_H_

@@ -2,8 +2,8 @@
 //
 // Layer 3: the Transport seam implemented over nats.c.
 
-#ifndef NATSRPC_SRC_NATS_TRANSPORT_H_
-#define NATSRPC_SRC_NATS_TRANSPORT_H_
+#ifndef NATSRPC_SRC_NATS_NATS_TRANSPORT_H_
+#define NATSRPC_SRC_NATS_NATS_TRANSPORT_H_
 
 #include <memory>
 
@@ -20,4 +20,4 @@ absl::StatusOr<std::shared_ptr<Transport>> ConnectNats(
 
 }  // namespace natsrpc::internal
 
-#endif  // NATSRPC_SRC_NATS_TRANSPORT_H_
+#endif  // NATSRPC_SRC_NATS_NATS_TRANSPORT_H_

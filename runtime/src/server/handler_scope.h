@@ -6,8 +6,8 @@
 // OnSubscriptionMessage in nats_transport.cc): the handler may block until
 // the reply to what it published arrives.
 
-#ifndef NATSRPC_SRC_HANDLER_SCOPE_H_
-#define NATSRPC_SRC_HANDLER_SCOPE_H_
+#ifndef NATSRPC_SRC_SERVER_HANDLER_SCOPE_H_
+#define NATSRPC_SRC_SERVER_HANDLER_SCOPE_H_
 
 namespace natsrpc::internal {
 
@@ -27,4 +27,4 @@ class HandlerScope {
 
 }  // namespace natsrpc::internal
 
-#endif  // NATSRPC_SRC_HANDLER_SCOPE_H_
+#endif  // NATSRPC_SRC_SERVER_HANDLER_SCOPE_H_

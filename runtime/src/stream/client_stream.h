@@ -9,8 +9,8 @@
 // - server: AcceptStream registers the stream in the instance's table and
 //   publishes `accept`; RefuseStream answers an open that fails a check.
 
-#ifndef NATSRPC_SRC_STREAM_SESSION_H_
-#define NATSRPC_SRC_STREAM_SESSION_H_
+#ifndef NATSRPC_SRC_STREAM_CLIENT_STREAM_H_
+#define NATSRPC_SRC_STREAM_CLIENT_STREAM_H_
 
 #include <cstdint>
 #include <functional>
@@ -110,4 +110,4 @@ absl::Status RefuseStream(Transport& transport, const IncomingMessage& open,
 
 }  // namespace natsrpc::internal
 
-#endif  // NATSRPC_SRC_STREAM_SESSION_H_
+#endif  // NATSRPC_SRC_STREAM_CLIENT_STREAM_H_

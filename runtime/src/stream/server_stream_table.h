@@ -8,10 +8,9 @@
 //   instance's stream wildcard, with the token checks of 9.2) and its
 //   cancellable calls (routing of the per-service cancel wildcard, 9.8).
 // - CheckAccept: the client's check of an `accept` (or refusal) reply.
-// - StreamTicker: one thread calling StreamEndpoint::Tick() for many streams.
 
-#ifndef NATSRPC_SRC_STREAM_ROUTING_H_
-#define NATSRPC_SRC_STREAM_ROUTING_H_
+#ifndef NATSRPC_SRC_STREAM_SERVER_STREAM_TABLE_H_
+#define NATSRPC_SRC_STREAM_SERVER_STREAM_TABLE_H_
 
 #include <atomic>
 #include <cstdint>
@@ -128,29 +127,6 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
 absl::Duration NegotiateHeartbeat(std::optional<absl::string_view> proposed,
                                   absl::Duration server_min);
 
-// Calls Tick() on registered endpoints every `period` on its own thread, and
-// forgets endpoints that finished or were destroyed.
-class StreamTicker {
- public:
-  explicit StreamTicker(absl::Duration period);
-  ~StreamTicker();
-  StreamTicker(const StreamTicker&) = delete;
-  StreamTicker& operator=(const StreamTicker&) = delete;
-
-  void Add(std::weak_ptr<StreamEndpoint> endpoint);
-  size_t size() const;
-
- private:
-  void Loop();
-
-  const absl::Duration period_;
-  mutable absl::Mutex mu_;
-  absl::CondVar cv_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::weak_ptr<StreamEndpoint>> endpoints_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
-};
-
 }  // namespace natsrpc::internal
 
-#endif  // NATSRPC_SRC_STREAM_ROUTING_H_
+#endif  // NATSRPC_SRC_STREAM_SERVER_STREAM_TABLE_H_

@@ -12,8 +12,8 @@
 // routing of incoming messages to the right endpoint (ReplyMux on the client,
 // ServerCore on the server), and calling Tick() periodically.
 
-#ifndef NATSRPC_SRC_STREAM_CORE_H_
-#define NATSRPC_SRC_STREAM_CORE_H_
+#ifndef NATSRPC_SRC_STREAM_STREAM_ENDPOINT_H_
+#define NATSRPC_SRC_STREAM_STREAM_ENDPOINT_H_
 
 #include <cstdint>
 #include <functional>
@@ -246,4 +246,4 @@ class StreamEndpoint {
 
 }  // namespace natsrpc::internal
 
-#endif  // NATSRPC_SRC_STREAM_CORE_H_
+#endif  // NATSRPC_SRC_STREAM_STREAM_ENDPOINT_H_

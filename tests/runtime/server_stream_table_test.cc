@@ -1,6 +1,6 @@
 // Copyright 2026 The natsrpc Authors.
 //
-// Unit tests of the stream routing pieces (runtime/src/stream_routing.h):
+// Unit tests of the stream routing pieces (runtime/src/stream/server_stream_table.h):
 // the server instance's stream and cancel tables, the client's accept check
 // and the ticker.
 
@@ -260,42 +260,6 @@ TEST(NegotiateHeartbeatTest, RaisesToServerMinimum) {
   EXPECT_EQ(NegotiateHeartbeat(std::nullopt, absl::Seconds(1)),
             absl::Seconds(1));
   EXPECT_EQ(NegotiateHeartbeat("junk", absl::Seconds(1)), absl::Seconds(1));
-}
-
-TEST(StreamTickerTest, SendsPingsAndEndsSilentStreams) {
-  auto transport = std::make_shared<InMemoryTransport>();
-  std::atomic<int> pings{0};
-  absl::Notification three_pings;
-  auto sub = transport->Subscribe(
-      "requests.alice.bob.app.Svc.Chat.I1.*", "", [&](MessagePtr m) {
-        if (m->header("Natsrpc-Stream") == "ping" && ++pings == 3) {
-          three_pings.Notify();
-        }
-      });
-  ASSERT_TRUE(sub.ok());
-  absl::Notification failed;
-  absl::Status failure;
-  StreamEndpointOptions live;
-  live.peer_subject = "requests.alice.bob.app.Svc.Chat.I1.1";
-  live.heartbeat_interval = absl::Milliseconds(5);
-  live.liveness_timeout = absl::Hours(1);
-  StreamEndpointOptions silent;
-  silent.peer_subject = "requests.alice.bob.app.Svc.Chat.I1.2";
-  silent.heartbeat_interval = absl::Hours(1);
-  silent.liveness_timeout = absl::Milliseconds(20);
-  silent.on_failure = [&](const absl::Status& s) {
-    failure = s;
-    failed.Notify();
-  };
-  auto a = std::make_shared<StreamEndpoint>(transport, std::move(live));
-  auto b = std::make_shared<StreamEndpoint>(transport, std::move(silent));
-  StreamTicker ticker(absl::Milliseconds(2));
-  ticker.Add(a);
-  ticker.Add(b);
-  EXPECT_TRUE(three_pings.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  ASSERT_TRUE(failed.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  EXPECT_EQ(failure.code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(a->failure().ok());
 }
 
 }  // namespace

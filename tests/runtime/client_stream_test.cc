@@ -1,7 +1,7 @@
 // Copyright 2026 The natsrpc Authors.
 //
 // Unit tests of opening, accepting and refusing streams
-// (runtime/src/stream_session.h) over the in-memory transport, wired as
+// (runtime/src/stream/client_stream.h) over the in-memory transport, wired as
 // ReplyMux and ServerCore will wire them, with the typed objects on top.
 
 #include "stream/client_stream.h"

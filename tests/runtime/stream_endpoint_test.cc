@@ -1,6 +1,6 @@
 // Copyright 2026 The natsrpc Authors.
 //
-// Unit tests of the stream core (runtime/src/stream_core.h) over the
+// Unit tests of the stream core (runtime/src/stream/stream_endpoint.h) over the
 // in-memory transport, which delivers synchronously on the publishing thread.
 // Time is a fake clock that the tests move; heartbeats and liveness are
 // driven by calling Tick().
