@@ -1,8 +1,8 @@
 // Copyright 2026 The natsrpc Authors.
 //
-// Unit tests of the stream routing pieces (runtime/src/stream/server_stream_table.h):
-// the server instance's stream and cancel tables, the client's accept check
-// and the ticker.
+// Unit tests of the stream routing pieces
+// (runtime/src/stream/server_stream_table.h): the server instance's stream and
+// cancel tables, the client's accept check and the ticker.
 
 #include "stream/server_stream_table.h"
 
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -63,9 +64,9 @@ class ServerStreamTableTest : public ::testing::Test {
         [this](MessagePtr m) { table_.RouteStreamMessage(std::move(m)); });
     ASSERT_TRUE(s.ok());
     stream_sub_ = *std::move(s);
-    auto c = transport_->Subscribe(
-        wire::CancelWildcard("bob", "app", "Svc"), "",
-        [this](MessagePtr m) { table_.RouteCancel(*m); });
+    auto c =
+        transport_->Subscribe(wire::CancelWildcard("bob", "app", "Svc"), "",
+                              [this](MessagePtr m) { table_.RouteCancel(*m); });
     ASSERT_TRUE(c.ok());
     cancel_sub_ = *std::move(c);
   }
@@ -128,16 +129,19 @@ TEST_F(ServerStreamTableTest, CancelReachesTheUnaryCallOnce) {
   // carol names alice's call: the reply-to differs, nothing happens.
   Publish("requests.carol.bob.app.Svc.Add.cancel.cid.3", {});
   EXPECT_EQ(cancelled, 0);
-  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"), {});
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"),
+          {});
   EXPECT_EQ(cancelled, 1);
-  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"), {});
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"),
+          {});
   EXPECT_EQ(cancelled, 1);
   EXPECT_EQ(table_.stats().cancels_applied, 1u);
   EXPECT_EQ(table_.stats().cancels_unknown, 2u);
   // A call that ended is no longer cancellable.
   table_.AddCall("responses.alice.bob.app.cid.4", [&] { ++cancelled; });
   table_.RemoveCall("responses.alice.bob.app.cid.4");
-  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "4"), {});
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "4"),
+          {});
   EXPECT_EQ(cancelled, 1);
 }
 
@@ -145,10 +149,12 @@ TEST_F(ServerStreamTableTest, CancelBeforeAcceptReachesTheStream) {
   auto server = ServerEndpoint();
   table_.AddStream(Origin(), kReplyTo, server);
   // Same call, wrong method: ignored.
-  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Other", "cid", "7"),
-          {});
+  Publish(
+      wire::CancelSubject("alice", "bob", "app", "Svc", "Other", "cid", "7"),
+      {});
   EXPECT_TRUE(server->failure().ok());
-  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Chat", "cid", "7"), {});
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Chat", "cid", "7"),
+          {});
   EXPECT_EQ(server->failure().code(), absl::StatusCode::kCancelled);
   {
     absl::MutexLock lock(&mu_);
@@ -161,6 +167,58 @@ TEST_F(ServerStreamTableTest, CancelBeforeAcceptReachesTheStream) {
   // The failed stream is forgotten at the next tick.
   table_.TickAll();
   EXPECT_EQ(table_.open_streams(), 0u);
+}
+
+// A call's request (or stream open) and its cancel arrive on two
+// subscriptions with two delivery threads: the cancel may come first. It is
+// remembered and applied when the call arrives (protocol 9.8).
+TEST_F(ServerStreamTableTest, CancelBeforeTheCallIsAppliedWhenItArrives) {
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3"),
+          {});
+  EXPECT_EQ(table_.early_cancels(), 1u);
+  int cancelled = 0;
+  table_.AddCall("responses.alice.bob.app.cid.3", [&] { ++cancelled; });
+  EXPECT_EQ(cancelled, 1);
+  EXPECT_EQ(table_.stats().cancels_applied_early, 1u);
+  EXPECT_EQ(table_.early_cancels(), 0u);
+  // Another call is not affected.
+  table_.AddCall("responses.alice.bob.app.cid.4", [&] { ++cancelled; });
+  EXPECT_EQ(cancelled, 1);
+}
+
+TEST_F(ServerStreamTableTest, CancelBeforeTheOpenEndsTheStream) {
+  // A cancel naming another method does not end the stream.
+  Publish(
+      wire::CancelSubject("alice", "bob", "app", "Svc", "Other", "cid", "7"),
+      {});
+  auto other = ServerEndpoint();
+  table_.AddStream(Origin(), kReplyTo, other);
+  EXPECT_TRUE(other->failure().ok());
+  table_.RemoveStream("requests.alice.bob.app.Svc.Chat.I1.1");
+
+  Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Chat", "cid", "8"),
+          {});
+  auto server = ServerEndpoint();
+  table_.AddStream(Origin(), "responses.alice.bob.app.cid.8", server);
+  EXPECT_EQ(server->failure().code(), absl::StatusCode::kCancelled);
+  absl::MutexLock lock(&mu_);
+  EXPECT_EQ(failures_.size(), 1u);  // the handler's context is cancelled
+}
+
+// Cancels for calls that never come do not grow memory without bound.
+TEST_F(ServerStreamTableTest, RememberedCancelsAreBounded) {
+  for (int i = 0; i < 25000; ++i) {
+    Publish(wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid",
+                                absl::StrCat(i)),
+            {});
+  }
+  EXPECT_LE(table_.early_cancels(), ServerStreamTable::kMaxEarlyCancels);
+  EXPECT_EQ(table_.stats().cancels_remembered, 25000u);
+  // The newest are still remembered, the oldest forgotten.
+  int cancelled = 0;
+  table_.AddCall("responses.alice.bob.app.cid.24999", [&] { ++cancelled; });
+  table_.AddCall("responses.alice.bob.app.cid.0", [&] { cancelled += 10; });
+  EXPECT_EQ(cancelled, 1);
 }
 
 TEST_F(ServerStreamTableTest, TickAllForgetsFinishedStreams) {
@@ -177,13 +235,17 @@ TEST_F(ServerStreamTableTest, TickAllForgetsFinishedStreams) {
 }
 
 TEST(CancelTargetTest, Parses) {
-  EXPECT_EQ(*wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.c.3"),
-            "responses.alice.bob.app.c.3");
-  EXPECT_FALSE(wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add").ok());
+  EXPECT_EQ(
+      *wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.c.3"),
+      "responses.alice.bob.app.c.3");
   EXPECT_FALSE(
-      wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.kill.c.3").ok());
-  EXPECT_FALSE(wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.c.")
-                   .ok());
+      wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add").ok());
+  EXPECT_FALSE(
+      wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.kill.c.3")
+          .ok());
+  EXPECT_FALSE(
+      wire::CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.c.")
+          .ok());
 }
 
 TEST(CheckAcceptTest, Accept) {
@@ -243,8 +305,9 @@ TEST(CheckAcceptTest, RefusesForeignOrMalformedStreamSubjects) {
   FakeMessage no_credit(std::string(kReplyTo),
                         "requests.alice.bob.app.Svc.Chat.I1.5",
                         {{"Natsrpc-Stream", "accept"}});
-  EXPECT_THAT(CheckAccept(no_credit, kOpen, absl::Seconds(5)).status().message(),
-              HasSubstr("Natsrpc-Credit"));
+  EXPECT_THAT(
+      CheckAccept(no_credit, kOpen, absl::Seconds(5)).status().message(),
+      HasSubstr("Natsrpc-Credit"));
   FakeMessage bad_hb(std::string(kReplyTo),
                      "requests.alice.bob.app.Svc.Chat.I1.5",
                      {{"Natsrpc-Stream", "accept"},

@@ -20,12 +20,25 @@ ServerStreamTable::ServerStreamTable(std::string instance_id)
 std::string ServerStreamTable::AddStream(
     const StreamOrigin& origin, absl::string_view reply_to,
     std::shared_ptr<StreamEndpoint> endpoint) {
-  absl::MutexLock lock(&mu_);
-  std::string subject = wire::StreamSubject(
-      origin.requester, origin.responder, origin.app, origin.service,
-      origin.method, instance_id_, absl::StrCat(next_stream_id_++));
-  stream_by_reply_[reply_to] = subject;
-  streams_[subject] = Entry{origin, std::string(reply_to), std::move(endpoint)};
+  std::string subject;
+  bool cancelled = false;
+  {
+    absl::MutexLock lock(&mu_);
+    subject = wire::StreamSubject(
+        origin.requester, origin.responder, origin.app, origin.service,
+        origin.method, instance_id_, absl::StrCat(next_stream_id_++));
+    if (std::optional<EarlyCancel> early = TakeEarlyCancel(reply_to)) {
+      // The service and method must be those of the stream too.
+      cancelled =
+          early->service == origin.service && early->method == origin.method;
+      if (cancelled) ++stats_.cancels_applied_early;
+    }
+    stream_by_reply_[reply_to] = subject;
+    streams_[subject] = Entry{origin, std::string(reply_to), endpoint};
+  }
+  if (cancelled) {
+    endpoint->OnPeerCancel(absl::CancelledError("cancelled by the client"));
+  }
   return subject;
 }
 
@@ -76,8 +89,53 @@ bool ServerStreamTable::RouteStreamMessage(MessagePtr message) {
 
 void ServerStreamTable::AddCall(absl::string_view reply_to,
                                 std::function<void()> cancel) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!TakeEarlyCancel(reply_to).has_value()) {
+      calls_[reply_to] = std::move(cancel);
+      return;
+    }
+    ++stats_.cancels_applied_early;
+  }
+  cancel();
+}
+
+std::optional<ServerStreamTable::EarlyCancel>
+ServerStreamTable::TakeEarlyCancel(absl::string_view reply_to) {
+  if (early_.empty()) return std::nullopt;
+  const absl::Time now = absl::Now();
+  while (!early_order_.empty() && early_order_.front().first <= now) {
+    auto it = early_.find(early_order_.front().second);
+    if (it != early_.end() && it->second.expires <= now) early_.erase(it);
+    early_order_.pop_front();
+  }
+  auto it = early_.find(reply_to);
+  if (it == early_.end() || it->second.expires <= now) return std::nullopt;
+  EarlyCancel cancel = std::move(it->second);
+  early_.erase(it);
+  return cancel;
+}
+
+void ServerStreamTable::RememberCancel(std::string reply_to,
+                                       EarlyCancel cancel) {
+  // early_order_ holds every remembered entry (applied ones until they
+  // reach its front), so bounding it bounds both.
+  while (early_order_.size() >= kMaxEarlyCancels) {
+    auto it = early_.find(early_order_.front().second);
+    if (it != early_.end() &&
+        it->second.expires == early_order_.front().first) {
+      early_.erase(it);
+    }
+    early_order_.pop_front();
+  }
+  ++stats_.cancels_remembered;
+  early_order_.emplace_back(cancel.expires, reply_to);
+  early_[std::move(reply_to)] = std::move(cancel);
+}
+
+size_t ServerStreamTable::early_cancels() const {
   absl::MutexLock lock(&mu_);
-  calls_[reply_to] = std::move(cancel);
+  return early_.size();
 }
 
 void ServerStreamTable::RemoveCall(absl::string_view reply_to) {
@@ -86,7 +144,8 @@ void ServerStreamTable::RemoveCall(absl::string_view reply_to) {
 }
 
 bool ServerStreamTable::RouteCancel(const IncomingMessage& message) {
-  absl::StatusOr<std::string> reply_to = wire::CancelTargetReplyTo(message.subject());
+  absl::StatusOr<std::string> reply_to =
+      wire::CancelTargetReplyTo(message.subject());
   std::function<void()> call_cancel;
   std::shared_ptr<StreamEndpoint> endpoint;
   {
@@ -113,6 +172,13 @@ bool ServerStreamTable::RouteCancel(const IncomingMessage& message) {
     }
     if (!call_cancel && endpoint == nullptr) {
       ++stats_.cancels_unknown;
+      if (stream_by_reply_.find(*reply_to) == stream_by_reply_.end()) {
+        std::vector<absl::string_view> t =
+            absl::StrSplit(message.subject(), '.');
+        RememberCancel(*std::move(reply_to),
+                       EarlyCancel{std::string(t[4]), std::string(t[5]),
+                                   absl::Now() + kEarlyCancelTtl});
+      }
       return false;
     }
     ++stats_.cancels_applied;
@@ -173,10 +239,12 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
         absl::StrCat("no responders for ", open_subject));
   }
   std::optional<absl::string_view> kind = message.header(wire::kStreamHeader);
-  if (!kind.has_value() || wire::ParseStreamFrame(*kind) != wire::StreamFrame::kAccept) {
+  if (!kind.has_value() ||
+      wire::ParseStreamFrame(*kind) != wire::StreamFrame::kAccept) {
     // A refusal: an end (count 0) or a v1 server's unary-style error.
-    absl::Status status = wire::StatusFromHeaders(message.header(wire::kErrorCodeHeader),
-                                            message.header(wire::kErrorHeader));
+    absl::Status status =
+        wire::StatusFromHeaders(message.header(wire::kErrorCodeHeader),
+                                message.header(wire::kErrorHeader));
     if (!status.ok()) return status;
     return absl::InternalError(
         absl::StrCat("stream reply to ", open_subject, " is not an accept (",

@@ -14,10 +14,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -45,6 +48,10 @@ struct ServerStreamTableStats {
   uint64_t dropped_malformed = 0;  // not a stream or cancel subject
   uint64_t cancels_applied = 0;    // cancel matched a call or stream
   uint64_t cancels_unknown = 0;    // cancel for no call of this instance
+  // Cancels for no call of this instance yet, remembered in case their call
+  // arrives after them (protocol 9.8), and of those, the ones applied.
+  uint64_t cancels_remembered = 0;
+  uint64_t cancels_applied_early = 0;
 };
 
 class ServerStreamTable {
@@ -69,13 +76,24 @@ class ServerStreamTable {
   bool RouteStreamMessage(MessagePtr message);
 
   // A unary call that a cancel may reach: `reply_to` is its (checked)
-  // reply-to subject. `cancel` runs at most once, without locks held.
+  // reply-to subject. `cancel` runs at most once, without locks held; at
+  // once, before AddCall returns, if the call's cancel arrived first.
   void AddCall(absl::string_view reply_to, std::function<void()> cancel);
   void RemoveCall(absl::string_view reply_to);
 
-  // A message on a wire::CancelWildcard(): cancels the call or (not yet accepted
-  // or accepted) stream with that reply-to. Returns true if one matched.
+  // A message on a wire::CancelWildcard(): cancels the call or (not yet
+  // accepted or accepted) stream with that reply-to. Returns true if one
+  // matched. A cancel that matches nothing is remembered for
+  // kEarlyCancelTtl (at most kMaxEarlyCancels of them, oldest forgotten
+  // first): a call's open or request and its cancel arrive on two
+  // subscriptions, whose delivery threads do not keep NATS's order, and
+  // AddCall / AddStream apply a remembered cancel.
   bool RouteCancel(const IncomingMessage& message);
+
+  static constexpr absl::Duration kEarlyCancelTtl = absl::Seconds(30);
+  static constexpr size_t kMaxEarlyCancels = 10000;
+  // Cancels remembered now.
+  size_t early_cancels() const;
 
   // Ticks every stream and forgets the finished ones.
   void TickAll();
@@ -91,6 +109,18 @@ class ServerStreamTable {
     std::string reply_to;
     std::shared_ptr<StreamEndpoint> endpoint;
   };
+  struct EarlyCancel {
+    std::string service;
+    std::string method;
+    absl::Time expires;
+  };
+
+  // Removes and returns the remembered cancel of `reply_to`, if any, and
+  // forgets expired ones.
+  std::optional<EarlyCancel> TakeEarlyCancel(absl::string_view reply_to)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RememberCancel(std::string reply_to, EarlyCancel cancel)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string instance_id_;
   mutable absl::Mutex mu_;
@@ -102,6 +132,11 @@ class ServerStreamTable {
       ABSL_GUARDED_BY(mu_);
   // Reply-to of each cancellable unary call -> its cancel.
   absl::flat_hash_map<std::string, std::function<void()>> calls_
+      ABSL_GUARDED_BY(mu_);
+  // Cancels that matched nothing yet, by reply-to, and their reply-tos
+  // oldest first (entries whose cancel was applied are skipped lazily).
+  absl::flat_hash_map<std::string, EarlyCancel> early_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> early_order_
       ABSL_GUARDED_BY(mu_);
   ServerStreamTableStats stats_ ABSL_GUARDED_BY(mu_);
 };
