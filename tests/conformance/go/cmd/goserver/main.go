@@ -25,6 +25,9 @@ import (
 )
 
 const (
+	earlyCancelTTL  = 30 * time.Second
+	maxEarlyCancels = 10000
+
 	app          = "example_v1" // package example.v1 (section 1)
 	window       = 16           // our receive window (9.5)
 	minHeartbeat = time.Second  // we raise lower proposals to this (9.3.3)
@@ -76,9 +79,37 @@ type server struct {
 	streams map[string]*endpoint // by stream id
 	byReply map[string]*endpoint // by the open's reply-to
 	nextID  uint64
+	// Cancels that came before their open: the cancel subject and the
+	// queue subscription are two subscriptions, which nats.go delivers on
+	// two goroutines, so a client's open-then-cancel can be seen in the
+	// other order. Remembered for earlyCancelTTL, at most maxEarlyCancels.
+	early map[string]time.Time
 
 	filesMu sync.Mutex
 	files   map[string][]byte
+
+	handlers sync.WaitGroup // running stream handlers
+}
+
+// shutdown ends every open stream (the client sees UNAVAILABLE) and waits a
+// bounded time for the handlers to return and log, as the C++ server's
+// Shutdown does.
+func (s *server) shutdown() {
+	s.mu.Lock()
+	all := make([]*endpoint, 0, len(s.streams))
+	for _, e := range s.streams {
+		all = append(all, e)
+	}
+	s.mu.Unlock()
+	for _, e := range all {
+		e.fail(status{wire.Unavailable, "the server is shutting down"}, true)
+	}
+	done := make(chan struct{})
+	go func() { s.handlers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
 }
 
 func main() {
@@ -95,7 +126,7 @@ func main() {
 		os.Exit(1)
 	}
 	s := &server{nc: nc, responder: *responder, instance: wire.RandomToken(22),
-		streams: map[string]*endpoint{}, byReply: map[string]*endpoint{},
+		streams: map[string]*endpoint{}, byReply: map[string]*endpoint{}, early: map[string]time.Time{},
 		files: map[string][]byte{"sample.bin": wire.SampleFile(1 << 20)}}
 	queue := fmt.Sprintf("natsrpc.%s.%s", s.responder, app)
 	for service := range methods {
@@ -121,6 +152,7 @@ func main() {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	n := <-sig
+	s.shutdown()
 	nc.Drain()
 	logf("goserver: stopped by signal %d", n)
 }
@@ -198,6 +230,14 @@ func (s *server) onRequest(m *nats.Msg) {
 		accepted = window
 	}
 	s.mu.Lock()
+	if t, cancelled := s.early[e.peer]; cancelled {
+		delete(s.early, e.peer)
+		if time.Since(t) <= earlyCancelTTL {
+			// Its cancel came first: the client has already given up.
+			s.mu.Unlock()
+			return
+		}
+	}
 	s.nextID++
 	e.id = fmt.Sprint(s.nextID)
 	s.streams[e.id] = e
@@ -206,7 +246,11 @@ func (s *server) onRequest(m *nats.Msg) {
 	streamSubject := strings.Join([]string{"requests", requester, s.responder, app, service, method, s.instance, e.id}, ".")
 	s.publish(m.Reply, streamSubject, nil, wire.HStream, wire.KAccept,
 		wire.HCredit, fmt.Sprint(accepted), wire.HHeartbeat, wire.EncodeTimeout(hb))
-	go s.run(e, m)
+	s.handlers.Add(1)
+	go func() {
+		defer s.handlers.Done()
+		s.run(e, m)
+	}()
 }
 
 func (s *server) forget(e *endpoint) {
@@ -252,6 +296,18 @@ func (s *server) onCancel(m *nats.Msg) {
 	reply := strings.Join([]string{"responses", t[1], t[2], t[3], t[7], t[8]}, ".")
 	s.mu.Lock()
 	e := s.byReply[reply]
+	if e == nil {
+		// Not (yet) ours: remember it in case its open is still on its way.
+		now := time.Now()
+		if len(s.early) >= maxEarlyCancels {
+			for r, t := range s.early {
+				if now.Sub(t) > earlyCancelTTL || len(s.early) >= maxEarlyCancels {
+					delete(s.early, r)
+				}
+			}
+		}
+		s.early[reply] = now
+	}
 	s.mu.Unlock()
 	if e == nil || e.service != t[4] || e.method != t[5] {
 		return // not ours (another instance has it) or already over
