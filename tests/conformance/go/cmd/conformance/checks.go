@@ -91,6 +91,10 @@ func checkUpload(h *harness) error {
 	if uint64(n) <= window {
 		return fmt.Errorf("test sent only %d msgs with window %d: credit never exercised", n, window)
 	}
+	// 9.5: the server never grants more than its window beyond what it got.
+	if c.creditAhead > int64(window) {
+		return fmt.Errorf("server granted credit %d msgs beyond those sent, more than its window %d", c.creditAhead, window)
+	}
 	if err := c.expectUploadReply(data); err != nil {
 		return err
 	}
@@ -891,4 +895,29 @@ func checkSecondAccept(h *harness) error {
 		return fmt.Errorf("want end count 1 OK, got %s", describe(m))
 	}
 	return nil
+}
+
+// A msg after the client's end: the server (Chat with credit 0, so its
+// handler waits to answer msg 1 and cannot finish) must end with DATA_LOSS.
+func checkMsgAfterEnd(h *harness) error {
+	o := defaultOpen()
+	o.credit = "0"
+	c, err := h.openAccepted("mae", chatRoom, "Chat", o, nil)
+	if err != nil {
+		return err
+	}
+	c.sendMsg(1, chatMsg("mae", "one"))
+	c.sendEnd(1)
+	c.sendMsg(2, chatMsg("mae", "after the end"))
+	m, err := c.next(3 * time.Second)
+	if err != nil {
+		return fmt.Errorf("want the server's cancel with DATA_LOSS: %v", err)
+	}
+	if err := expectStatusFrame(m, wire.KCancel, wire.DataLoss); err != nil {
+		return err
+	}
+	if err := c.quiet(200*time.Millisecond, false); err != nil {
+		return fmt.Errorf("after its cancel: %v", err)
+	}
+	return h.assertServes("maef")
 }

@@ -112,6 +112,7 @@ type call struct {
 	granted     uint64 // our cumulative credit to the server
 	consumed    uint64 // msgs we consumed
 	pings       int    // pings received
+	creditAhead int64  // max of (credit received - our msgs sent so far)
 	lastPing    time.Time
 	pingTimes   []time.Time
 	keepAliveCh chan struct{}
@@ -310,8 +311,13 @@ func (c *call) stopKeepAlive() {
 
 // noteControl records the credit a ping/credit/end/cancel carries (9.5).
 func (c *call) noteControl(m *nats.Msg) {
-	if n, ok := wire.ParseCounter(m.Header.Get(wire.HCredit)); ok && n > c.sendCredit {
-		c.sendCredit = n
+	if n, ok := wire.ParseCounter(m.Header.Get(wire.HCredit)); ok {
+		if n > c.sendCredit {
+			c.sendCredit = n
+		}
+		if ahead := int64(n) - int64(c.sent); ahead > c.creditAhead {
+			c.creditAhead = ahead
+		}
 	}
 	if kind(m) == wire.KPing {
 		c.pings++

@@ -125,6 +125,7 @@ func checks() []check {
 			c.sendMsg(3, chunkBytes(20, 10))
 			return c.sendEnd(3)
 		})},
+		{"malformed_msg_after_end", checkMsgAfterEnd},
 		{"malformed_end_without_count", malformed(chatRoom, "Chat", "INTERNAL", 13, func(c *call) error {
 			return c.send(hdr("Natsrpc-Stream", "end"), nil)
 		})},
