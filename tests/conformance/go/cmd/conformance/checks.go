@@ -264,9 +264,13 @@ func checkCreditZero(h *harness) error {
 	if err := c.quiet(700*time.Millisecond, true); err != nil {
 		return fmt.Errorf("with credit 0: %v", err)
 	}
+	// Credit is cumulative (9.5): the same grant twice, and a smaller one in
+	// a ping, still allow only seq 1 and 2.
 	if err := c.sendCreditMsg(2); err != nil {
 		return err
 	}
+	c.sendCreditMsg(2)
+	c.send(hdr(wire.HStream, wire.KPing, wire.HCredit, "1"), nil)
 	for i := 1; i <= 2; i++ {
 		m, err := c.next(3 * time.Second)
 		if err != nil {
@@ -277,7 +281,7 @@ func checkCreditZero(h *harness) error {
 		}
 	}
 	if err := c.quiet(500*time.Millisecond, true); err != nil {
-		return fmt.Errorf("beyond credit 2: %v", err)
+		return fmt.Errorf("credit 2 granted twice, then 1: %v (credit is cumulative)", err)
 	}
 	return c.sendCancel()
 }

@@ -78,7 +78,7 @@ func checks() []check {
 		{"bidi_chat_order_count", checkChat},
 		// Flow control (9.5).
 		{"credit_slow_reader_bounds_server", checkCreditSlowReader},
-		{"credit_zero_on_open_holds_server", checkCreditZero},
+		{"credit_zero_on_open_then_cumulative_grants", checkCreditZero},
 		// Heartbeats, liveness, deadline (9.6, 9.7).
 		{"heartbeat_negotiation", checkHeartbeatNegotiation},
 		{"heartbeat_server_pings_idle_stream", checkServerPings},
