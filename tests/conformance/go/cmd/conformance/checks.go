@@ -779,12 +779,18 @@ func checkStreamOtherMethod(h *harness) error {
 	if err != nil {
 		return err
 	}
+	// Same instance and stream id, other method; then other requester (no
+	// authorization here, so we can pretend to be mallory).
 	toks := strings.Split(c.streamSubj, ".")
-	toks[4], toks[5] = "FileStore", "Upload" // same instance and stream id, other method
+	toks[4], toks[5] = "FileStore", "Upload"
 	if err := c.publish(strings.Join(toks, "."), "", hdr(wire.HStream, wire.KMsg, wire.HSeq, "1"),
 		chatMsg("om", "wrong subject")); err != nil {
 		return err
 	}
+	toks = strings.Split(c.streamSubj, ".")
+	toks[1] = "mallory"
+	c.publish(strings.Join(toks, "."), "", hdr(wire.HStream, wire.KMsg, wire.HSeq, "1"), chatMsg("om", "wrong requester"))
+	c.publish(strings.Join(toks, "."), "", hdr(wire.HStream, wire.KCancel), nil)
 	c.sendMsg(1, chatMsg("om", "right subject here"))
 	m, err := c.next(5 * time.Second)
 	if err != nil {
@@ -924,4 +930,29 @@ func checkMsgAfterEnd(h *harness) error {
 		return fmt.Errorf("after its cancel: %v", err)
 	}
 	return h.assertServes("maef")
+}
+
+// A cancel on the cancel subject that crosses the accept (the client sent it
+// before it saw the accept) must still stop the accepted stream (9.8: "the
+// instance running ... the call whose reply-to is ... cancels it").
+func checkCancelSubjectAfterAccept(h *harness) error {
+	o := defaultOpen()
+	o.credit, o.heartbeat = "1", "1000000u"
+	c, err := h.openAccepted("cs", fileStore, "Download", o, downloadReq("sample.bin", 1024))
+	if err != nil {
+		return err
+	}
+	if m, err := c.next(5 * time.Second); err != nil || kind(m) != wire.KMsg {
+		return fmt.Errorf("want msg 1, got %s (%v)", describe(m), err)
+	}
+	if err := c.cancelBeforeAccept(); err != nil {
+		return err
+	}
+	if _, err := h.waitLog(2*time.Second, "cs", "Download(sample.bin) -> CANCELLED"); err != nil {
+		return fmt.Errorf("handler did not stop: %v", err)
+	}
+	if err := c.quiet(c.heartbeat*13/10, false); err != nil {
+		return fmt.Errorf("after the cancel: %v", err)
+	}
+	return nil
 }

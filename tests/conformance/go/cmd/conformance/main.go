@@ -87,6 +87,7 @@ func checks() []check {
 		// Cancellation (9.8).
 		{"cancel_by_client_after_accept_stops_handler", checkCancelAfterAccept},
 		{"cancel_by_client_bidi_stops_handler", checkCancelChat},
+		{"cancel_subject_after_accept_stops_handler", checkCancelSubjectAfterAccept},
 		{"BUG_a_cancel_before_accept_x10_stops_handlers", checkCancelBeforeAccept},
 		// Refusals (9.3) and subject checks (5, 9.2).
 		{"refuse_unary_request_to_stream_method", checkUnaryToStream},
@@ -95,7 +96,7 @@ func checks() []check {
 		{"open_bad_reply_to_dropped", checkOpenBadReplyTo},
 		{"non_open_kind_on_method_subject_dropped", checkNonOpenOnMethodSubject},
 		{"stream_subject_unknown_stream_dropped", checkUnknownStreamID},
-		{"stream_subject_other_method_dropped", checkStreamOtherMethod},
+		{"stream_subject_other_method_or_requester_dropped", checkStreamOtherMethod},
 		// Malformed frames (9.1, 9.4).
 		{"malformed_msg_without_seq", malformed(fileStore, "Upload", "INTERNAL", 13, func(c *call) error {
 			return c.send(hdr("Natsrpc-Stream", "msg"), chunkBytes(0, 10))
