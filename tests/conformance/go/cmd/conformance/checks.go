@@ -567,18 +567,11 @@ func checkCancelBeforeAccept(h *harness) error {
 	if len(running) > 0 {
 		return fmt.Errorf("%d of %d streams cancelled right after their open still ran 1.6 s later (pinged; known bug a, issue 10)", len(running), n)
 	}
-	// Every handler that started has ended (the log has its line).
-	deadline := time.Now().Add(time.Second)
-	for {
-		lines := h.countLog("cb", "Download(sample.bin) -> CANCELLED")
-		if lines >= accepted {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d streams accepted but only %d handlers ended", accepted, lines)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the log, bounded
-	}
+	// Not checked: the server's log. A server may rightly accept and then
+	// drop such a stream without running its handler (9.8: "a queued call is
+	// removed without running the handler"), so the wire is the evidence.
+	_ = accepted
+	return nil
 }
 
 func checkBugOpenCancelRace(h *harness) error {

@@ -441,24 +441,3 @@ func (h *harness) findLog(requester string, parts ...string) (string, bool) {
 	return "", false
 }
 
-// countLog counts the server's log lines of requester that contain all parts.
-func (h *harness) countLog(requester string, parts ...string) int {
-	f, err := os.Open(h.serverLog)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	n := 0
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := s.Text()
-		all := strings.HasPrefix(line, requester+": ")
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			n++
-		}
-	}
-	return n
-}
