@@ -5,7 +5,8 @@
 #                    [PROTOS <file.proto>...]
 #                    [FBS <file.fbs>...]
 #                    [IMPORT_DIRS <dir>...]
-#                    [OUT_DIR <dir>])
+#                    [OUT_DIR <dir>]
+#                    [RUNTIME <target>])
 #
 # TARGET       An existing library or executable defined in the same directory
 #              (CMake runs a custom command only for targets of its own
@@ -32,6 +33,8 @@
 #              after these. For FBS they are flatc's -I include directories.
 # OUT_DIR      Where generated files go. Default:
 #              ${CMAKE_CURRENT_BINARY_DIR}/natsrpc_gen/<target>.
+# RUNTIME      The runtime target to link. Default: natsrpc::runtime. natsrpc's
+#              own tests of internal classes pass natsrpc_runtime_static.
 #
 # Example: with proto/example/v1/calculator.proto
 #
@@ -275,7 +278,7 @@ function(_natsrpc_generate_fbs sources_var out_dir import_dirs)
 endfunction()
 
 function(natsrpc_generate)
-  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "TARGET;OUT_DIR"
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "TARGET;OUT_DIR;RUNTIME"
                         "PROTOS;FBS;IMPORT_DIRS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR
@@ -292,7 +295,10 @@ function(natsrpc_generate)
   if(NOT ARG_PROTOS AND NOT ARG_FBS)
     message(FATAL_ERROR "natsrpc_generate: give PROTOS and/or FBS files")
   endif()
-  if(NOT TARGET natsrpc::runtime)
+  if(NOT ARG_RUNTIME)
+    set(ARG_RUNTIME natsrpc::runtime)
+  endif()
+  if(NOT TARGET ${ARG_RUNTIME})
     message(FATAL_ERROR
       "natsrpc_generate: natsrpc::runtime not found; call "
       "find_package(natsrpc CONFIG REQUIRED) first")
@@ -334,7 +340,7 @@ function(natsrpc_generate)
 
   target_sources(${ARG_TARGET} PRIVATE ${sources})
   target_include_directories(${ARG_TARGET} PUBLIC "$<BUILD_INTERFACE:${out_dir}>")
-  target_link_libraries(${ARG_TARGET} PUBLIC natsrpc::runtime)
+  target_link_libraries(${ARG_TARGET} PUBLIC ${ARG_RUNTIME})
 endfunction()
 
 cmake_policy(POP)

@@ -17,7 +17,7 @@ namespace natsrpc::gen::compat {
 // How protoc's C++ generator spells one component of a package in a
 // namespace. protoc 3.21 writes it unchanged, even a C++ keyword
 // (`package delete.v1;` -> `namespace delete {`, which does not compile, in
-// its own .pb.h first). tests/generator/protoc_names_test.cc checks this
+// its own .pb.h first). tests/generator/names_test.cc (NamesTest.ProtocSpelling) checks this
 // against the protoc on the machine.
 inline std::string ProtocNamespaceComponent(absl::string_view part) {
   return std::string(part);

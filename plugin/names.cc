@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "compat.h"
+#include "wire/app.h"
 
 namespace natsrpc::gen {
 namespace {
@@ -248,8 +249,7 @@ std::string MethodTableName(absl::string_view service_class,
 }
 
 std::string DefaultApp(absl::string_view package) {
-  if (package.empty()) return "default";
-  return absl::StrReplaceAll(package, {{".", "_"}});
+  return wire::DefaultApp(package);
 }
 
 std::string TokenError(absl::string_view token) {

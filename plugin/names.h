@@ -168,7 +168,7 @@ std::string ServiceClassName(absl::string_view idl_name, const NameSet& taken,
 std::string MethodTableName(absl::string_view service_class,
                             const NameSet& taken);
 
-// The default app of a package (the runtime's natsrpc::DefaultApp()).
+// The default app of a package: the runtime's rule, runtime/src/wire/app.h.
 //
 //   DefaultApp("example.v1") -> "example_v1"
 //   DefaultApp("")           -> "default"

@@ -6,13 +6,29 @@
 # Installs missing Debian packages first (scripts/packages.txt; needs root).
 # Prints ctest's summary and exits with its status.
 #
-#   scripts/test.sh
+#   scripts/test.sh              # the suite
+#   scripts/test.sh --sanitize   # the suite built with ASan+UBSan, in build-asan/
+#
+# --sanitize builds with -fsanitize=address,undefined (every UBSan report is
+# fatal) and runs every test but the package test (which installs and
+# rebuilds an out-of-tree project with its own flags).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
 # NATSRPC_BUILD_DIR overrides the build directory (default: build/).
-build="${NATSRPC_BUILD_DIR:-${root}/build}"
+sanitize=0
+for arg in "$@"; do
+  case "${arg}" in
+    --sanitize) sanitize=1 ;;
+    *) echo "test.sh: unknown argument ${arg}" >&2; exit 2 ;;
+  esac
+done
+if ((sanitize)); then
+  build="${NATSRPC_BUILD_DIR:-${root}/build-asan}"
+else
+  build="${NATSRPC_BUILD_DIR:-${root}/build}"
+fi
 
 echo "== checking Debian packages"
 scripts/install-deps.sh
@@ -24,6 +40,20 @@ else
   options+=(-DNATSRPC_BUILD_BENCHMARKS=OFF)
 fi
 
+ctest_args=(--output-on-failure)
+if ((sanitize)); then
+  flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+  flags+=" -fno-omit-frame-pointer"
+  options+=("-DCMAKE_CXX_FLAGS=${flags}" "-DCMAKE_EXE_LINKER_FLAGS=${flags}"
+            "-DCMAKE_SHARED_LINKER_FLAGS=${flags}")
+  ctest_args+=(-E '^package_consumer$')
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+fi
+if command -v ccache >/dev/null; then
+  options+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+
 echo "== configuring ${build} (${options[*]})"
 cmake -S . -B "${build}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${options[@]}"
 echo "== building"
@@ -31,5 +61,5 @@ cmake --build "${build}" -j"$(nproc)"
 
 echo "== running ctest"
 status=0
-(cd "${build}" && ctest --output-on-failure) || status=$?
+(cd "${build}" && ctest "${ctest_args[@]}") || status=$?
 exit "${status}"

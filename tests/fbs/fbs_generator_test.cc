@@ -265,7 +265,7 @@ TEST(FbsFrontEndTest, StreamingAttributeGivesTheKinds) {
                                             StreamingKind::kBidiStreaming));
   absl::StatusOr<GeneratedFiles> files = EmitCpp(*one);
   ASSERT_TRUE(files.ok()) << files.status();
-  EXPECT_THAT(files->header, HasSubstr("#include \"natsrpc/stream.h\"\n"));
+  EXPECT_THAT(files->header, HasSubstr("#include \"natsrpc/impl/codegen.h\"\n"));
   EXPECT_THAT(files->source,
               HasSubstr("::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::"
                         "FlatBuffersCodec>(\n          &S::Service::D));"));
@@ -450,7 +450,7 @@ TEST(FbsCommandTest, SchemaWithoutServiceYieldsBothFiles) {
       << output;
   const std::string h = ReadFile(out + "/included.natsrpc.h");
   EXPECT_THAT(h, HasSubstr("#include \"included_generated.h\"\n"));
-  EXPECT_THAT(h, ::testing::Not(HasSubstr("natsrpc/natsrpc.h")));
+  EXPECT_THAT(h, ::testing::Not(HasSubstr("natsrpc/impl/codegen.h")));
   EXPECT_THAT(ReadFile(out + "/included.natsrpc.cc"),
               HasSubstr("#include \"included.natsrpc.h\""));
 }

@@ -114,7 +114,7 @@ TEST(OutputContractTest, FileWithoutServiceYieldsBothFiles) {
       h, "#ifndef NATSRPC_GENERATED_TEST_COMPILE_NO_SERVICE_NATSRPC_H_\n"));
   EXPECT_TRUE(
       absl::StrContains(h, "#include \"test/compile/no_service.pb.h\"\n"));
-  EXPECT_FALSE(absl::StrContains(h, "natsrpc/natsrpc.h"));
+  EXPECT_FALSE(absl::StrContains(h, "natsrpc/impl/codegen.h"));
   EXPECT_TRUE(
       absl::StrContains(cc, "#include \"test/compile/no_service.natsrpc.h\""));
 }
@@ -213,12 +213,12 @@ TEST(NamingTest, CollisionsResolveInOrder) {
     EXPECT_TRUE(absl::StrContains(h, decl)) << decl;
   }
   EXPECT_TRUE(absl::StrContains(
-      cc, "constexpr ::natsrpc::MethodSpec kCollideMethods_[]"));
+      cc, "constexpr ::natsrpc::internal::MethodSpec kCollideMethods_[]"));
   EXPECT_TRUE(
       absl::StrContains(cc, "{\"AddAsync_\", ::absl::ZeroDuration()},"));
   // A service without methods has no (zero-length) table.
   EXPECT_TRUE(
-      absl::StrContains(cc, "::absl::Span<const ::natsrpc::MethodSpec>()"));
+      absl::StrContains(cc, "::absl::Span<const ::natsrpc::internal::MethodSpec>()"));
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 // keywords of a .proto through the IDL-neutral model: the front end puts the
 // right kind into the model, the emitter prints each kind's client calls,
 // handler and registration, and a file with streaming methods includes
-// natsrpc/stream.h while a unary-only file does not. The whole output is
+// <memory> while a unary-only file does not. The whole output is
 // checked by the golden files (golden_test.cc,
 // tests/golden/test/compile/streaming.natsrpc.*) and compiled by
 // tests/compile.
@@ -110,8 +110,7 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
   const std::string codec = "::natsrpc::ProtobufCodec";
 
   EXPECT_THAT(h, HasSubstr("#include <memory>\n"));
-  EXPECT_THAT(h, HasSubstr("#include \"natsrpc/natsrpc.h\"\n"
-                           "#include \"natsrpc/stream.h\"\n"));
+  EXPECT_THAT(h, HasSubstr("#include \"natsrpc/impl/codegen.h\"\n"));
 
   // Unary, beside the streams.
   EXPECT_THAT(h, HasSubstr(absl::StrCat("::absl::StatusOr<", tick, "> Echo(")));
@@ -128,11 +127,11 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
   EXPECT_THAT(h, HasSubstr(absl::StrCat("const ", tick, "& request,\n",
                                         "        ::natsrpc::ServerWriter<",
                                         tick, ", ", codec, ">& writer);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::OpenServerStream<", codec,
+  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::internal::OpenServerStream<", codec,
                                          ", ", tick,
                                          ">(\n      channel_, 1, "
                                          "request, options);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::StartServerStream<", codec,
+  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::internal::StartServerStream<", codec,
                                          ", ", tick,
                                          ">(\n      "
                                          "channel_, 1, request, reactor, "
@@ -151,10 +150,10 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
   EXPECT_THAT(h, HasSubstr(absl::StrCat("::natsrpc::ServerReader<", tick, ", ",
                                         codec, ">& reader,\n        ", total,
                                         "& response);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::OpenClientStream<", codec,
+  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::internal::OpenClientStream<", codec,
                                          ", ", tick, ", ", total,
                                          ">(\n      channel_, 2, options);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::StartClientStream<", codec,
+  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::internal::StartClientStream<", codec,
                                          ", ", tick, ", ", total,
                                          ">(\n      channel_, 2, reactor, "
                                          "options);")));
@@ -173,10 +172,10 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
                      "::natsrpc::ServerContext& context,\n"
                      "        ::natsrpc::ServerReaderWriter<",
                      tick, ", ", total, ", ", codec, ">& stream);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::OpenBidiStream<", codec,
+  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::internal::OpenBidiStream<", codec,
                                          ", ", tick, ", ", total,
                                          ">(\n      channel_, 3, options);")));
-  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::StartBidiStream<", codec,
+  EXPECT_THAT(cc, HasSubstr(absl::StrCat("::natsrpc::internal::StartBidiStream<", codec,
                                          ", ", tick, ", ", total,
                                          ">(\n      channel_, 3, reactor, "
                                          "options);")));
@@ -237,13 +236,12 @@ TEST(StreamingEmitTest, EscapedAndMovedNamesKeepWireNames) {
   EXPECT_THAT(cc, HasSubstr("void class_::Client::FooAsync_Async("));
 }
 
-// Unary-only files are generated exactly as before streaming existed (their
-// golden files did not change): no stream header, no <memory>.
-TEST(StreamingEmitTest, UnaryOnlyFileDoesNotIncludeStreamHeader) {
+// Unary-only files do not include <memory>.
+TEST(StreamingEmitTest, UnaryOnlyFileDoesNotIncludeMemory) {
   GeneratorRun run = RunGenerator("example/v1/calculator.proto");
   ASSERT_TRUE(run.ok) << run.error;
   const std::string& h = run.files["example/v1/calculator.natsrpc.h"];
-  EXPECT_THAT(h, Not(HasSubstr("natsrpc/stream.h")));
+  EXPECT_THAT(h, HasSubstr("#include \"natsrpc/impl/codegen.h\"\n"));
   EXPECT_THAT(h, Not(HasSubstr("<memory>")));
 }
 
@@ -289,7 +287,7 @@ TEST(StreamingEmitTest, EmitterPrintsAStreamingModelFromAnyFrontEnd) {
   EXPECT_THAT(files->header,
               HasSubstr("::natsrpc::ServerWriter<::R, ::C>& writer);"));
   EXPECT_THAT(files->source,
-              HasSubstr("::natsrpc::StartServerStream<::C, ::R>(\n      "
+              HasSubstr("::natsrpc::internal::StartServerStream<::C, ::R>(\n      "
                         "channel_, 0, request, reactor, options);"));
 }
 

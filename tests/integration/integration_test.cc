@@ -289,7 +289,7 @@ TEST_F(IntegrationTest, TransportPublishesPlainMessages) {
 }
 
 // Headers through the real transport: the adapter encodes the header block
-// itself and reads received ones itself (nats_transport.cc); values keep
+// itself and reads received ones itself (runtime/src/nats/); values keep
 // nats.c's semantics (trimmed, first value wins, line breaks become spaces,
 // empty payload with headers is not "no responders").
 TEST_F(IntegrationTest, TransportHeadersRoundTrip) {
@@ -341,25 +341,25 @@ TEST_F(IntegrationTest, ServerRowsForBadRequests) {
 
   MessagePtr m = RawRequest(*conn_, base + "Echo", reply, {}, "\xff\xff\xff");
   ASSERT_NE(m, nullptr);
-  EXPECT_EQ(m->header(kErrorCodeHeader), "3");  // INVALID_ARGUMENT
-  EXPECT_THAT(std::string(*m->header(kErrorHeader)),
+  EXPECT_EQ(m->header("Nats-Service-Error-Code"), "3");  // INVALID_ARGUMENT
+  EXPECT_THAT(std::string(*m->header("Nats-Service-Error")),
               HasSubstr("natsrpc.testing.v1.EchoRequest"));
 
   m = RawRequest(*conn_, base + "NoSuchMethod", reply, {}, "");
-  EXPECT_EQ(m->header(kErrorCodeHeader), "12");  // UNIMPLEMENTED
+  EXPECT_EQ(m->header("Nats-Service-Error-Code"), "12");  // UNIMPLEMENTED
 
-  m = RawRequest(*conn_, base + "Echo", reply, {{kTimeoutHeader, "0n"}}, "");
-  EXPECT_EQ(m->header(kErrorCodeHeader), "4");  // DEADLINE_EXCEEDED
+  m = RawRequest(*conn_, base + "Echo", reply, {{"Natsrpc-Timeout", "0n"}}, "");
+  EXPECT_EQ(m->header("Nats-Service-Error-Code"), "4");  // DEADLINE_EXCEEDED
 
-  m = RawRequest(*conn_, base + "Echo", reply, {{kTimeoutHeader, "12 parsecs"}},
+  m = RawRequest(*conn_, base + "Echo", reply, {{"Natsrpc-Timeout", "12 parsecs"}},
                  "");
-  EXPECT_EQ(m->header(kErrorCodeHeader), "3");
+  EXPECT_EQ(m->header("Nats-Service-Error-Code"), "3");
   EXPECT_EQ(impl.calls.load(), 0);  // no handler ran for any of them
   EXPECT_EQ(server->stats().rejected_expired, 1u);
 
   // A plain NATS client without natsrpc headers is served.
   m = RawRequest(*conn_, base + "Echo", reply, {}, "");
-  EXPECT_FALSE(m->header(kErrorCodeHeader).has_value());
+  EXPECT_FALSE(m->header("Nats-Service-Error-Code").has_value());
   EXPECT_EQ(impl.calls.load(), 1);
 }
 

@@ -19,8 +19,8 @@
 #include "gtest/gtest.h"
 #include "nats_server.h"
 #include "natsrpc/natsrpc.h"
-#include "stream_core.h"
-#include "stream_routing.h"
+#include "stream/stream_endpoint.h"
+#include "stream/server_stream_table.h"
 
 namespace natsrpc::internal {
 namespace {
@@ -101,30 +101,30 @@ class StreamIntegrationTest : public ::testing::Test {
   // back, then ends with OK.
   void StartBob() {
     auto open = bob_->transport().Subscribe(
-        ServiceWildcard("bob", "app", "Room"), DefaultQueueGroup("bob", "app"),
+        wire::ServiceWildcard("bob", "app", "Room"), wire::DefaultQueueGroup("bob", "app"),
         [this](MessagePtr m) { OnOpen(std::move(m)); });
     ASSERT_TRUE(open.ok()) << open.status();
     subs_.push_back(*std::move(open));
     auto streams = bob_->transport().Subscribe(
-        StreamWildcard("bob", "app", table_.instance_id()), "",
+        wire::StreamWildcard("bob", "app", table_.instance_id()), "",
         [this](MessagePtr m) { table_.RouteStreamMessage(std::move(m)); });
     ASSERT_TRUE(streams.ok()) << streams.status();
     subs_.push_back(*std::move(streams));
     auto cancels = bob_->transport().Subscribe(
-        CancelWildcard("bob", "app", "Room"), "",
+        wire::CancelWildcard("bob", "app", "Room"), "",
         [this](MessagePtr m) { table_.RouteCancel(*m); });
     ASSERT_TRUE(cancels.ok()) << cancels.status();
     subs_.push_back(*std::move(cancels));
   }
 
   void OnOpen(MessagePtr open) {
-    auto parts = ParseRequestSubject(open->subject());
-    if (!parts.ok() || !CheckReplySubject(open->reply(), *parts).ok() ||
-        open->header(kStreamHeader) != "open") {
+    auto parts = wire::ParseRequestSubject(open->subject());
+    if (!parts.ok() || !wire::CheckReplySubject(open->reply(), *parts).ok() ||
+        open->header(wire::kStreamHeader) != "open") {
       return;
     }
     uint64_t credit = 0;
-    if (!ParseSeq(open->header(kCreditHeader).value_or(""), credit)) return;
+    if (!wire::ParseSeq(open->header(wire::kCreditHeader).value_or(""), credit)) return;
     StreamEndpointOptions o;
     o.peer_subject = std::string(open->reply());
     o.window = 2;
@@ -142,10 +142,10 @@ class StreamIntegrationTest : public ::testing::Test {
          std::string(parts->method)},
         open->reply(), endpoint);
     std::string window = absl::StrCat(endpoint->window());
-    std::string heartbeat = EncodeTimeout(absl::Seconds(5));
-    HeaderRef headers[] = {{kStreamHeader, "accept"},
-                           {kCreditHeader, window},
-                           {kHeartbeatHeader, heartbeat}};
+    std::string heartbeat = wire::EncodeTimeout(absl::Seconds(5));
+    HeaderRef headers[] = {{wire::kStreamHeader, "accept"},
+                           {wire::kCreditHeader, window},
+                           {wire::kHeartbeatHeader, heartbeat}};
     ASSERT_TRUE(bob_->transport()
                     .Publish(OutgoingMessage{open->reply(), stream, headers,
                                              nullptr, ""})
@@ -174,7 +174,7 @@ class StreamIntegrationTest : public ::testing::Test {
     o.peer_end_closes_send = true;
     auto endpoint = std::make_shared<StreamEndpoint>(Borrow(*alice_), o);
     auto accepted = std::make_shared<absl::Notification>();
-    const std::string open = RequestSubject("alice", "bob", "app", "Room", "Chat");
+    const std::string open = wire::RequestSubject("alice", "bob", "app", "Room", "Chat");
     auto sub = alice_->transport().Subscribe(
         absl::StrCat("responses.alice.*.*.cid.", seq), "",
         [endpoint, accepted, open](MessagePtr m) {
@@ -194,12 +194,12 @@ class StreamIntegrationTest : public ::testing::Test {
     EXPECT_TRUE(sub.ok()) << sub.status();
     if (!sub.ok()) return nullptr;
     subs_.push_back(*std::move(sub));
-    std::string reply = absl::StrCat(ResponsePrefix("alice", "bob", "app", "cid"), seq);
+    std::string reply = absl::StrCat(wire::ResponsePrefix("alice", "bob", "app", "cid"), seq);
     std::string window = absl::StrCat(endpoint->window());
-    std::string timeout = EncodeTimeout(absl::Seconds(30));
-    HeaderRef headers[] = {{kStreamHeader, "open"},
-                           {kCreditHeader, window},
-                           {kTimeoutHeader, timeout}};
+    std::string timeout = wire::EncodeTimeout(absl::Seconds(30));
+    HeaderRef headers[] = {{wire::kStreamHeader, "open"},
+                           {wire::kCreditHeader, window},
+                           {wire::kTimeoutHeader, timeout}};
     EXPECT_TRUE(alice_->transport()
                     .Publish(OutgoingMessage{open, reply, headers, nullptr, ""})
                     .ok());
@@ -211,7 +211,7 @@ class StreamIntegrationTest : public ::testing::Test {
   std::optional<Connection> alice_;
   std::optional<Connection> bob_;
   PermissionLog log_;
-  ServerStreamTable table_{NewClientId()};
+  ServerStreamTable table_{wire::NewClientId()};
   absl::Mutex mu_;
   absl::Status server_failure_ ABSL_GUARDED_BY(mu_);
   std::thread handler_;
@@ -271,8 +271,8 @@ TEST_F(StreamIntegrationTest, UnaryCancelSubjectIsAllowedAndRouted) {
   absl::Notification cancelled;
   table_.AddCall("responses.alice.bob.app.cid.9", [&] { cancelled.Notify(); });
   std::string subject =
-      CancelSubject("alice", "bob", "app", "Room", "Chat", "cid", "9");
-  HeaderRef headers[] = {{kStreamHeader, "cancel"}};
+      wire::CancelSubject("alice", "bob", "app", "Room", "Chat", "cid", "9");
+  HeaderRef headers[] = {{wire::kStreamHeader, "cancel"}};
   ASSERT_TRUE(alice_->transport()
                   .Publish(OutgoingMessage{subject, "", headers, nullptr, ""})
                   .ok());

@@ -14,7 +14,8 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "in_memory_transport.h"
-#include "natsrpc/natsrpc.h"
+#include "natsrpc/impl/codegen.h"
+#include "wire/headers.h"
 
 namespace natsrpc {
 namespace {
@@ -52,7 +53,7 @@ class Echo : public Service {
   std::atomic<int> calls{0};
 };
 
-constexpr MethodSpec kMethods[] = {{"Say", absl::ZeroDuration()},
+constexpr internal::MethodSpec kMethods[] = {{"Say", absl::ZeroDuration()},
                                    {"Missing", absl::Milliseconds(50)}};
 
 class CoreTest : public ::testing::Test {
@@ -64,12 +65,12 @@ class CoreTest : public ::testing::Test {
 
   void SetUp() override { ASSERT_TRUE(server_.AddService(echo_).ok()); }
 
-  absl::StatusOr<StringValue> Say(ClientChannel& channel,
+  absl::StatusOr<StringValue> Say(internal::ClientChannel& channel,
                                   const std::string& text,
                                   const CallOptions& options = {}) {
     StringValue req;
     req.set_value(text);
-    return BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 0, req,
+    return internal::BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 0, req,
                                                          options);
   }
 
@@ -105,7 +106,7 @@ class CoreTest : public ::testing::Test {
 };
 
 TEST_F(CoreTest, RoundTripUsesProtocolSubjectsAndHeaders) {
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
                         "Echo", "unit", kMethods);
   ASSERT_TRUE(channel.status().ok()) << channel.status();
   absl::StatusOr<StringValue> r = Say(channel, "hi");
@@ -119,7 +120,7 @@ TEST_F(CoreTest, RoundTripUsesProtocolSubjectsAndHeaders) {
   EXPECT_THAT(sent[0].reply, ::testing::EndsWith(".1"));
   EXPECT_EQ(Header(sent[0], "Content-Type"), "application/protobuf");
   absl::StatusOr<absl::Duration> t =
-      DecodeTimeout(Header(sent[0], "Natsrpc-Timeout"));
+      wire::DecodeTimeout(Header(sent[0], "Natsrpc-Timeout"));
   ASSERT_TRUE(t.ok());
   EXPECT_GT(*t, absl::Seconds(9));  // the 10 s default
   EXPECT_LE(*t, absl::Seconds(10));
@@ -129,9 +130,9 @@ TEST_F(CoreTest, RoundTripUsesProtocolSubjectsAndHeaders) {
 }
 
 TEST_F(CoreTest, OneResponseSubscriptionPerConnectionAndRequester) {
-  ClientChannel a(conn_, {.requester = "alice", .responder = "bob"}, "Echo",
+  internal::ClientChannel a(conn_, {.requester = "alice", .responder = "bob"}, "Echo",
                   "unit", kMethods);
-  ClientChannel b(conn_, {.requester = "alice", .responder = "bob"}, "Echo",
+  internal::ClientChannel b(conn_, {.requester = "alice", .responder = "bob"}, "Echo",
                   "unit", kMethods);
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(Say(a, "x").ok());
@@ -146,7 +147,7 @@ TEST_F(CoreTest, OneResponseSubscriptionPerConnectionAndRequester) {
 }
 
 TEST_F(CoreTest, HandlerStatusCrossesTheWire) {
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
                         "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r = Say(channel, "fail");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
@@ -154,7 +155,7 @@ TEST_F(CoreTest, HandlerStatusCrossesTheWire) {
 }
 
 TEST_F(CoreTest, ThrowingHandlerIsUnknown) {
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
                         "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r = Say(channel, "throw");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown);
@@ -163,17 +164,17 @@ TEST_F(CoreTest, ThrowingHandlerIsUnknown) {
 }
 
 TEST_F(CoreTest, UnimplementedMethod) {
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
                         "Echo", "unit", kMethods);
   StringValue req;
   absl::StatusOr<StringValue> r =
-      BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 1, req, {});
+      internal::BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 1, req, {});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(r.status().message(), HasSubstr("Echo.Missing"));
 }
 
 TEST_F(CoreTest, NoRespondersIsUnavailable) {
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "nobody"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "nobody"},
                         "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r = Say(channel, "x");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
@@ -182,25 +183,25 @@ TEST_F(CoreTest, NoRespondersIsUnavailable) {
 }
 
 TEST_F(CoreTest, NotConnectedIsUnavailable) {
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
                         "Echo", "unit", kMethods);
   transport_->set_connected(false);
   EXPECT_EQ(Say(channel, "x").status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(CoreTest, InvalidNamesNameTheField) {
-  ClientChannel bad_requester(conn_, {.requester = "al.ice", .responder = "b"},
+  internal::ClientChannel bad_requester(conn_, {.requester = "al.ice", .responder = "b"},
                               "Echo", "unit", kMethods);
   EXPECT_EQ(bad_requester.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad_requester.status().message(),
               HasSubstr("ClientOptions.requester"));
   EXPECT_EQ(Say(bad_requester, "x").status(), bad_requester.status());
 
-  ClientChannel bad_responder(conn_, {.requester = "a", .responder = "b>"},
+  internal::ClientChannel bad_responder(conn_, {.requester = "a", .responder = "b>"},
                               "Echo", "unit", kMethods);
   EXPECT_THAT(bad_responder.status().message(),
               HasSubstr("ClientOptions.responder"));
-  ClientChannel bad_app(conn_,
+  internal::ClientChannel bad_app(conn_,
                         {.requester = "a", .responder = "b", .app = "x y"},
                         "Echo", "unit", kMethods);
   EXPECT_THAT(bad_app.status().message(), HasSubstr("ClientOptions.app"));
@@ -214,7 +215,7 @@ TEST_F(CoreTest, InvalidNamesNameTheField) {
 }
 
 TEST_F(CoreTest, ReservedMetadataIsRefused) {
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
                         "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r =
       Say(channel, "x", {.metadata = {{"Nats-Service-Error-Code", "0"}}});
@@ -226,12 +227,12 @@ TEST_F(CoreTest, DisconnectFailsPendingCalls) {
   // No server answers "silent": the call stays pending.
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   absl::Notification done;
   absl::Status result;
   StringValue req;
-  AsyncUnaryCall<ProtobufCodec, StringValue>(
+  internal::AsyncUnaryCall<ProtobufCodec, StringValue>(
       channel, 0, req,
       [&](absl::StatusOr<StringValue> r) {
         result = r.status();
@@ -247,13 +248,13 @@ TEST_F(CoreTest, DisconnectFailsPendingCalls) {
 TEST_F(CoreTest, PermissionDeniedEndsOnlyCallsToThatSubject) {
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   std::atomic<int> denied{0};
   std::atomic<int> other{0};
   StringValue req;
   for (int method : {0, 1}) {
-    AsyncUnaryCall<ProtobufCodec, StringValue>(
+    internal::AsyncUnaryCall<ProtobufCodec, StringValue>(
         channel, method, req,
         [&](absl::StatusOr<StringValue> r) {
           (r.status().code() == absl::StatusCode::kPermissionDenied ? denied
@@ -272,12 +273,12 @@ TEST_F(CoreTest, PermissionDeniedEndsOnlyCallsToThatSubject) {
 TEST_F(CoreTest, CancelEndsTheCallOnceAndDropsTheLateReply) {
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   std::atomic<int> calls{0};
   absl::Status result;
   StringValue req;
-  CallHandle handle = AsyncUnaryCall<ProtobufCodec, StringValue>(
+  CallHandle handle = internal::AsyncUnaryCall<ProtobufCodec, StringValue>(
       channel, 0, req,
       [&](absl::StatusOr<StringValue> r) {
         result = r.status();
@@ -308,7 +309,7 @@ TEST_F(CoreTest, CancelEndsTheCallOnceAndDropsTheLateReply) {
 TEST_F(CoreTest, DeadlineExceededWhenNobodyAnswers) {
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   const absl::Time start = absl::Now();
   absl::StatusOr<StringValue> r =
@@ -317,7 +318,7 @@ TEST_F(CoreTest, DeadlineExceededWhenNobodyAnswers) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
   // The method's IDL timeout (50 ms) applies when the call sets none.
   StringValue req;
-  r = BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 1, req, {});
+  r = internal::BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 1, req, {});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(channel.stats().timeouts, 2u);
 }
@@ -325,15 +326,15 @@ TEST_F(CoreTest, DeadlineExceededWhenNobodyAnswers) {
 TEST_F(CoreTest, PropagatedDeadlineNeverGrows) {
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
                         "Echo", "unit", kMethods);
   StringValue req;
-  AsyncUnaryCall<ProtobufCodec, StringValue>(
+  internal::AsyncUnaryCall<ProtobufCodec, StringValue>(
       channel, 0, req, [](absl::StatusOr<StringValue>) {},
       {.timeout = absl::Hours(1),
        .deadline = absl::Now() + absl::Milliseconds(500)});
   absl::StatusOr<absl::Duration> t =
-      DecodeTimeout(Header(transport_->sent().back(), "Natsrpc-Timeout"));
+      wire::DecodeTimeout(Header(transport_->sent().back(), "Natsrpc-Timeout"));
   ASSERT_TRUE(t.ok());
   EXPECT_LE(*t, absl::Milliseconds(500));
 }
@@ -380,7 +381,7 @@ TEST_F(CoreTest, ServerAnswersBadInputWithoutRunningTheHandler) {
 
 TEST_F(CoreTest, OversizedMessagesAreResourceExhausted) {
   transport_->set_max_payload(1000);
-  ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
+  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
                         "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r = Say(channel, std::string(5000, 'a'));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);

@@ -16,7 +16,8 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "in_memory_transport.h"
-#include "stream_core.h"
+#include "stream_testing.h"
+#include "stream/stream_endpoint.h"
 
 namespace natsrpc {
 namespace {
@@ -92,7 +93,7 @@ TEST_F(StreamApiTest, ServerStream) {
     for (int i = 1; i <= 10; ++i) {
       if (!writer.Write(Str(absl::StrCat("r", i)))) return;
     }
-    internal::FinishServerStream(*server_, absl::NotFoundError("done"))
+    testing::FinishServerStream(*server_, absl::NotFoundError("done"))
         .IgnoreError();
   });
   ClientReader<StringValue, ProtobufCodec> reader(client_, Soon());
@@ -116,7 +117,7 @@ TEST_F(StreamApiTest, ClientStream) {
     std::string all;
     StringValue v;
     while (reader.Read(&v)) all += v.value();
-    internal::FinishClientStream<StringValue, ProtobufCodec>(
+    testing::FinishClientStream<StringValue, ProtobufCodec>(
         *server_, absl::OkStatus(), Str(all))
         .IgnoreError();
   });
@@ -134,7 +135,7 @@ TEST_F(StreamApiTest, ClientStreamError) {
     ServerReader<StringValue, ProtobufCodec> reader(server_, Soon());
     StringValue v;
     reader.Read(&v);
-    internal::FinishClientStream<StringValue, ProtobufCodec>(
+    testing::FinishClientStream<StringValue, ProtobufCodec>(
         *server_, absl::FailedPreconditionError("first is enough"),
         StringValue())
         .IgnoreError();
@@ -169,7 +170,7 @@ TEST_F(StreamApiTest, BidiEcho) {
     while (rw.Read(&v)) {
       if (!rw.Write(Str(absl::StrCat("echo ", v.value())))) return;
     }
-    internal::FinishServerStream(*server_, absl::OkStatus()).IgnoreError();
+    testing::FinishServerStream(*server_, absl::OkStatus()).IgnoreError();
   });
   ClientReaderWriter<StringValue, StringValue, ProtobufCodec> rw(client_,
                                                                  Soon());

@@ -1,8 +1,7 @@
 // Copyright 2026 The natsrpc Authors.
 //
-// The client side of unary calls. Generated `Svc::Client` classes wrap a
-// `ClientChannel`; users rarely touch this header directly except for the
-// option structs:
+// The options and results of client calls. A generated `Svc::Client` holds
+// the subjects of one service for one requester and responder:
 //
 //   pkg::Svc::Client client(conn, natsrpc::ClientOptions{.requester = "alice",
 //                                                        .responder = "bob"});
@@ -28,21 +27,16 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "absl/types/span.h"
-#include "natsrpc/codec.h"
 #include "natsrpc/connection.h"
+#include "natsrpc/export.h"
+#include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
-#include "natsrpc/transport.h"
 
 namespace natsrpc {
 
 namespace internal {
 class ReplyMux;
-class StreamEndpoint;
 }  // namespace internal
 
 // The timeout used when neither the call, the IDL nor ClientOptions set one.
@@ -68,6 +62,8 @@ struct ClientOptions {
   // may raise it. A stream fails with UNAVAILABLE after 3 intervals without
   // a message from the server. Zero: 5 seconds.
   absl::Duration stream_heartbeat = absl::ZeroDuration();
+  // Called on every call of this client, in order (natsrpc/interceptor.h).
+  std::vector<std::shared_ptr<ClientInterceptor>> interceptors{};
 };
 
 // Options of one call. Member order is part of the API.
@@ -90,27 +86,21 @@ using Callback = absl::AnyInvocable<void(absl::StatusOr<T>)>;
 
 // Refers to one asynchronous call; lets the caller cancel it. Copyable; a
 // default-constructed handle refers to no call.
-class CallHandle {
+class NATSRPC_EXPORT CallHandle {
  public:
   CallHandle() = default;
-  CallHandle(std::weak_ptr<internal::ReplyMux> mux, uint64_t seq)
-      : mux_(std::move(mux)), seq_(seq) {}
 
   // Ends the call with CANCELLED unless it already ended; its callback runs
   // on this thread in that case. Returns true if this call ended it.
   bool Cancel() const;
 
  private:
+  friend class internal::ReplyMux;
+  CallHandle(std::weak_ptr<internal::ReplyMux> mux, uint64_t seq)
+      : mux_(std::move(mux)), seq_(seq) {}
+
   std::weak_ptr<internal::ReplyMux> mux_;
   uint64_t seq_ = 0;
-};
-
-// A method as the generated code describes it.
-struct MethodSpec {
-  absl::string_view name;
-  // From the IDL (`natsrpc.timeout_ms` on the method, service or file);
-  // zero if none.
-  absl::Duration default_timeout;
 };
 
 // Counters of a client's reply multiplexer (shared by all clients of one
@@ -122,125 +112,6 @@ struct ClientStats {
   uint64_t replies_dropped = 0;
   uint64_t timeouts = 0;
 };
-
-// The untyped core of a client stub: the subjects of one service, and the
-// connection's reply multiplexer.
-class ClientChannel {
- public:
-  // Completion of a raw call: OK with the reply message, or the status.
-  using RawCallback = absl::AnyInvocable<void(absl::Status, MessagePtr)>;
-
-  // Never fails; a bad option (a requester, responder or app that is not a
-  // subject token) is kept in status() and ends every call with it.
-  ClientChannel(const Connection& connection, const ClientOptions& options,
-                absl::string_view service, absl::string_view default_app,
-                absl::Span<const MethodSpec> methods);
-  ~ClientChannel();
-
-  ClientChannel(const ClientChannel&) = delete;
-  ClientChannel& operator=(const ClientChannel&) = delete;
-
-  // OK, or why this channel cannot make calls (INVALID_ARGUMENT naming the
-  // field, or the error of subscribing to replies).
-  const absl::Status& status() const { return status_; }
-
-  // Sends a request for method number `method` (index into `methods`) and
-  // arranges for `done` to run exactly once. `done` may run before
-  // StartCall() returns (for example when the request cannot be sent).
-  CallHandle StartCall(int method, const Payload& request,
-                       absl::string_view content_type,
-                       const CallOptions& options, RawCallback done);
-
-  // Opens a stream on method number `method` (docs/protocol.md section 9).
-  // `client_sends`: a client or bidi stream. `request`: the one request of a
-  // server stream (null for the others). Never null; a stream that cannot
-  // be opened comes back failed, its reads and writes return why.
-  std::shared_ptr<internal::StreamEndpoint> OpenStream(
-      int method, bool client_sends, const Payload* request,
-      absl::string_view content_type, const CallOptions& options);
-
-  // The app the channel's subjects use.
-  const std::string& app() const { return app_; }
-
-  ClientStats stats() const;
-
- private:
-  struct Method {
-    // Shared with pending calls, which may outlive this channel.
-    std::shared_ptr<const std::string> subject;
-    absl::Duration timeout;
-    std::string name;
-    // The timeout of a stream: zero for none.
-    absl::Duration stream_timeout;
-  };
-
-  // Request metadata of a call: ClientOptions::metadata, then the call's.
-  absl::StatusOr<const Metadata*> CallMetadata(const CallOptions& options,
-                                               Metadata& merged) const;
-
-  absl::Status status_;
-  std::string requester_;
-  std::string responder_;
-  std::string service_;
-  uint32_t stream_window_ = 16;
-  absl::Duration stream_heartbeat_;
-  std::shared_ptr<internal::ReplyMux> mux_;
-  std::string app_;
-  std::string reply_prefix_;
-  absl::Duration default_timeout_;
-  Metadata metadata_;
-  std::vector<Method> methods_;
-};
-
-namespace internal {
-
-absl::Status ReplyDecodeError(const absl::Status& status);
-
-}  // namespace internal
-
-// Typed asynchronous unary call: what generated `MethodAsync` does.
-template <template <class> class Codec, typename Resp, typename Req>
-CallHandle AsyncUnaryCall(ClientChannel& channel, int method,
-                          const Req& request, Callback<Resp> done,
-                          const CallOptions& options) {
-  Payload payload;
-  if (absl::Status s = Codec<Req>::Encode(request, payload); !s.ok()) {
-    done(std::move(s));
-    return CallHandle();
-  }
-  return channel.StartCall(
-      method, payload, Codec<Req>::kContentType, options,
-      [done = std::move(done)](absl::Status status, MessagePtr reply) mutable {
-        if (!status.ok()) {
-          done(std::move(status));
-          return;
-        }
-        Resp response;
-        if (absl::Status s = Codec<Resp>::Decode(reply, response); !s.ok()) {
-          done(internal::ReplyDecodeError(s));
-          return;
-        }
-        done(std::move(response));
-      });
-}
-
-// Typed blocking unary call: what generated `Method` does.
-template <template <class> class Codec, typename Resp, typename Req>
-absl::StatusOr<Resp> BlockingUnaryCall(ClientChannel& channel, int method,
-                                       const Req& request,
-                                       const CallOptions& options) {
-  absl::StatusOr<Resp> result;
-  absl::Notification done;
-  AsyncUnaryCall<Codec, Resp, Req>(
-      channel, method, request,
-      [&result, &done](absl::StatusOr<Resp> r) {
-        result = std::move(r);
-        done.Notify();
-      },
-      options);
-  done.WaitForNotification();
-  return result;
-}
 
 }  // namespace natsrpc
 

@@ -56,6 +56,10 @@ class Payload {
   bool has_view_ = false;
 };
 
+// The `Content-Type` of protobuf payloads (docs/protocol.md section 3).
+inline constexpr absl::string_view kProtobufContentType =
+    "application/protobuf";
+
 // The codec of protobuf messages (full or lite runtime).
 template <typename T>
 struct ProtobufCodec {

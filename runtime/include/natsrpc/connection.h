@@ -20,11 +20,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "natsrpc/export.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc {
 
 namespace internal {
+class ConnectionAccess;
 class ConnectionState;
 }  // namespace internal
 
@@ -67,12 +69,13 @@ struct ConnectOptions {
   int max_pings_out = 2;
 
   // Messages a subscription may hold before NATS drops them as a slow
-  // consumer. Kept below nats.c's overflow limit (PLATFORM.md).
+  // consumer. At most 2^30: nats.c computes with int and overflows above
+  // that (docs/platform.md).
   int max_pending_messages = 1 << 20;
 };
 
 // A handle to a NATS connection.
-class Connection {
+class NATSRPC_EXPORT Connection {
  public:
   // Wraps any transport; used by tests and custom transports. Connect() is the
   // usual way to get a Connection.
@@ -92,21 +95,21 @@ class Connection {
   // Idempotent.
   void Close();
 
+  // The transport underneath, for messages outside natsrpc's calls (the
+  // ones natsrpc sends follow docs/protocol.md).
   Transport& transport() const;
 
-  // Shared state of this connection (reply multiplexers); for the runtime.
-  const std::shared_ptr<internal::ConnectionState>& state() const {
-    return state_;
-  }
-
  private:
+  friend class internal::ConnectionAccess;
+
   std::shared_ptr<internal::ConnectionState> state_;
 };
 
 // Connects to NATS. Errors: INVALID_ARGUMENT for bad options (naming the
 // field), UNAVAILABLE when no server could be reached, UNAUTHENTICATED when
 // the server refused the credentials.
-absl::StatusOr<Connection> Connect(const ConnectOptions& options);
+NATSRPC_EXPORT absl::StatusOr<Connection> Connect(
+    const ConnectOptions& options);
 
 }  // namespace natsrpc
 

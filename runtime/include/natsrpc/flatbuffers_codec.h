@@ -26,6 +26,7 @@
 #ifndef NATSRPC_FLATBUFFERS_CODEC_H_
 #define NATSRPC_FLATBUFFERS_CODEC_H_
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -40,6 +41,24 @@
 #include "natsrpc/transport.h"
 
 namespace natsrpc {
+
+// The `Content-Type` of FlatBuffers payloads (docs/protocol.md section 3).
+inline constexpr absl::string_view kFlatBuffersContentType =
+    "application/x-flatbuffers";
+
+// A received payload is read in place when its first byte has this
+// alignment (that of FlatBuffers' largest scalars), else copied first.
+inline constexpr uintptr_t kFlatBuffersPayloadAlignment = 8;
+
+namespace internal {
+inline std::atomic<uint64_t> flatbuffers_alignment_copies{0};
+}  // namespace internal
+
+// How many received FlatBuffers payloads this program had to copy because
+// NATS delivered them misaligned (see kFlatBuffersPayloadAlignment).
+inline uint64_t FlatBuffersAlignmentCopies() {
+  return internal::flatbuffers_alignment_copies.load(std::memory_order_relaxed);
+}
 
 // Limits applied by the verifier to every received buffer.
 inline constexpr flatbuffers::uoffset_t kFlatBuffersMaxDepth = 64;
@@ -128,9 +147,9 @@ struct FlatBuffersCodec<FlatMessage<T>> {
     std::shared_ptr<const void> owner =
         message.builder_ != nullptr
             ? std::shared_ptr<const void>(message.builder_)
-            : message.message_ != nullptr
-                  ? std::shared_ptr<const void>(message.message_)
-                  : std::shared_ptr<const void>(message.copy_);
+        : message.message_ != nullptr
+            ? std::shared_ptr<const void>(message.message_)
+            : std::shared_ptr<const void>(message.copy_);
     out = Payload(message.bytes(), std::move(owner));
     return absl::OkStatus();
   }
@@ -139,26 +158,29 @@ struct FlatBuffersCodec<FlatMessage<T>> {
     const absl::string_view data = message->data();
     const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
     std::shared_ptr<const uint8_t[]> copy;
-#if !defined(__x86_64__) && !defined(__aarch64__)
-    // FlatBuffers reads scalars in place; where the hardware needs aligned
-    // loads, copy a misaligned payload into aligned memory first.
-    if (reinterpret_cast<uintptr_t>(bytes) % alignof(std::max_align_t) != 0) {
+    // FlatBuffers reads scalars in place, and NATS puts a payload at any
+    // offset: reading a misaligned one is undefined behaviour (and a fault
+    // on some CPUs). A payload whose start is not aligned for the largest
+    // scalar is copied into aligned memory first; aligned ones are read
+    // where they arrived. FlatBuffersAlignmentCopies() counts the copies.
+    if (reinterpret_cast<uintptr_t>(bytes) % kFlatBuffersPayloadAlignment !=
+        0) {
       std::shared_ptr<uint8_t[]> aligned(new uint8_t[data.size()]);
       std::memcpy(aligned.get(), bytes, data.size());
       bytes = aligned.get();
       copy = std::move(aligned);
+      internal::flatbuffers_alignment_copies.fetch_add(
+          1, std::memory_order_relaxed);
     }
-#endif
     flatbuffers::Verifier::Options options;
     options.max_depth = kFlatBuffersMaxDepth;
     options.max_tables = kFlatBuffersMaxTables;
     flatbuffers::Verifier verifier(bytes, data.size(), options);
     if (data.size() < sizeof(flatbuffers::uoffset_t) ||
         !verifier.VerifyBuffer<T>(nullptr)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("payload of ", data.size(), " bytes is not a valid ",
-                       internal::FlatTypeName<T>(),
-                       " (FlatBuffers verifier rejected it)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "payload of ", data.size(), " bytes is not a valid ",
+          internal::FlatTypeName<T>(), " (FlatBuffers verifier rejected it)"));
     }
     out.builder_.reset();
     out.message_ = copy == nullptr ? message : nullptr;

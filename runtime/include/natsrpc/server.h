@@ -30,19 +30,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "natsrpc/codec.h"
 #include "natsrpc/connection.h"
+#include "natsrpc/export.h"
+#include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc {
-
-namespace internal {
-class ServerCore;
-}  // namespace internal
 
 // Options of a server instance. Member order is part of the API.
 struct ServerOptions {
@@ -73,10 +69,19 @@ struct ServerOptions {
   // Streams: the shortest heartbeat interval this server accepts (9.6); a
   // client proposing less gets this one. Zero: 1 second.
   absl::Duration min_stream_heartbeat = absl::ZeroDuration();
+  // Called on every call this server serves, in order, after the runtime's
+  // own per-method counters (natsrpc/interceptor.h).
+  std::vector<std::shared_ptr<ServerInterceptor>> interceptors{};
 };
 
+namespace internal {
+class MethodHandler;
+class ServerCore;
+class ServerContextAccess;
+}  // namespace internal
+
 // What a handler knows about its call. Valid while the handler runs.
-class ServerContext {
+class NATSRPC_EXPORT ServerContext {
  public:
   ServerContext(MessagePtr request, absl::string_view requester,
                 absl::string_view responder, absl::string_view app,
@@ -131,11 +136,9 @@ class ServerContext {
            absl::Now() >= deadline_;
   }
 
-  // For the runtime: the flag behind IsCancelled(), which must outlive the
-  // context.
-  void set_cancel_flag(const std::atomic<bool>* flag) { cancelled_ = flag; }
-
  private:
+  friend class internal::ServerContextAccess;
+
   MessagePtr request_;
   absl::string_view requester_;
   absl::string_view responder_;
@@ -147,84 +150,8 @@ class ServerContext {
   const std::atomic<bool>* cancelled_ = nullptr;
 };
 
-class Service;
-
-namespace internal {
-
-class StreamEndpoint;
-
-// What flows each way (docs/protocol.md section 9).
-enum class MethodKind {
-  kUnary,
-  kClientStreaming,  // many requests, one response
-  kServerStreaming,  // one request, many responses
-  kBidiStreaming,    // many each way
-};
-
-// Runs one method: decodes the request, calls the handler, encodes the reply.
-class MethodHandler {
- public:
-  virtual ~MethodHandler() = default;
-  virtual MethodKind kind() const { return MethodKind::kUnary; }
-  // Unary: returns the status to send; on OK, `reply` and `content_type`
-  // are set.
-  virtual absl::Status Run(Service& service, ServerContext& context,
-                           const MessagePtr& request, Payload& reply,
-                           absl::string_view& content_type) = 0;
-  // Streams: runs the handler over the accepted stream `endpoint` (`open` is
-  // the open message: a server stream's request) and returns its status.
-  // A client stream's handler also sets `reply` and `content_type` on OK.
-  // The runtime then sends the end (after the reply).
-  virtual absl::Status RunStream(
-      Service& /*service*/, ServerContext& /*context*/,
-      const MessagePtr& /*open*/,
-      const std::shared_ptr<StreamEndpoint>& /*endpoint*/, Payload& /*reply*/,
-      absl::string_view& /*content_type*/) {
-    return absl::InternalError("not a streaming method");
-  }
-};
-
-absl::Status RequestDecodeError(const absl::Status& status);
-
-template <template <class> class Codec, typename Svc, typename Req,
-          typename Resp>
-class UnaryHandler final : public MethodHandler {
- public:
-  using Fn = absl::Status (Svc::*)(ServerContext&, const Req&, Resp&);
-  explicit UnaryHandler(Fn fn) : fn_(fn) {}
-
-  absl::Status Run(Service& service, ServerContext& context,
-                   const MessagePtr& request, Payload& reply,
-                   absl::string_view& content_type) override {
-    Req req;
-    if (absl::Status s = Codec<Req>::Decode(request, req); !s.ok()) {
-      return RequestDecodeError(s);
-    }
-    Resp resp;
-    absl::Status s = (static_cast<Svc&>(service).*fn_)(context, req, resp);
-    if (!s.ok()) return s;
-    content_type = Codec<Resp>::kContentType;
-    return Codec<Resp>::Encode(resp, reply);
-  }
-
- private:
-  Fn fn_;
-};
-
-template <template <class> class Codec, typename Svc, typename Req,
-          typename Resp>
-std::unique_ptr<MethodHandler> MakeUnaryHandler(
-    absl::Status (Svc::*fn)(ServerContext&, const Req&, Resp&)) {
-  return std::make_unique<UnaryHandler<Codec, Svc, Req, Resp>>(fn);
-}
-
-// The answer of a method a service does not override.
-absl::Status Unimplemented(absl::string_view service, absl::string_view method);
-
-}  // namespace internal
-
 // Base of generated service skeletons.
-class Service {
+class NATSRPC_EXPORT Service {
  public:
   virtual ~Service();
   Service(const Service&) = delete;
@@ -268,7 +195,7 @@ struct ServerStats {
 };
 
 // A server instance: serves added services until Shutdown() or destruction.
-class Server {
+class NATSRPC_EXPORT Server {
  public:
   // Never fails; bad options are reported by AddService().
   Server(const Connection& connection, ServerOptions options);

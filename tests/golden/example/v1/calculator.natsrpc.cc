@@ -10,7 +10,7 @@ namespace v1 {
 
 namespace {
 
-constexpr ::natsrpc::MethodSpec kCalculatorMethods[] = {
+constexpr ::natsrpc::internal::MethodSpec kCalculatorMethods[] = {
     {"Add", ::absl::Milliseconds(5000)},
     {"Divide", ::absl::Milliseconds(1000)},
     {"Echo", ::absl::Milliseconds(5000)},
@@ -27,7 +27,7 @@ Calculator::Client::Client(
 ::absl::StatusOr<::example::v1::AddReply> Calculator::Client::Add(
     const ::example::v1::AddRequest& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::BlockingUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::BlockingUnaryCall<::natsrpc::ProtobufCodec,
                                       ::example::v1::AddReply>(
       channel_, 0, request, options);
 }
@@ -36,7 +36,7 @@ Calculator::Client::Client(
     const ::example::v1::AddRequest& request,
     ::natsrpc::Callback<::example::v1::AddReply> done,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::AsyncUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::example::v1::AddReply>(
       channel_, 0, request, ::std::move(done), options);
 }
@@ -44,7 +44,7 @@ Calculator::Client::Client(
 ::absl::StatusOr<::example::v1::DivideReply> Calculator::Client::Divide(
     const ::example::v1::DivideRequest& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::BlockingUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::BlockingUnaryCall<::natsrpc::ProtobufCodec,
                                       ::example::v1::DivideReply>(
       channel_, 1, request, options);
 }
@@ -53,7 +53,7 @@ Calculator::Client::Client(
     const ::example::v1::DivideRequest& request,
     ::natsrpc::Callback<::example::v1::DivideReply> done,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::AsyncUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::example::v1::DivideReply>(
       channel_, 1, request, ::std::move(done), options);
 }
@@ -61,7 +61,7 @@ Calculator::Client::Client(
 ::absl::StatusOr<::example::v1::EchoMessage> Calculator::Client::Echo(
     const ::example::v1::EchoMessage& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::BlockingUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::BlockingUnaryCall<::natsrpc::ProtobufCodec,
                                       ::example::v1::EchoMessage>(
       channel_, 2, request, options);
 }
@@ -70,7 +70,7 @@ Calculator::Client::Client(
     const ::example::v1::EchoMessage& request,
     ::natsrpc::Callback<::example::v1::EchoMessage> done,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::AsyncUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::example::v1::EchoMessage>(
       channel_, 2, request, ::std::move(done), options);
 }

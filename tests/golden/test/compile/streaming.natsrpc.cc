@@ -10,7 +10,7 @@ namespace streaming {
 
 namespace {
 
-constexpr ::natsrpc::MethodSpec kStreamerMethods[] = {
+constexpr ::natsrpc::internal::MethodSpec kStreamerMethods[] = {
     {"Echo", ::absl::Milliseconds(30000)},
     {"Watch", ::absl::Milliseconds(30000)},
     {"Sum", ::absl::Milliseconds(30000)},
@@ -28,7 +28,7 @@ Streamer::Client::Client(
 ::absl::StatusOr<::natsrpc_test::streaming::Tick> Streamer::Client::Echo(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::BlockingUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::BlockingUnaryCall<::natsrpc::ProtobufCodec,
                                       ::natsrpc_test::streaming::Tick>(
       channel_, 0, request, options);
 }
@@ -37,7 +37,7 @@ Streamer::Client::Client(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::AsyncUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::natsrpc_test::streaming::Tick>(
       channel_, 0, request, ::std::move(done), options);
 }
@@ -46,7 +46,7 @@ Streamer::Client::Client(
 Streamer::Client::Watch(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 1, request, options);
 }
 
@@ -54,35 +54,35 @@ void Streamer::Client::WatchAsync(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::ClientReadReactor<::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 1, request, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>>
 Streamer::Client::Sum(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  return ::natsrpc::internal::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 2, options);
 }
 
 void Streamer::Client::SumAsync(
     ::natsrpc::ClientWriteReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  ::natsrpc::internal::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 2, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>>
 Streamer::Client::Chat(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  return ::natsrpc::internal::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 3, options);
 }
 
 void Streamer::Client::ChatAsync(
     ::natsrpc::ClientBidiReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  ::natsrpc::internal::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 3, reactor, options);
 }
 
@@ -135,7 +135,7 @@ Streamer::Service::Service()
 
 namespace {
 
-constexpr ::natsrpc::MethodSpec kclass_Methods[] = {
+constexpr ::natsrpc::internal::MethodSpec kclass_Methods[] = {
     {"delete", ::absl::ZeroDuration()},
     {"co_yield", ::absl::ZeroDuration()},
     {"assert", ::absl::ZeroDuration()},
@@ -167,14 +167,14 @@ class_::Client::Client(
 ::std::unique_ptr<::natsrpc::ClientReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>>
 class_::Client::delete_(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 0, options);
 }
 
 void class_::Client::delete_Async(
     ::natsrpc::ClientBidiReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 0, reactor, options);
 }
 
@@ -182,7 +182,7 @@ void class_::Client::delete_Async(
 class_::Client::co_yield_(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 1, request, options);
 }
 
@@ -190,21 +190,21 @@ void class_::Client::co_yield_Async(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::ClientReadReactor<::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 1, request, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>>
 class_::Client::assert_(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  return ::natsrpc::internal::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 2, options);
 }
 
 void class_::Client::assert_Async(
     ::natsrpc::ClientWriteReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  ::natsrpc::internal::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 2, reactor, options);
 }
 
@@ -212,7 +212,7 @@ void class_::Client::assert_Async(
 class_::Client::Foo(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 3, request, options);
 }
 
@@ -220,42 +220,42 @@ void class_::Client::FooAsync(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::ClientReadReactor<::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 3, request, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>>
 class_::Client::FooAsync_(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  return ::natsrpc::internal::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 4, options);
 }
 
 void class_::Client::FooAsync_Async(
     ::natsrpc::ClientWriteReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  ::natsrpc::internal::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 4, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>>
 class_::Client::BarAsync(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 5, options);
 }
 
 void class_::Client::BarAsyncAsync(
     ::natsrpc::ClientBidiReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 5, reactor, options);
 }
 
 ::absl::StatusOr<::natsrpc_test::streaming::Tick> class_::Client::Bar_(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::BlockingUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::BlockingUnaryCall<::natsrpc::ProtobufCodec,
                                       ::natsrpc_test::streaming::Tick>(
       channel_, 6, request, options);
 }
@@ -264,7 +264,7 @@ void class_::Client::BarAsyncAsync(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::AsyncUnaryCall<::natsrpc::ProtobufCodec,
+  return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::natsrpc_test::streaming::Tick>(
       channel_, 6, request, ::std::move(done), options);
 }
@@ -273,7 +273,7 @@ void class_::Client::BarAsyncAsync(
 class_::Client::Client_(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 7, request, options);
 }
 
@@ -281,35 +281,35 @@ void class_::Client::Client_Async(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::ClientReadReactor<::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 7, request, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>>
 class_::Client::Service_(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  return ::natsrpc::internal::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 8, options);
 }
 
 void class_::Client::Service_Async(
     ::natsrpc::ClientWriteReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  ::natsrpc::internal::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 8, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>>
 class_::Client::channel__(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 9, options);
 }
 
 void class_::Client::channel__Async(
     ::natsrpc::ClientBidiReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 9, reactor, options);
 }
 
@@ -317,7 +317,7 @@ void class_::Client::channel__Async(
 class_::Client::reactor(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 10, request, options);
 }
 
@@ -325,21 +325,21 @@ void class_::Client::reactorAsync(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::ClientReadReactor<::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 10, request, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>>
 class_::Client::reader(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  return ::natsrpc::internal::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 11, options);
 }
 
 void class_::Client::readerAsync(
     ::natsrpc::ClientWriteReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  ::natsrpc::internal::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 11, reactor, options);
 }
 
@@ -347,7 +347,7 @@ void class_::Client::readerAsync(
 class_::Client::writer(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 12, request, options);
 }
 
@@ -355,21 +355,21 @@ void class_::Client::writerAsync(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::ClientReadReactor<::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 12, request, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>>
 class_::Client::stream(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 13, options);
 }
 
 void class_::Client::streamAsync(
     ::natsrpc::ClientBidiReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 13, reactor, options);
 }
 
@@ -377,7 +377,7 @@ void class_::Client::streamAsync(
 class_::Client::request(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 14, request, options);
 }
 
@@ -385,49 +385,49 @@ void class_::Client::requestAsync(
     const ::natsrpc_test::streaming::Tick& request,
     ::natsrpc::ClientReadReactor<::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartServerStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick>(
       channel_, 14, request, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>>
 class_::Client::response(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  return ::natsrpc::internal::OpenClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 15, options);
 }
 
 void class_::Client::responseAsync(
     ::natsrpc::ClientWriteReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
+  ::natsrpc::internal::StartClientStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>(
       channel_, 15, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>>
 class_::Client::context(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 16, options);
 }
 
 void class_::Client::contextAsync(
     ::natsrpc::ClientBidiReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 16, reactor, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>>
 class_::Client::options(
     const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  return ::natsrpc::internal::OpenBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 17, options);
 }
 
 void class_::Client::optionsAsync(
     ::natsrpc::ClientBidiReactor<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>* reactor,
     const ::natsrpc::CallOptions& options) {
-  ::natsrpc::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
+  ::natsrpc::internal::StartBidiStream<::natsrpc::ProtobufCodec, ::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>(
       channel_, 17, reactor, options);
 }
 

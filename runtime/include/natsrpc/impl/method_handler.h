@@ -1,0 +1,90 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// For generated code, not for users: how a generated Service registers its
+// methods. A MethodHandler decodes a request, calls the user's virtual
+// method and encodes the reply; the runtime's server dispatches to it.
+
+#ifndef NATSRPC_IMPL_METHOD_HANDLER_H_
+#define NATSRPC_IMPL_METHOD_HANDLER_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "natsrpc/codec.h"
+#include "natsrpc/export.h"
+#include "natsrpc/interceptor.h"
+#include "natsrpc/server.h"
+#include "natsrpc/transport.h"
+
+namespace natsrpc::internal {
+
+
+class StreamEndpoint;
+
+// What flows each way (docs/protocol.md section 9).
+using MethodKind = ::natsrpc::CallKind;
+
+// Runs one method: decodes the request, calls the handler, encodes the reply.
+class NATSRPC_EXPORT MethodHandler {
+ public:
+  virtual ~MethodHandler() = default;
+  virtual MethodKind kind() const { return MethodKind::kUnary; }
+  // Unary: returns the status to send; on OK, `reply` and `content_type`
+  // are set.
+  virtual absl::Status Run(Service& service, ServerContext& context,
+                           const MessagePtr& request, Payload& reply,
+                           absl::string_view& content_type) = 0;
+  // Streams: runs the handler over the accepted stream `endpoint` (`open` is
+  // the open message: a server stream's request) and returns its status.
+  // A client stream's handler also sets `reply` and `content_type` on OK.
+  // The runtime then sends the end (after the reply).
+  virtual absl::Status RunStream(
+      Service& /*service*/, ServerContext& /*context*/,
+      const MessagePtr& /*open*/,
+      const std::shared_ptr<StreamEndpoint>& /*endpoint*/, Payload& /*reply*/,
+      absl::string_view& /*content_type*/) {
+    return absl::InternalError("not a streaming method");
+  }
+};
+
+NATSRPC_EXPORT absl::Status RequestDecodeError(const absl::Status& status);
+
+template <template <class> class Codec, typename Svc, typename Req,
+          typename Resp>
+class UnaryHandler final : public MethodHandler {
+ public:
+  using Fn = absl::Status (Svc::*)(ServerContext&, const Req&, Resp&);
+  explicit UnaryHandler(Fn fn) : fn_(fn) {}
+
+  absl::Status Run(Service& service, ServerContext& context,
+                   const MessagePtr& request, Payload& reply,
+                   absl::string_view& content_type) override {
+    Req req;
+    if (absl::Status s = Codec<Req>::Decode(request, req); !s.ok()) {
+      return RequestDecodeError(s);
+    }
+    Resp resp;
+    absl::Status s = (static_cast<Svc&>(service).*fn_)(context, req, resp);
+    if (!s.ok()) return s;
+    content_type = Codec<Resp>::kContentType;
+    return Codec<Resp>::Encode(resp, reply);
+  }
+
+ private:
+  Fn fn_;
+};
+
+template <template <class> class Codec, typename Svc, typename Req,
+          typename Resp>
+std::unique_ptr<MethodHandler> MakeUnaryHandler(
+    absl::Status (Svc::*fn)(ServerContext&, const Req&, Resp&)) {
+  return std::make_unique<UnaryHandler<Codec, Svc, Req, Resp>>(fn);
+}
+
+// The answer of a method a service does not override.
+NATSRPC_EXPORT absl::Status Unimplemented(absl::string_view service, absl::string_view method);
+
+}  // namespace natsrpc::internal
+
+#endif  // NATSRPC_IMPL_METHOD_HANDLER_H_

@@ -1,0 +1,138 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// Interceptors: the extension point of clients and servers, as in gRPC.
+// Metrics, tracing, authorization and logging hook into every call here; the
+// runtime's own per-method counters (Server::method_stats()) are an
+// interceptor too.
+//
+// An interceptor is a factory that the runtime asks once per call (unary
+// call or stream) for an object that follows that one call:
+//
+//   class Timing final : public natsrpc::ServerInterceptor {
+//     std::unique_ptr<natsrpc::ServerCallInterceptor> Intercept(
+//         const natsrpc::CallInfo& call) override {
+//       return std::make_unique<Call>(call);  // or nullptr: not this call
+//     }
+//     struct Call final : natsrpc::ServerCallInterceptor {
+//       explicit Call(const natsrpc::CallInfo& c) : method(c.method) {}
+//       void OnFinish(const absl::Status& status, natsrpc::Metadata&) override {
+//         LOG(INFO) << method << " " << status << " in "
+//                   << absl::Now() - start;
+//       }
+//       std::string method;
+//       absl::Time start = absl::Now();
+//     };
+//   };
+//   natsrpc::Server server(conn, {.responder = "bob",
+//                                 .interceptors = {std::make_shared<Timing>()}});
+//
+// Order: interceptors run in the order of the options' vector for OnStart and
+// in reverse order for OnFinish (the first one registered is the outermost).
+// A non-OK status from OnStart rejects the call with that status: the
+// interceptors after it are not asked, the call goes no further (nothing is
+// sent by a client; the handler does not run on a server), and every
+// interceptor whose OnStart ran gets OnFinish with that status.
+//
+// Interceptors are shared by all calls of a client or server and are called
+// from runtime threads, concurrently for different calls: the factory must
+// be thread-safe. One call's object is called by one thread at a time.
+// Callbacks must not block; they run on the call's path.
+
+#ifndef NATSRPC_INTERCEPTOR_H_
+#define NATSRPC_INTERCEPTOR_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "natsrpc/export.h"
+#include "natsrpc/metadata.h"
+
+namespace natsrpc {
+
+// What flows each way in a call.
+enum class CallKind {
+  kUnary,
+  kClientStreaming,  // many requests, one response
+  kServerStreaming,  // one request, many responses
+  kBidiStreaming,    // many each way
+};
+
+// The call an interceptor sees. The views are valid during Intercept() only;
+// copy what the per-call object keeps.
+struct CallInfo {
+  absl::string_view requester;
+  absl::string_view responder;
+  absl::string_view app;
+  absl::string_view service;
+  absl::string_view method;
+  CallKind kind = CallKind::kUnary;
+  // When the caller stops waiting; InfiniteFuture() if never (a stream
+  // without a deadline).
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+// Follows one call on the client.
+class NATSRPC_EXPORT ClientCallInterceptor {
+ public:
+  virtual ~ClientCallInterceptor() = default;
+
+  // Before the request (or the stream's open message) is sent. May add to
+  // `request_metadata`, the headers the call sends; reserved keys
+  // (natsrpc/metadata.h) make the call fail with INVALID_ARGUMENT. A non-OK
+  // status ends the call with that status.
+  virtual absl::Status OnStart(Metadata& /*request_metadata*/) {
+    return absl::OkStatus();
+  }
+
+  // Once, when the call ends: the status the caller gets, and the metadata
+  // the reply carried (unary: the reply's application headers; streams: the
+  // trailers of the server's end). Runs before the caller's callback or
+  // blocking call returns.
+  virtual void OnFinish(const absl::Status& /*status*/,
+                        const Metadata& /*response_metadata*/) {}
+};
+
+// Creates the per-call object of each client call, or null to leave a call
+// alone. Registered through ClientOptions::interceptors.
+class NATSRPC_EXPORT ClientInterceptor {
+ public:
+  virtual ~ClientInterceptor() = default;
+  virtual std::unique_ptr<ClientCallInterceptor> Intercept(
+      const CallInfo& call) = 0;
+};
+
+// Follows one call on the server.
+class NATSRPC_EXPORT ServerCallInterceptor {
+ public:
+  virtual ~ServerCallInterceptor() = default;
+
+  // After the request passed the protocol's checks (docs/protocol.md section
+  // 5), before the handler runs. `request_metadata` holds every header of
+  // the request, reserved ones included. A non-OK status is answered to the
+  // caller and the handler does not run.
+  virtual absl::Status OnStart(const Metadata& /*request_metadata*/) {
+    return absl::OkStatus();
+  }
+
+  // Once, when the call ends: the status sent to the caller (nothing is
+  // sent for a call the caller cancelled; the status is then CANCELLED).
+  // May add to `response_metadata`, which is sent with the reply (unary) or
+  // the stream's end.
+  virtual void OnFinish(const absl::Status& /*status*/,
+                        Metadata& /*response_metadata*/) {}
+};
+
+// Creates the per-call object of each server call, or null to leave a call
+// alone. Registered through ServerOptions::interceptors.
+class NATSRPC_EXPORT ServerInterceptor {
+ public:
+  virtual ~ServerInterceptor() = default;
+  virtual std::unique_ptr<ServerCallInterceptor> Intercept(
+      const CallInfo& call) = 0;
+};
+
+}  // namespace natsrpc
+
+#endif  // NATSRPC_INTERCEPTOR_H_

@@ -1,0 +1,23 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// The counters every stream object of natsrpc/stream.h reports.
+
+#ifndef NATSRPC_STREAM_STATS_H_
+#define NATSRPC_STREAM_STATS_H_
+
+#include <cstdint>
+
+namespace natsrpc {
+
+// Counters of one side of one stream.
+struct StreamStats {
+  uint64_t sent = 0;          // messages this side wrote
+  uint64_t received = 0;      // messages from the peer, read or not
+  uint64_t consumed = 0;      // messages returned by Read
+  uint64_t max_buffered = 0;  // most received but unread messages held
+  uint64_t window = 0;        // this side's receive window
+};
+
+}  // namespace natsrpc
+
+#endif  // NATSRPC_STREAM_STATS_H_

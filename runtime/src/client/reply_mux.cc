@@ -1,0 +1,450 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "client/reply_mux.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "natsrpc/impl/stream_endpoint.h"
+#include "natsrpc/status_macros.h"
+#include "stream/stream_endpoint.h"
+#include "wire/headers.h"
+#include "wire/subjects.h"
+#include "wire/defaults.h"
+
+namespace natsrpc::internal {
+
+absl::StatusOr<std::shared_ptr<ReplyMux>> ReplyMux::Create(
+    std::shared_ptr<Transport> transport, absl::string_view requester) {
+  auto mux = std::make_shared<ReplyMux>(std::move(transport), requester);
+  if (absl::Status s = mux->Subscribe(); !s.ok()) return s;
+  return mux;
+}
+
+ReplyMux::ReplyMux(std::shared_ptr<Transport> transport,
+                   absl::string_view requester)
+    : transport_(std::move(transport)),
+      requester_(requester),
+      client_id_(wire::NewClientId()) {}
+
+absl::Status ReplyMux::Subscribe() {
+  std::weak_ptr<ReplyMux> weak = weak_from_this();
+  listener_id_ =
+      transport_->AddEventListener([weak](const TransportEvent& event) {
+        if (auto self = weak.lock()) self->OnEvent(event);
+      });
+  absl::StatusOr<std::unique_ptr<Subscription>> sub = transport_->Subscribe(
+      wire::ResponseWildcard(requester_, client_id_), "", [weak](MessagePtr m) {
+        if (auto self = weak.lock()) self->OnReply(std::move(m));
+      });
+  if (!sub.ok()) return sub.status();
+  subscription_ = *std::move(sub);
+  timer_ = std::thread([this] { TimerLoop(); });
+  return absl::OkStatus();
+}
+
+ReplyMux::~ReplyMux() {
+  transport_->RemoveEventListener(listener_id_);
+  subscription_.reset();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    timer_cv_.Signal();
+  }
+  if (timer_.joinable()) {
+    // The last reference may be dropped by a callback on the timer thread.
+    if (timer_.get_id() == std::this_thread::get_id()) {
+      timer_.detach();
+    } else {
+      timer_.join();
+    }
+  }
+  for (Pending& p : TakeAll(nullptr)) {
+    p.done(absl::CancelledError("the client was destroyed before the reply"),
+           nullptr);
+  }
+  std::vector<std::shared_ptr<StreamEndpoint>> streams;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [seq, entry] : streams_) {
+      streams.push_back(entry.stream->endpoint());
+    }
+    streams_.clear();
+  }
+  // The server's handlers should not run on for nobody.
+  for (auto& e : streams) {
+    e->Cancel(absl::CancelledError("the client was destroyed"));
+  }
+}
+
+std::shared_ptr<StreamEndpoint> ReplyMux::OpenStream(
+    ClientStreamParams params) {
+  calls_started_.fetch_add(1, std::memory_order_relaxed);
+  const std::string subject =
+      wire::RequestSubject(params.requester, params.responder, params.app,
+                     params.service, params.method);
+  const absl::Time now = absl::Now();
+  if (params.deadline <= now) {
+    timeouts_.fetch_add(1, std::memory_order_relaxed);
+    return FailedStream(absl::DeadlineExceededError(absl::StrCat(
+        "deadline of ", subject, " passed before the stream was opened")));
+  }
+  if (!transport_->connected()) {
+    return FailedStream(absl::UnavailableError(absl::StrCat(
+        "cannot open a stream on ", subject, ": not connected to NATS")));
+  }
+  params.client_id = client_id_;
+  std::shared_ptr<ClientStream> stream;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!broken_.ok()) return FailedStream(broken_);
+    params.seq = next_seq_++;
+    const uint64_t seq = params.seq;
+    const absl::Time deadline = params.deadline;
+    absl::StatusOr<std::shared_ptr<ClientStream>> created =
+        ClientStream::Create(transport_, std::move(params));
+    if (!created.ok()) return FailedStream(created.status());
+    stream = *std::move(created);
+    streams_.emplace(seq, OpenStreamEntry{stream, deadline, subject});
+    auto [where, inserted] = deadlines_.emplace(deadline, seq);
+    if (where == deadlines_.begin()) timer_cv_.Signal();
+    if (next_tick_ == absl::InfiniteFuture()) {
+      next_tick_ = now + wire::kStreamTickPeriod;
+      timer_cv_.Signal();
+    }
+  }
+  // Routed before the open goes out: the accept may come back at once.
+  if (absl::Status s = stream->Open(); !s.ok()) {
+    stream->endpoint()->OnPeerCancel(absl::Status(
+        s.code(),
+        absl::StrCat("cannot open a stream on ", subject, ": ", s.message())));
+  }
+  return stream->endpoint();
+}
+
+bool ReplyMux::Cancel(uint64_t seq) {
+  Pending p;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(seq);
+    if (it == pending_.end()) return false;
+    p = std::move(it->second);
+    deadlines_.erase({p.deadline, seq});
+    pending_.erase(it);
+  }
+  // Tell the server first, so its handler stops as soon as possible.
+  PublishCancel(*transport_,
+                wire::CancelSubjectOf(*p.subject, client_id_, seq))
+      .IgnoreError();
+  p.done(absl::CancelledError("the call was cancelled by the caller"), nullptr);
+  return true;
+}
+
+void ReplyMux::FailStreams(const absl::Status& status,
+                           const std::string* only_subject) {
+  std::vector<std::shared_ptr<StreamEndpoint>> failed;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = streams_.begin(); it != streams_.end();) {
+      if (only_subject == nullptr || it->second.subject == *only_subject) {
+        failed.push_back(it->second.stream->endpoint());
+        deadlines_.erase({it->second.deadline, it->first});
+        streams_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& e : failed) e->OnPeerCancel(status);
+}
+
+void ReplyMux::TickStreams() {
+  std::vector<std::pair<uint64_t, std::shared_ptr<StreamEndpoint>>> open;
+  {
+    absl::MutexLock lock(&mu_);
+    open.reserve(streams_.size());
+    for (auto& [seq, entry] : streams_) {
+      open.emplace_back(seq, entry.stream->endpoint());
+    }
+  }
+  std::vector<uint64_t> finished;
+  for (auto& [seq, endpoint] : open) {
+    endpoint->Tick();
+    if (endpoint->finished()) finished.push_back(seq);
+  }
+  if (finished.empty()) return;
+  absl::MutexLock lock(&mu_);
+  for (uint64_t seq : finished) {
+    auto it = streams_.find(seq);
+    if (it == streams_.end()) continue;
+    deadlines_.erase({it->second.deadline, seq});
+    streams_.erase(it);
+  }
+}
+
+CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
+                           absl::string_view reply_prefix,
+                           absl::string_view content_type,
+                           const Metadata* metadata, absl::string_view payload,
+                           absl::Time deadline,
+                           ClientChannel::RawCallback done) {
+  calls_started_.fetch_add(1, std::memory_order_relaxed);
+  const std::string& subject = *subject_ptr;
+  const absl::Time now = absl::Now();
+  if (deadline <= now) {
+    timeouts_.fetch_add(1, std::memory_order_relaxed);
+    done(absl::DeadlineExceededError(absl::StrCat(
+             "deadline of ", subject, " passed before the request was sent")),
+         nullptr);
+    return CallHandle();
+  }
+  if (!transport_->connected()) {
+    done(absl::UnavailableError(
+             absl::StrCat("cannot call ", subject, ": not connected to NATS")),
+         nullptr);
+    return CallHandle();
+  }
+  uint64_t seq;
+  absl::Status broken;
+  // The only call in flight: nothing will be published right after it, so
+  // write it now rather than hop to the event-loop thread.
+  bool alone = false;
+  {
+    absl::MutexLock lock(&mu_);
+    broken = broken_;
+    if (broken.ok()) {
+      seq = next_seq_++;
+      pending_.emplace(
+          seq, Pending{std::move(done), deadline, std::move(subject_ptr)});
+      deadlines_.emplace(deadline, seq);
+      // The timer thread sleeps until a later time: wake it.
+      if (deadline < timer_wakes_at_) {
+        timer_wakes_at_ = deadline;
+        timer_cv_.Signal();
+      }
+      alone = pending_.size() == 1;
+    }
+  }
+  if (!broken.ok()) {
+    done(std::move(broken), nullptr);
+    return CallHandle();
+  }
+
+  char reply[256];
+  std::string long_reply;
+  absl::string_view reply_view;
+  {
+    char digits[32];
+    char* end = absl::numbers_internal::FastIntToBuffer(seq, digits);
+    const size_t n = static_cast<size_t>(end - digits);
+    if (reply_prefix.size() + n <= sizeof(reply)) {
+      std::copy(reply_prefix.begin(), reply_prefix.end(), reply);
+      std::copy(digits, digits + n, reply + reply_prefix.size());
+      reply_view = absl::string_view(reply, reply_prefix.size() + n);
+    } else {
+      long_reply = absl::StrCat(reply_prefix, absl::string_view(digits, n));
+      reply_view = long_reply;
+    }
+  }
+  const std::string timeout = wire::EncodeTimeout(deadline - now);
+  const std::array<HeaderRef, 2> headers = {
+      HeaderRef{wire::kTimeoutHeader, timeout},
+      HeaderRef{wire::kContentTypeHeader, content_type}};
+  absl::Status s = transport_->Publish(OutgoingMessage{
+      subject, reply_view, headers, metadata, payload, /*write_now=*/alone});
+  if (!s.ok()) Complete(seq, std::move(s));
+  return CallHandle(weak_from_this(), seq);
+}
+
+bool ReplyMux::Complete(uint64_t seq, absl::Status status) {
+  ClientChannel::RawCallback done;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(seq);
+    if (it == pending_.end()) return false;
+    done = std::move(it->second.done);
+    deadlines_.erase({it->second.deadline, seq});
+    pending_.erase(it);
+  }
+  done(std::move(status), nullptr);
+  return true;
+}
+
+void ReplyMux::OnReply(MessagePtr message) {
+  replies_received_.fetch_add(1, std::memory_order_relaxed);
+  const absl::string_view subject = message->subject();
+  uint64_t seq = 0;
+  const size_t dot = subject.rfind('.');
+  if (dot == absl::string_view::npos ||
+      !wire::ParseSeq(subject.substr(dot + 1), seq)) {
+    replies_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  ClientChannel::RawCallback done;
+  std::string request_subject;
+  const bool no_responders = message->is_no_responders();
+  std::shared_ptr<ClientStream> stream;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(seq);
+    if (it == pending_.end()) {
+      auto st = streams_.find(seq);
+      if (st == streams_.end()) {
+        replies_dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      stream = st->second.stream;
+    } else {
+      done = std::move(it->second.done);
+      if (no_responders) request_subject = *it->second.subject;
+      deadlines_.erase({it->second.deadline, seq});
+      pending_.erase(it);
+    }
+  }
+  if (stream != nullptr) {
+    stream->OnReply(std::move(message));
+    return;
+  }
+  if (no_responders) {
+    done(absl::UnavailableError(absl::StrCat(
+             "no responders: nothing subscribes to ", request_subject)),
+         nullptr);
+    return;
+  }
+  absl::Status status = wire::StatusFromHeaders(message->header(wire::kErrorCodeHeader),
+                                          message->header(wire::kErrorHeader));
+  if (!status.ok()) {
+    done(std::move(status), nullptr);
+    return;
+  }
+  done(absl::OkStatus(), std::move(message));
+}
+
+std::vector<ReplyMux::Pending> ReplyMux::TakeAll(
+    const std::string* only_subject) {
+  std::vector<Pending> out;
+  absl::MutexLock lock(&mu_);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (only_subject == nullptr || *it->second.subject == *only_subject) {
+      deadlines_.erase({it->second.deadline, it->first});
+      out.push_back(std::move(it->second));
+      pending_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+void ReplyMux::OnEvent(const TransportEvent& event) {
+  switch (event.kind) {
+    case TransportEvent::Kind::kClosed:
+    case TransportEvent::Kind::kDisconnected: {
+      const char* what = event.kind == TransportEvent::Kind::kClosed
+                             ? "the NATS connection was closed"
+                             : "the NATS connection was lost";
+      for (Pending& p : TakeAll(nullptr)) {
+        p.done(absl::UnavailableError(absl::StrCat(
+                   what, " while waiting for the reply of ", *p.subject)),
+               nullptr);
+      }
+      FailStreams(absl::UnavailableError(
+                      absl::StrCat(what, " while a stream was open")),
+                  nullptr);
+      return;
+    }
+    case TransportEvent::Kind::kPermissionDenied: {
+      if (!event.publish) {
+        if (event.subject != wire::ResponseWildcard(requester_, client_id_)) return;
+        absl::Status broken = absl::PermissionDeniedError(absl::StrCat(
+            "NATS refused the subscription to ", event.subject,
+            ": the user may not subscribe to responses.", requester_, ".>"));
+        {
+          absl::MutexLock lock(&mu_);
+          broken_ = broken;
+        }
+        for (Pending& p : TakeAll(nullptr)) p.done(broken, nullptr);
+        FailStreams(broken, nullptr);
+        return;
+      }
+      const absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
+          "NATS refused the publish to ", event.subject, ": ", event.message));
+      for (Pending& p : TakeAll(&event.subject)) p.done(denied, nullptr);
+      FailStreams(denied, &event.subject);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void ReplyMux::TimerLoop() {
+  std::vector<Pending> expired;
+  std::vector<std::pair<std::string, std::shared_ptr<StreamEndpoint>>>
+      expired_streams;
+  while (true) {
+    bool tick = false;
+    {
+      absl::MutexLock lock(&mu_);
+      while (!stopping_) {
+        absl::Time next = deadlines_.empty() ? absl::InfiniteFuture()
+                                             : deadlines_.begin()->first;
+        next = std::min(next, next_tick_);
+        if (next <= absl::Now()) break;
+        timer_wakes_at_ = next;
+        timer_cv_.WaitWithDeadline(&mu_, next);
+      }
+      timer_wakes_at_ = absl::InfinitePast();  // awake: no signal needed
+      if (stopping_) return;
+      const absl::Time now = absl::Now();
+      while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+        const uint64_t seq = deadlines_.begin()->second;
+        deadlines_.erase(deadlines_.begin());
+        auto it = pending_.find(seq);
+        if (it != pending_.end()) {
+          expired.push_back(std::move(it->second));
+          pending_.erase(it);
+          continue;
+        }
+        // A stream stays routed until it has finished (its cancel is sent
+        // below); the tick forgets it.
+        auto st = streams_.find(seq);
+        if (st != streams_.end()) {
+          expired_streams.emplace_back(st->second.subject,
+                                       st->second.stream->endpoint());
+        }
+      }
+      if (next_tick_ <= now) {
+        tick = true;
+        next_tick_ =
+            streams_.empty() ? absl::InfiniteFuture() : now + wire::kStreamTickPeriod;
+      }
+    }
+    for (Pending& p : expired) {
+      timeouts_.fetch_add(1, std::memory_order_relaxed);
+      p.done(absl::DeadlineExceededError(absl::StrCat(
+                 "no reply from ", *p.subject, " by the deadline")),
+             nullptr);
+    }
+    expired.clear();
+    for (auto& [subject, endpoint] : expired_streams) {
+      timeouts_.fetch_add(1, std::memory_order_relaxed);
+      endpoint->Cancel(absl::DeadlineExceededError(
+          absl::StrCat("the deadline of the stream on ", subject, " passed")));
+    }
+    expired_streams.clear();
+    if (tick) TickStreams();
+  }
+}
+
+ClientStats ReplyMux::stats() const {
+  ClientStats s;
+  s.calls_started = calls_started_.load(std::memory_order_relaxed);
+  s.replies_received = replies_received_.load(std::memory_order_relaxed);
+  s.replies_dropped = replies_dropped_.load(std::memory_order_relaxed);
+  s.timeouts = timeouts_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace natsrpc::internal

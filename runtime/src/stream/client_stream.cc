@@ -1,0 +1,175 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "stream/client_stream.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "wire/defaults.h"
+
+namespace natsrpc::internal {
+
+absl::StatusOr<std::shared_ptr<ClientStream>> ClientStream::Create(
+    std::shared_ptr<Transport> transport, ClientStreamParams params) {
+  for (auto [field, value] : {std::pair<absl::string_view, absl::string_view>{
+                                  "requester", params.requester},
+                              {"responder", params.responder},
+                              {"app", params.app},
+                              {"service", params.service},
+                              {"method", params.method},
+                              {"client id", params.client_id}}) {
+    if (absl::Status s = wire::ValidateToken(field, value); !s.ok()) return s;
+  }
+  return std::shared_ptr<ClientStream>(
+      new ClientStream(std::move(transport), std::move(params)));
+}
+
+ClientStream::ClientStream(std::shared_ptr<Transport> transport,
+                           ClientStreamParams params)
+    : transport_(std::move(transport)),
+      params_(std::move(params)),
+      open_subject_(wire::RequestSubject(params_.requester, params_.responder,
+                                   params_.app, params_.service,
+                                   params_.method)) {
+  StreamEndpointOptions o;
+  o.sends = params_.sends;
+  o.receives = true;
+  o.window = params_.window;
+  o.initial_send_credit = 0;  // until the accept
+  o.heartbeat_interval = params_.heartbeat;
+  o.liveness_timeout = wire::kLivenessHeartbeats * params_.heartbeat;
+  o.silence_code = absl::StatusCode::kUnavailable;
+  o.peer_end_closes_send = true;
+  o.on_failure = params_.on_failure;
+  o.clock = params_.clock;
+  o.deadline = params_.deadline;
+  // Before the accept the server is reached through the cancel subject.
+  o.cancel_before_peer =
+      [transport = transport_,
+       subject = wire::CancelSubject(params_.requester, params_.responder,
+                               params_.app, params_.service, params_.method,
+                               params_.client_id, absl::StrCat(params_.seq))] {
+        PublishCancel(*transport, subject).IgnoreError();
+      };
+  endpoint_ = std::make_shared<StreamEndpoint>(transport_, std::move(o));
+}
+
+absl::Status ClientStream::Open() {
+  const std::string reply =
+      absl::StrCat(wire::ResponsePrefix(params_.requester, params_.responder,
+                                  params_.app, params_.client_id),
+                   params_.seq);
+  const std::string credit = absl::StrCat(endpoint_->window());
+  const std::string heartbeat = wire::EncodeTimeout(params_.heartbeat);
+  const absl::Time now = params_.clock ? params_.clock() : absl::Now();
+  const std::string timeout = wire::EncodeTimeout(params_.deadline - now);
+  std::vector<HeaderRef> headers = {{wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kOpen)},
+                                    {wire::kCreditHeader, credit},
+                                    {wire::kHeartbeatHeader, heartbeat}};
+  if (params_.deadline != absl::InfiniteFuture()) {
+    headers.push_back({wire::kTimeoutHeader, timeout});
+  }
+  if (!params_.content_type.empty()) {
+    headers.push_back({wire::kContentTypeHeader, params_.content_type});
+  }
+  return transport_->Publish(
+      OutgoingMessage{open_subject_, reply, absl::MakeConstSpan(headers),
+                      params_.metadata, params_.payload});
+}
+
+bool ClientStream::accepted() const {
+  absl::MutexLock lock(&mu_);
+  return accepted_;
+}
+
+void ClientStream::OnReply(MessagePtr message) {
+  // The transport never runs one subscription's handler concurrently with
+  // itself, so the first message is handled before any later one.
+  bool first;
+  {
+    absl::MutexLock lock(&mu_);
+    first = !first_seen_;
+    first_seen_ = true;
+  }
+  if (!first) {
+    endpoint_->OnMessage(std::move(message));
+    return;
+  }
+  absl::StatusOr<AcceptInfo> accept =
+      CheckAccept(*message, open_subject_, params_.heartbeat);
+  if (!accept.ok()) {
+    endpoint_->OnPeerCancel(accept.status());
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    accepted_ = true;
+  }
+  // Both sides use the server's interval (it only raises the client's).
+  endpoint_->SetPeer(accept->stream_subject, accept->credit, accept->heartbeat);
+}
+
+void ClientStream::Cancel() {
+  endpoint_->Cancel(absl::CancelledError("cancelled"));
+}
+
+absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
+    std::shared_ptr<Transport> transport, ServerStreamTable& table,
+    const IncomingMessage& open, const wire::RequestSubjectParts& request,
+    ServerStreamParams params) {
+  uint64_t credit = 0;
+  std::optional<absl::string_view> credit_header = open.header(wire::kCreditHeader);
+  if (!credit_header.has_value() || !wire::ParseSeq(*credit_header, credit)) {
+    return absl::InvalidArgumentError(
+        "stream open without a valid Natsrpc-Credit");
+  }
+  const absl::Duration heartbeat =
+      NegotiateHeartbeat(open.header(wire::kHeartbeatHeader), params.min_heartbeat);
+  StreamEndpointOptions o;
+  o.sends = true;
+  o.receives = params.receives;
+  o.window = params.window;
+  o.initial_send_credit = credit;
+  o.peer_subject = std::string(open.reply());
+  o.heartbeat_interval = heartbeat;
+  o.liveness_timeout = wire::kLivenessHeartbeats * heartbeat;
+  o.silence_code = absl::StatusCode::kCancelled;
+  o.own_end_ends_stream = true;
+  o.deadline = params.deadline;
+  o.on_failure = std::move(params.on_failure);
+  o.clock = std::move(params.clock);
+  auto endpoint = std::make_shared<StreamEndpoint>(transport, std::move(o));
+  const std::string stream = table.AddStream(
+      StreamOrigin{std::string(request.requester),
+                   std::string(request.responder), std::string(request.app),
+                   std::string(request.service), std::string(request.method)},
+      open.reply(), endpoint);
+  const std::string window =
+      absl::StrCat(params.receives ? endpoint->window() : 0);
+  const std::string interval = wire::EncodeTimeout(heartbeat);
+  HeaderRef headers[] = {{wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kAccept)},
+                         {wire::kCreditHeader, window},
+                         {wire::kHeartbeatHeader, interval}};
+  absl::Status s = transport->Publish(
+      OutgoingMessage{open.reply(), stream, headers, nullptr, ""});
+  if (!s.ok()) {
+    table.RemoveStream(stream);
+    return s;
+  }
+  return endpoint;
+}
+
+absl::Status RefuseStream(Transport& transport, const IncomingMessage& open,
+                          const absl::Status& status) {
+  const wire::StatusHeaders error(
+      status.ok() ? absl::InternalError("refused") : status);
+  HeaderRef headers[4] = {
+      {wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kEnd)},
+      {wire::kCountHeader, "0"}};
+  error.WriteTo(&headers[2]);
+  return transport.Publish(
+      OutgoingMessage{open.reply(), "", headers, nullptr, ""});
+}
+
+}  // namespace natsrpc::internal
