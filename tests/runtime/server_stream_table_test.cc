@@ -283,8 +283,16 @@ TEST(CheckAcceptTest, RefusalsAndNoResponders) {
   FakeMessage no_responders(std::string(kReplyTo), "", {}, true);
   EXPECT_EQ(CheckAccept(no_responders, kOpen, absl::Seconds(5)).status().code(),
             absl::StatusCode::kUnavailable);
-  FakeMessage ok_reply(std::string(kReplyTo), "", {});
+  // A v1 server with a unary method of that name answers OK: the stream
+  // fails UNIMPLEMENTED, never "ended OK".
+  FakeMessage ok_reply(std::string(kReplyTo), "",
+                       {{"Content-Type", "application/protobuf"}});
   EXPECT_EQ(CheckAccept(ok_reply, kOpen, absl::Seconds(5)).status().code(),
+            absl::StatusCode::kUnimplemented);
+  // An end without an error is no accept either.
+  FakeMessage ok_end(std::string(kReplyTo), "",
+                     {{"Natsrpc-Stream", "end"}, {"Natsrpc-Count", "0"}});
+  EXPECT_EQ(CheckAccept(ok_end, kOpen, absl::Seconds(5)).status().code(),
             absl::StatusCode::kInternal);
 }
 

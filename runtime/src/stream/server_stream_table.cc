@@ -241,11 +241,19 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
   std::optional<absl::string_view> kind = message.header(wire::kStreamHeader);
   if (!kind.has_value() ||
       wire::ParseStreamFrame(*kind) != wire::StreamFrame::kAccept) {
-    // A refusal: an end (count 0) or a v1 server's unary-style error.
+    // A refusal: an end (count 0), or an error reply from a server that
+    // does not implement streams (protocol revision 1).
     absl::Status status =
         wire::StatusFromHeaders(message.header(wire::kErrorCodeHeader),
                                 message.header(wire::kErrorHeader));
     if (!status.ok()) return status;
+    if (!kind.has_value()) {
+      // An OK unary reply: a revision-1 server ran a unary method of that
+      // name. Never report it as a stream that ended OK.
+      return absl::UnimplementedError(absl::StrCat(
+          "the server answered the stream open on ", open_subject,
+          " with a unary reply: it does not implement streams"));
+    }
     return absl::InternalError(
         absl::StrCat("stream reply to ", open_subject, " is not an accept (",
                      wire::kStreamHeader, ": ", kind.value_or("absent"), ")"));
