@@ -866,5 +866,76 @@ TEST(RestartTest, EveryCallEndsByItsDeadline) {
   std::cout << "restart outcomes: " << summary << "\n";
 }
 
+// The server's interceptor chain on a real server: a user interceptor that
+// refuses one requester and reads request metadata, behind the built-in
+// per-method counters.
+class RequesterGate final : public ServerInterceptor {
+ public:
+  std::unique_ptr<ServerCallInterceptor> Intercept(
+      const CallInfo& call) override {
+    return std::make_unique<Call>(*this, std::string(call.requester));
+  }
+  std::atomic<int> finished{0};
+  absl::Mutex mu;
+  std::string trace ABSL_GUARDED_BY(mu);
+
+ private:
+  struct Call final : ServerCallInterceptor {
+    Call(RequesterGate& g, std::string requester)
+        : gate(g), requester(std::move(requester)) {}
+    absl::Status OnStart(const Metadata& request_metadata) override {
+      for (const auto& [k, v] : request_metadata) {
+        if (k == "X-Trace-Id") {
+          absl::MutexLock lock(&gate.mu);
+          gate.trace = v;
+        }
+      }
+      if (requester == "mallory") {
+        return absl::PermissionDeniedError("mallory may not call");
+      }
+      return absl::OkStatus();
+    }
+    void OnFinish(const absl::Status&, Metadata&) override {
+      gate.finished.fetch_add(1);
+    }
+    RequesterGate& gate;
+    std::string requester;
+  };
+};
+
+TEST_F(IntegrationTest, ServerInterceptorsAndMethodStats) {
+  TestServiceImpl impl("s1");
+  auto gate = std::make_shared<RequesterGate>();
+  auto server =
+      StartServer(impl, ServerOptions{.responder = "bob",
+                                      .interceptors = {gate}});
+  tv1::TestService::Client alice = TestClient();
+  tv1::TestService::Client mallory(
+      *conn_, ClientOptions{.requester = "mallory", .responder = "bob"});
+  tv1::EchoRequest req;
+  req.set_payload("hi");
+  absl::StatusOr<tv1::EchoReply> r =
+      alice.Echo(req, {.metadata = {{"X-Trace-Id", "t-7"}}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  r = mallory.Echo(req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.status().message(), "mallory may not call");
+  EXPECT_EQ(impl.calls.load(), 1);
+  EXPECT_EQ(gate->finished.load(), 2);
+  {
+    absl::MutexLock lock(&gate->mu);
+    EXPECT_EQ(gate->trace, "t-7");
+  }
+  std::vector<MethodStats> stats = server->method_stats();
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0].app, "natsrpc_testing_v1");
+  EXPECT_EQ(stats[0].service, "TestService");
+  EXPECT_EQ(stats[0].method, "Echo");
+  EXPECT_EQ(stats[0].calls, 2u);
+  EXPECT_EQ(stats[0].ok, 1u);
+  EXPECT_EQ(stats[0].errors.at(absl::StatusCode::kPermissionDenied), 1u);
+  EXPECT_TRUE(server->health().ok());
+}
+
 }  // namespace
 }  // namespace natsrpc

@@ -12,8 +12,15 @@ namespace {
 
 class Message final : public IncomingMessage {
  public:
-  Message(InMemoryTransport::Sent sent, bool no_responders)
-      : sent_(std::move(sent)), no_responders_(no_responders) {}
+  Message(InMemoryTransport::Sent sent, bool no_responders,
+          std::shared_ptr<const InMemoryTransport::MessageHook> on_destroyed)
+      : sent_(std::move(sent)),
+        no_responders_(no_responders),
+        on_destroyed_(std::move(on_destroyed)) {}
+  ~Message() override {
+    if (on_destroyed_ != nullptr && *on_destroyed_)
+      (*on_destroyed_)(sent_.subject);
+  }
   absl::string_view subject() const override { return sent_.subject; }
   absl::string_view reply() const override { return sent_.reply; }
   absl::string_view data() const override { return sent_.data; }
@@ -30,6 +37,7 @@ class Message final : public IncomingMessage {
  private:
   InMemoryTransport::Sent sent_;
   bool no_responders_;
+  std::shared_ptr<const InMemoryTransport::MessageHook> on_destroyed_;
 };
 
 }  // namespace
@@ -58,8 +66,8 @@ bool InMemoryTransport::SubjectMatches(absl::string_view pattern,
 
 absl::Status InMemoryTransport::Publish(const OutgoingMessage& m) {
   if (!connected()) return absl::UnavailableError("not connected");
-  Sent sent{std::string(m.subject), std::string(m.reply), {},
-            std::string(m.data)};
+  Sent sent{
+      std::string(m.subject), std::string(m.reply), {}, std::string(m.data)};
   for (const HeaderRef& h : m.headers) {
     sent.headers.emplace_back(std::string(h.key), std::string(h.value));
   }
@@ -82,8 +90,10 @@ void InMemoryTransport::Inject(Sent message) { Deliver(std::move(message)); }
 
 void InMemoryTransport::Deliver(Sent message) {
   std::vector<std::shared_ptr<Sub>> targets;
+  std::shared_ptr<const MessageHook> on_destroyed;
   {
     absl::MutexLock lock(&mu_);
+    on_destroyed = on_message_destroyed_;
     std::vector<std::string> queues_seen;
     for (const auto& sub : subs_) {
       if (!SubjectMatches(sub->subject, message.subject)) continue;
@@ -105,7 +115,7 @@ void InMemoryTransport::Deliver(Sent message) {
     return;
   }
   for (const auto& sub : targets) {
-    sub->handler(std::make_shared<Message>(message, false));
+    sub->handler(std::make_shared<Message>(message, false, on_destroyed));
   }
 }
 
@@ -118,7 +128,7 @@ void InMemoryTransport::Deliver503(Sent status) {
     }
   }
   for (const auto& sub : targets) {
-    sub->handler(std::make_shared<Message>(status, true));
+    sub->handler(std::make_shared<Message>(status, true, nullptr));
   }
 }
 
@@ -126,6 +136,10 @@ absl::StatusOr<std::unique_ptr<Subscription>> InMemoryTransport::Subscribe(
     absl::string_view subject, absl::string_view queue,
     MessageHandler handler) {
   absl::MutexLock lock(&mu_);
+  if (subscribe_hook_) {
+    if (absl::Status s = subscribe_hook_(subject); !s.ok()) return s;
+  }
+  if (keep_handlers_) kept_.emplace_back(std::string(subject), handler);
   const uint64_t id = ++next_id_;
   subs_.push_back(std::make_shared<Sub>(
       Sub{id, std::string(subject), std::string(queue), std::move(handler)}));
@@ -170,6 +184,38 @@ void InMemoryTransport::Emit(const TransportEvent& event) {
 void InMemoryTransport::Close() {
   set_connected(false);
   Emit({TransportEvent::Kind::kClosed, "", true, "closed"});
+}
+
+void InMemoryTransport::set_subscribe_hook(SubscribeHook hook) {
+  absl::MutexLock lock(&mu_);
+  subscribe_hook_ = std::move(hook);
+}
+
+size_t InMemoryTransport::subscription_count() const {
+  absl::MutexLock lock(&mu_);
+  return subs_.size();
+}
+
+void InMemoryTransport::set_keep_handlers(bool keep) {
+  absl::MutexLock lock(&mu_);
+  keep_handlers_ = keep;
+}
+
+std::vector<std::pair<std::string, Transport::MessageHandler>>
+InMemoryTransport::kept_handlers() const {
+  absl::MutexLock lock(&mu_);
+  return kept_;
+}
+
+void InMemoryTransport::set_on_message_destroyed(MessageHook hook) {
+  absl::MutexLock lock(&mu_);
+  on_message_destroyed_ = std::make_shared<const MessageHook>(std::move(hook));
+}
+
+MessagePtr InMemoryTransport::MakeMessage(Sent message) const {
+  absl::MutexLock lock(&mu_);
+  return std::make_shared<Message>(std::move(message), false,
+                                   on_message_destroyed_);
 }
 
 std::vector<InMemoryTransport::Sent> InMemoryTransport::sent() const {

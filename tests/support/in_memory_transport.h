@@ -49,6 +49,25 @@ class InMemoryTransport final : public Transport {
   static bool SubjectMatches(absl::string_view pattern,
                              absl::string_view subject);
 
+  // Fault injection: Subscribe() first asks `hook`; a non-OK status is
+  // returned instead of subscribing (e.g. PERMISSION_DENIED, as
+  // nats/nats_transport.cc reports a subscription NATS refused).
+  using SubscribeHook = std::function<absl::Status(absl::string_view subject)>;
+  void set_subscribe_hook(SubscribeHook hook);
+  // Subscriptions live now.
+  size_t subscription_count() const;
+  // Keeps every handler ever subscribed, even after it was unsubscribed, so
+  // that a test can run one late: as a delivery that started before the
+  // unsubscribe and finishes after it (natsrpc/transport.h, Subscription).
+  void set_keep_handlers(bool keep);
+  std::vector<std::pair<std::string, MessageHandler>> kept_handlers() const;
+  // Runs `hook` with the subject of each delivered message when the last
+  // reference to it is dropped, on the thread dropping it.
+  using MessageHook = std::function<void(absl::string_view subject)>;
+  void set_on_message_destroyed(MessageHook hook);
+  // A message as Inject() would deliver it.
+  MessagePtr MakeMessage(Sent message) const;
+
  private:
   struct Sub {
     uint64_t id;
@@ -70,6 +89,11 @@ class InMemoryTransport final : public Transport {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool connected_ ABSL_GUARDED_BY(mu_) = true;
   int64_t max_payload_ = 1024 * 1024;
+  SubscribeHook subscribe_hook_ ABSL_GUARDED_BY(mu_);
+  bool keep_handlers_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::pair<std::string, MessageHandler>> kept_
+      ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const MessageHook> on_message_destroyed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace natsrpc::testing

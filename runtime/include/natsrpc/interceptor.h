@@ -119,7 +119,8 @@ class NATSRPC_EXPORT ServerCallInterceptor {
   // Once, when the call ends: the status sent to the caller (nothing is
   // sent for a call the caller cancelled; the status is then CANCELLED).
   // May add to `response_metadata`, which is sent with the reply (unary) or
-  // the stream's end.
+  // the stream's end (not with a stream refused at its open: a refusal
+  // carries no metadata).
   virtual void OnFinish(const absl::Status& /*status*/,
                         Metadata& /*response_metadata*/) {}
 };

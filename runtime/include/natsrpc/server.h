@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,8 +70,13 @@ struct ServerOptions {
   // Streams: the shortest heartbeat interval this server accepts (9.6); a
   // client proposing less gets this one. Zero: 1 second.
   absl::Duration min_stream_heartbeat = absl::ZeroDuration();
-  // Called on every call this server serves, in order, after the runtime's
-  // own per-method counters (natsrpc/interceptor.h).
+  // Called on every call (unary call or stream) this server serves, in
+  // order, after the runtime's own per-method counters (the interceptor
+  // behind Server::method_stats(), always installed first, so it sees every
+  // call a user interceptor sees, rejections included). See
+  // natsrpc/interceptor.h. Not asked about requests that fail the protocol's
+  // checks, nor about requests never run (overload, shutdown, a deadline or
+  // cancel that came while queued).
   std::vector<std::shared_ptr<ServerInterceptor>> interceptors{};
 };
 
@@ -78,6 +84,7 @@ namespace internal {
 class MethodHandler;
 class ServerCore;
 class ServerContextAccess;
+class ServiceRegistry;
 }  // namespace internal
 
 // What a handler knows about its call. Valid while the handler runs.
@@ -171,6 +178,7 @@ class NATSRPC_EXPORT Service {
 
  private:
   friend class internal::ServerCore;
+  friend class internal::ServiceRegistry;
 
   std::string name_;
   std::string default_app_;
@@ -192,6 +200,32 @@ struct ServerStats {
   uint64_t streams_accepted = 0;
   uint64_t streams_refused = 0;  // refused at open (any reason)
   uint64_t streams_open = 0;     // open now
+  // NATS refused a subscription of this server after it was made (a
+  // permission change on a running server); see Server::health().
+  uint64_t permission_errors = 0;
+};
+
+// The calls of one method that reached the interceptor chain
+// (ServerOptions::interceptors): those that passed the protocol's checks and
+// were not dropped while queued.
+struct MethodStats {
+  std::string app;
+  std::string service;
+  std::string method;
+  uint64_t calls = 0;     // started
+  uint64_t finished = 0;  // ended (ok + errors); calls - finished run now
+  uint64_t ok = 0;
+  // Ended with a non-OK status, by code; CANCELLED counts calls the caller
+  // cancelled, and rejections by an interceptor count under their code.
+  std::map<absl::StatusCode, uint64_t> errors;
+  // Time from the call's start on this server (just before the handler, or
+  // at a stream's accept) to its end, summed over the finished calls.
+  absl::Duration total_latency = absl::ZeroDuration();
+
+  absl::Duration average_latency() const {
+    return finished == 0 ? absl::ZeroDuration()
+                         : total_latency / static_cast<int64_t>(finished);
+  }
 };
 
 // A server instance: serves added services until Shutdown() or destruction.
@@ -215,6 +249,16 @@ class NATSRPC_EXPORT Server {
   void Shutdown();
 
   ServerStats stats() const;
+
+  // Per-method counters, ordered by app, service and method. Kept by an
+  // interceptor the server installs ahead of ServerOptions::interceptors.
+  std::vector<MethodStats> method_stats() const;
+
+  // OK, or the last problem that stops a running server from getting
+  // requests: PERMISSION_DENIED naming the subject and service when NATS
+  // refused one of its subscriptions after AddService() returned (also
+  // logged on stderr, counted in ServerStats::permission_errors).
+  absl::Status health() const;
 
  private:
   std::shared_ptr<internal::ServerCore> core_;

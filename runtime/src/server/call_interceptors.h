@@ -1,0 +1,49 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// Runs the server's interceptor chain (natsrpc/interceptor.h) for one call:
+// the per-call objects, OnStart in order until one refuses, OnFinish in
+// reverse order for those whose OnStart ran.
+
+#ifndef NATSRPC_SRC_SERVER_CALL_INTERCEPTORS_H_
+#define NATSRPC_SRC_SERVER_CALL_INTERCEPTORS_H_
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "natsrpc/interceptor.h"
+#include "natsrpc/metadata.h"
+#include "natsrpc/transport.h"
+
+namespace natsrpc::internal {
+
+class ServerCallInterceptors {
+ public:
+  ServerCallInterceptors() = default;
+  ServerCallInterceptors(ServerCallInterceptors&&) = default;
+  ServerCallInterceptors& operator=(ServerCallInterceptors&&) = default;
+
+  // Asks each of `interceptors` for its object for `call` and runs their
+  // OnStart in order; the first non-OK status stops there and is returned.
+  // The first `builtins` interceptors are the runtime's own, which read no
+  // request metadata: the request's headers are copied into a Metadata only
+  // for a user interceptor that follows the call.
+  absl::Status Start(
+      const std::vector<std::shared_ptr<ServerInterceptor>>& interceptors,
+      size_t builtins, const CallInfo& call, const IncomingMessage& request);
+
+  // OnFinish, in reverse order, on every object whose OnStart ran. Once:
+  // later calls do nothing.
+  void Finish(const absl::Status& status, Metadata& response_metadata);
+
+ private:
+  // Two inline: the built-in counters and one user interceptor cost no
+  // allocation of the vector.
+  absl::InlinedVector<std::unique_ptr<ServerCallInterceptor>, 2> started_;
+};
+
+}  // namespace natsrpc::internal
+
+#endif  // NATSRPC_SRC_SERVER_CALL_INTERCEPTORS_H_

@@ -1,0 +1,96 @@
+// Copyright 2026 The natsrpc Authors.
+
+#include "server/method_stats.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "absl/time/clock.h"
+
+namespace natsrpc::internal {
+namespace {
+
+class CountingCall final : public ServerCallInterceptor {
+ public:
+  explicit CountingCall(MethodStatsInterceptor::Counters& counters)
+      : counters_(counters), start_(absl::Now()) {}
+
+  void OnFinish(const absl::Status& status, Metadata&) override {
+    const auto code = static_cast<size_t>(status.code());
+    if (code < counters_.by_code.size()) {
+      counters_.by_code[code].fetch_add(1, std::memory_order_relaxed);
+    }
+    counters_.total_nanos.fetch_add(
+        absl::ToInt64Nanoseconds(absl::Now() - start_),
+        std::memory_order_relaxed);
+  }
+
+ private:
+  MethodStatsInterceptor::Counters& counters_;
+  const absl::Time start_;
+};
+
+}  // namespace
+
+std::unique_ptr<ServerCallInterceptor> MethodStatsInterceptor::Intercept(
+    const CallInfo& call) {
+  Counters& counters = Find(call);
+  counters.calls.fetch_add(1, std::memory_order_relaxed);
+  return std::make_unique<CountingCall>(counters);
+}
+
+MethodStatsInterceptor::Counters& MethodStatsInterceptor::Find(
+    const CallInfo& call) {
+  const Key key{call.app, call.service, call.method};
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = methods_.find(key);
+    if (it != methods_.end()) return *it->second;
+  }
+  absl::MutexLock lock(&mu_);
+  auto it = methods_.find(key);
+  if (it != methods_.end()) return *it->second;
+  auto counters = std::make_unique<Counters>();
+  counters->app = std::string(call.app);
+  counters->service = std::string(call.service);
+  counters->method = std::string(call.method);
+  Counters& c = *counters;
+  methods_.emplace(Key{c.app, c.service, c.method}, std::move(counters));
+  return c;
+}
+
+std::vector<MethodStats> MethodStatsInterceptor::Snapshot() const {
+  std::vector<MethodStats> out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    out.reserve(methods_.size());
+    for (const auto& [key, c] : methods_) {
+      MethodStats m;
+      m.app = c->app;
+      m.service = c->service;
+      m.method = c->method;
+      m.calls = c->calls.load(std::memory_order_relaxed);
+      for (size_t code = 0; code < c->by_code.size(); ++code) {
+        const uint64_t n = c->by_code[code].load(std::memory_order_relaxed);
+        if (n == 0) continue;
+        m.finished += n;
+        if (code == 0) {
+          m.ok = n;
+        } else {
+          m.errors[static_cast<absl::StatusCode>(code)] = n;
+        }
+      }
+      m.total_latency =
+          absl::Nanoseconds(c->total_nanos.load(std::memory_order_relaxed));
+      out.push_back(std::move(m));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.app, a.service, a.method) <
+           std::tie(b.app, b.service, b.method);
+  });
+  return out;
+}
+
+}  // namespace natsrpc::internal

@@ -1,0 +1,62 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// The per-method counters behind Server::method_stats(): a ServerInterceptor
+// the server installs ahead of the user's (natsrpc/server.h), so that the
+// interceptor chain carries a feature of the runtime itself.
+
+#ifndef NATSRPC_SRC_SERVER_METHOD_STATS_H_
+#define NATSRPC_SRC_SERVER_METHOD_STATS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "natsrpc/interceptor.h"
+#include "natsrpc/server.h"
+
+namespace natsrpc::internal {
+
+class MethodStatsInterceptor final : public ServerInterceptor {
+ public:
+  std::unique_ptr<ServerCallInterceptor> Intercept(
+      const CallInfo& call) override;
+
+  // Every method called so far, ordered by app, service and method.
+  std::vector<MethodStats> Snapshot() const;
+
+  struct Counters {
+    std::string app, service, method;
+    std::atomic<uint64_t> calls{0};
+    // Ended calls by final status code (absl::StatusCode 0..16).
+    std::array<std::atomic<uint64_t>, 17> by_code{};
+    std::atomic<int64_t> total_nanos{0};
+  };
+
+ private:
+  // Points into the Counters it maps to.
+  struct Key {
+    absl::string_view app, service, method;
+    bool operator==(const Key&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.app, k.service, k.method);
+    }
+  };
+
+  Counters& Find(const CallInfo& call);
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<Key, std::unique_ptr<Counters>> methods_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace natsrpc::internal
+
+#endif  // NATSRPC_SRC_SERVER_METHOD_STATS_H_

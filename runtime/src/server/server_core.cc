@@ -1,0 +1,507 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// ServerCore's registration, unary dispatch, shutdown and counters; its
+// streams are in server_streams.cc.
+
+#include "server/server_core.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/connection_state.h"
+#include "natsrpc/status_macros.h"
+#include "server/inline_policy.h"
+#include "server/server_context_access.h"
+#include "wire/defaults.h"
+#include "wire/headers.h"
+
+namespace natsrpc {
+namespace internal {
+
+absl::Status RequestDecodeError(const absl::Status& status) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot decode the request: ", status.message()));
+}
+
+absl::Status Unimplemented(absl::string_view service,
+                           absl::string_view method) {
+  return absl::UnimplementedError(absl::StrCat(
+      "method ", service, ".", method, " is not implemented by this server"));
+}
+
+class ServerCore::CallbackScope {
+ public:
+  CallbackScope(ServerCore& core, const RegisteredService& reg) : core_(core) {
+    absl::MutexLock lock(&core_.mu_);
+    // A registration AddService gave up on is not served: its Service may
+    // be gone already.
+    entered_ = !core_.shutdown_ && reg.registered;
+    if (entered_) ++core_.in_callbacks_;
+  }
+  ~CallbackScope() {
+    if (!entered_) return;
+    absl::MutexLock lock(&core_.mu_);
+    --core_.in_callbacks_;
+  }
+  CallbackScope(const CallbackScope&) = delete;
+  CallbackScope& operator=(const CallbackScope&) = delete;
+
+  bool entered() const { return entered_; }
+
+ private:
+  ServerCore& core_;
+  bool entered_;
+};
+
+ServerCore::ServerCore(const Connection& connection, ServerOptions options)
+    : connection_(connection),
+      options_(std::move(options)),
+      method_stats_(std::make_shared<MethodStatsInterceptor>()),
+      interceptors_([this] {
+        std::vector<std::shared_ptr<ServerInterceptor>> all{method_stats_};
+        for (const auto& i : options_.interceptors) {
+          if (i != nullptr) all.push_back(i);
+        }
+        return all;
+      }()),
+      table_(wire::NewClientId()),
+      streams_(options_.max_open_streams) {}
+
+ServerCore::~ServerCore() { Shutdown(); }
+
+WorkerPool& ServerCore::pool() {
+  if (pool_ == nullptr) {
+    const int threads =
+        options_.num_workers > 0
+            ? options_.num_workers
+            : std::max(4,
+                       static_cast<int>(std::thread::hardware_concurrency()));
+    pool_ = std::make_unique<WorkerPool>(
+        threads,
+        static_cast<size_t>(std::max(0, options_.max_queued_requests)));
+  }
+  return *pool_;
+}
+
+absl::Status ServerCore::AddService(Service& service) {
+  absl::StatusOr<std::shared_ptr<RegisteredService>> reg =
+      ServiceRegistry::Prepare(options_, service);
+  if (!reg.ok()) return reg.status();
+  // Declared before the lock: what a failed registration subscribed is
+  // unsubscribed after the lock is released.
+  std::unique_ptr<Subscription> made[2];
+  absl::MutexLock lock(&mu_);
+  if (shutdown_) {
+    return absl::FailedPreconditionError(
+        "AddService() called after Server::Shutdown()");
+  }
+  NATSRPC_RETURN_IF_ERROR(registry_.CheckNew(**reg));
+  pool();
+  if (!event_listener_.has_value()) {
+    std::weak_ptr<ServerCore> weak = weak_from_this();
+    event_listener_ = connection_.transport().AddEventListener(
+        [weak](const TransportEvent& event) {
+          if (auto self = weak.lock()) self->OnTransportEvent(event);
+        });
+  }
+  if (absl::Status s = Subscribe(*reg); !s.ok()) {
+    // Nothing stays half-registered. Its callbacks keep `reg` alive until
+    // the transport drops them (a cycle otherwise: reg -> subscription ->
+    // callback -> reg).
+    made[0] = std::move((*reg)->subscription);
+    made[1] = std::move((*reg)->cancel_subscription);
+    return s;
+  }
+  (*reg)->registered = true;
+  registry_.Add(*std::move(reg));
+  return absl::OkStatus();
+}
+
+absl::Status ServerCore::SubscribeError(absl::string_view subject,
+                                        const absl::Status& status) {
+  return absl::Status(
+      status.code(),
+      absl::StrCat("cannot subscribe to ", subject, ": ", status.message()));
+}
+
+absl::Status ServerCore::Subscribe(
+    const std::shared_ptr<RegisteredService>& reg) {
+  Transport& transport = connection_.transport();
+  const absl::string_view name = reg->service->service_name();
+  std::weak_ptr<ServerCore> weak = weak_from_this();
+  // The callbacks share the registration: one may still run after a failed
+  // AddService returned (CallbackScope drops its message then).
+  const std::string requests =
+      wire::ServiceWildcard(options_.responder, reg->app, name);
+  absl::StatusOr<std::unique_ptr<Subscription>> sub =
+      transport.Subscribe(requests, reg->queue, [weak, reg](MessagePtr m) {
+        if (auto self = weak.lock()) self->OnRequest(*reg, std::move(m));
+      });
+  if (!sub.ok()) return SubscribeError(requests, sub.status());
+  reg->subscription = *std::move(sub);
+  const std::string cancels =
+      wire::CancelWildcard(options_.responder, reg->app, name);
+  absl::StatusOr<std::unique_ptr<Subscription>> cancel_sub =
+      transport.Subscribe(cancels, "", [weak](MessagePtr m) {
+        if (auto self = weak.lock()) self->OnCancel(*m);
+      });
+  if (!cancel_sub.ok()) return SubscribeError(cancels, cancel_sub.status());
+  reg->cancel_subscription = *std::move(cancel_sub);
+  if (reg->has_streams) NATSRPC_RETURN_IF_ERROR(EnableStreams(reg->app));
+  const std::string owner = absl::StrCat("service ", reg->app, ".", name);
+  absl::MutexLock lock(&events_mu_);
+  subject_owners_[requests] = owner;
+  subject_owners_[cancels] = owner;
+  return absl::OkStatus();
+}
+
+absl::Status ServerCore::EnableStreams(const std::string& app) {
+  if (!stream_subscriptions_.contains(app)) {
+    std::weak_ptr<ServerCore> weak = weak_from_this();
+    const std::string subject =
+        wire::StreamWildcard(options_.responder, app, table_.instance_id());
+    absl::StatusOr<std::unique_ptr<Subscription>> sub =
+        connection_.transport().Subscribe(subject, "", [weak](MessagePtr m) {
+          if (auto self = weak.lock()) {
+            self->table_.RouteStreamMessage(std::move(m));
+          }
+        });
+    if (!sub.ok()) return SubscribeError(subject, sub.status());
+    stream_subscriptions_.emplace(app, *std::move(sub));
+    absl::MutexLock lock(&events_mu_);
+    subject_owners_[subject] = absl::StrCat("streams of app ", app);
+  }
+  streams_.StartTicker([this] { table_.TickAll(); }, wire::kStreamTickPeriod);
+  return absl::OkStatus();
+}
+
+void ServerCore::OnTransportEvent(const TransportEvent& event) {
+  if (event.kind != TransportEvent::Kind::kPermissionDenied || event.publish) {
+    return;
+  }
+  absl::MutexLock lock(&events_mu_);
+  auto it = subject_owners_.find(event.subject);
+  if (it == subject_owners_.end()) return;
+  permission_errors_.fetch_add(1, std::memory_order_relaxed);
+  health_ = absl::PermissionDeniedError(absl::StrCat(
+      "NATS refused the subscription to ", event.subject, " (", it->second,
+      " of responder ", options_.responder, "): ", event.message));
+  // One line per event: the server keeps running, deaf on that subject.
+  std::fprintf(stderr, "natsrpc server: %s\n",
+               std::string(health_.message()).c_str());
+}
+
+absl::Status ServerCore::health() const {
+  absl::MutexLock lock(&events_mu_);
+  return health_;
+}
+
+void ServerCore::OnRequest(const RegisteredService& reg, MessagePtr message) {
+  CallbackScope scope(*this, reg);
+  if (!scope.entered()) return;
+  received_.fetch_add(1, std::memory_order_relaxed);
+  Dispatch(reg, std::move(message));
+}
+
+void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message) {
+  absl::StatusOr<wire::RequestSubjectParts> parts =
+      wire::ParseRequestSubject(message->subject());
+  if (!parts.ok() || !wire::CheckReplySubject(message->reply(), *parts).ok()) {
+    // Answering would let a caller aim our replies at someone else's
+    // response space (protocol section 5): drop it.
+    bad_reply_to_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  absl::Time deadline = absl::InfiniteFuture();
+  if (std::optional<absl::string_view> t =
+          message->header(wire::kTimeoutHeader)) {
+    absl::StatusOr<absl::Duration> timeout = wire::DecodeTimeout(*t);
+    if (!timeout.ok()) {
+      invalid_.fetch_add(1, std::memory_order_relaxed);
+      Reply(*message, timeout.status(), {}, {}, nullptr);
+      return;
+    }
+    if (*timeout <= absl::ZeroDuration()) {
+      expired_.fetch_add(1, std::memory_order_relaxed);
+      Reply(
+          *message,
+          absl::DeadlineExceededError("the request arrived after its deadline"),
+          {}, {}, nullptr);
+      return;
+    }
+    deadline = absl::Now() + *timeout;
+  }
+  auto it = reg.methods.find(parts->method);
+  if (it == reg.methods.end()) {
+    unknown_method_.fetch_add(1, std::memory_order_relaxed);
+    Reply(*message,
+          absl::UnimplementedError(absl::StrCat(
+              "service ", reg.app, ".", reg.service->service_name(),
+              " has no method \"", parts->method, "\"")),
+          {}, {}, nullptr);
+    return;
+  }
+  const RegisteredMethod& method = it->second;
+  if (std::optional<absl::string_view> frame =
+          message->header(wire::kStreamHeader)) {
+    if (*frame != wire::StreamFrameName(wire::StreamFrame::kOpen)) {
+      // Only opens belong on a method subject.
+      invalid_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    OpenStream(reg, method.handler, std::move(message), *parts, deadline);
+    return;
+  }
+  if (method.handler->kind() != MethodKind::kUnary) {
+    unknown_method_.fetch_add(1, std::memory_order_relaxed);
+    Reply(*message,
+          absl::UnimplementedError(absl::StrCat(
+              "method ", reg.service->service_name(), ".", parts->method,
+              " is a streaming method; a unary request cannot call it")),
+          {}, {}, nullptr);
+    return;
+  }
+  DispatchUnary(reg, method, std::move(message), *parts, deadline);
+}
+
+void ServerCore::DispatchUnary(const RegisteredService& reg,
+                               const RegisteredMethod& method,
+                               MessagePtr message,
+                               const wire::RequestSubjectParts& parts,
+                               absl::Time deadline) {
+  // A cancel (protocol 9.8) finds the call by its reply-to until it ends.
+  auto state = std::make_shared<CallState>();
+  table_.AddCall(message->reply(), [state] {
+    state->cancelled.store(true, std::memory_order_release);
+  });
+  if (RunOnDeliveryThread(*method.timing, *message, *pool_)) {
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    {
+      InFlight in_flight(in_flight_);
+      Serve(reg, method, std::move(message), parts, deadline, *state,
+            /*on_delivery_thread=*/true);
+    }
+    pool_->LeaveSlot();
+    return;
+  }
+  WorkerPool::Task task = [this, &reg, &method, message, p = parts, deadline,
+                           state](bool run) mutable {
+    InFlight in_flight(in_flight_);
+    if (!run) {
+      table_.RemoveCall(message->reply());
+      Reply(*message, absl::UnavailableError("the server is shutting down"), {},
+            {}, nullptr);
+      return;
+    }
+    Serve(reg, method, std::move(message), p, deadline, *state,
+          /*on_delivery_thread=*/false);
+  };
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  if (!pool_->TrySubmit(task)) {
+    table_.RemoveCall(message->reply());
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    overloaded_.fetch_add(1, std::memory_order_relaxed);
+    Reply(*message,
+          absl::ResourceExhaustedError(absl::StrCat(
+              "server ", options_.responder, " is overloaded: ",
+              options_.max_queued_requests, " requests already queued")),
+          {}, {}, nullptr);
+  }
+}
+
+void ServerCore::OnCancel(const IncomingMessage& message) {
+  if (table_.RouteCancel(message)) {
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+CallInfo ServerCore::MakeCallInfo(const wire::RequestSubjectParts& parts,
+                                  MethodKind kind, absl::Time deadline) const {
+  CallInfo call;
+  call.requester = parts.requester;
+  call.responder = parts.responder;
+  call.app = parts.app;
+  call.service = parts.service;
+  call.method = parts.method;
+  call.kind = kind;  // MethodKind is CallKind (natsrpc/impl/method_handler.h)
+  call.deadline = deadline;
+  return call;
+}
+
+void ServerCore::Serve(const RegisteredService& reg,
+                       const RegisteredMethod& method, MessagePtr message,
+                       const wire::RequestSubjectParts& parts,
+                       absl::Time deadline, const CallState& state,
+                       bool on_delivery_thread) {
+  if (state.cancelled.load(std::memory_order_acquire)) {
+    // Cancelled while queued: the caller is gone, nothing is sent.
+    table_.RemoveCall(message->reply());
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (deadline <= absl::Now()) {
+    table_.RemoveCall(message->reply());
+    expired_.fetch_add(1, std::memory_order_relaxed);
+    Reply(*message,
+          absl::DeadlineExceededError(
+              "the request's deadline passed while it waited for a worker"),
+          {}, {}, nullptr);
+    return;
+  }
+  const IncomingMessage& request = *message;
+  ServerCallInterceptors interceptors;
+  if (absl::Status s = interceptors.Start(
+          interceptors_, /*builtins=*/1,
+          MakeCallInfo(parts, MethodKind::kUnary, deadline), request);
+      !s.ok()) {
+    table_.RemoveCall(request.reply());
+    Metadata response;
+    interceptors.Finish(s, response);
+    const Metadata sendable = wire::SendableMetadata(response);
+    Reply(request, s, {}, {}, sendable.empty() ? nullptr : &sendable);
+    return;
+  }
+  handled_.fetch_add(1, std::memory_order_relaxed);
+  ServerContext context(message, parts.requester, parts.responder, parts.app,
+                        parts.service, parts.method, deadline);
+  ServerContextAccess::SetCancelFlag(context, &state.cancelled);
+  Payload reply;
+  absl::string_view content_type;
+  const absl::Time start = absl::Now();
+  const absl::Status status = RunHandler(reg, method, context, message, reply,
+                                         content_type, on_delivery_thread);
+  method.timing->Record(absl::Now() - start);
+  table_.RemoveCall(request.reply());
+  if (state.cancelled.load(std::memory_order_acquire)) {
+    cancelled_.fetch_add(1, std::memory_order_relaxed);
+    Metadata unsent;
+    interceptors.Finish(absl::CancelledError("the caller cancelled the call"),
+                        unsent);
+    return;
+  }
+  Metadata response = context.response_metadata();
+  interceptors.Finish(status, response);
+  const Metadata extra = wire::SendableMetadata(response);
+  Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
+        content_type, extra.empty() ? nullptr : &extra,
+        WriteReplyNow(*pool_, in_flight_.load(std::memory_order_relaxed),
+                      request, on_delivery_thread));
+}
+
+absl::Status ServerCore::RunHandler(const RegisteredService& reg,
+                                    const RegisteredMethod& method,
+                                    ServerContext& context,
+                                    const MessagePtr& message, Payload& reply,
+                                    absl::string_view& content_type,
+                                    bool on_delivery_thread) {
+  try {
+    DeliveryThreadScope scope(on_delivery_thread);
+    return method.handler->Run(*reg.service, context, message, reply,
+                               content_type);
+  } catch (const std::exception& e) {
+    return absl::UnknownError(
+        absl::StrCat("handler of ", reg.service->service_name(), ".",
+                     context.method(), " threw: ", e.what()));
+  } catch (...) {
+    return absl::UnknownError(
+        absl::StrCat("handler of ", reg.service->service_name(), ".",
+                     context.method(), " threw a non-standard exception"));
+  }
+}
+
+void ServerCore::Reply(const IncomingMessage& request,
+                       const absl::Status& status, absl::string_view payload,
+                       absl::string_view content_type, const Metadata* metadata,
+                       bool write_now) {
+  std::array<HeaderRef, 2> headers;
+  size_t n = 0;
+  const wire::StatusHeaders error(status);
+  if (status.ok()) {
+    if (!content_type.empty()) {
+      headers[n++] = HeaderRef{wire::kContentTypeHeader, content_type};
+    }
+  } else {
+    n = error.WriteTo(headers.data());
+  }
+  absl::Status s = connection_.transport().Publish(
+      OutgoingMessage{request.reply(),
+                      {},
+                      absl::MakeConstSpan(headers.data(), n),
+                      metadata,
+                      payload,
+                      write_now});
+  if (s.ok()) return;
+  publish_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (status.ok() && s.code() == absl::StatusCode::kResourceExhausted) {
+    // The reply is too large for NATS: tell the caller instead of letting it
+    // time out.
+    Reply(request,
+          absl::ResourceExhaustedError(
+              absl::StrCat("the reply does not fit: ", s.message())),
+          {}, {}, nullptr);
+  }
+}
+
+void ServerCore::Shutdown() {
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  std::optional<uint64_t> listener;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    shutdown_ = true;
+    subscriptions = registry_.TakeSubscriptions();
+    listener.swap(event_listener_);
+  }
+  if (listener.has_value()) {
+    connection_.transport().RemoveEventListener(*listener);
+  }
+  subscriptions.clear();
+  {
+    absl::MutexLock lock(&mu_);
+    // Callbacks that already started finish; no new one gets past the flag.
+    mu_.Await(absl::Condition(
+        +[](ServerCore* c) {
+          c->mu_.AssertReaderHeld();
+          return c->in_callbacks_ == 0;
+        },
+        this));
+  }
+  // Open streams end with UNAVAILABLE; their handlers see the cancellation.
+  table_.CancelAll(absl::UnavailableError("the server is shutting down"));
+  // Waits for every stream handler and joins its thread, and the ticker's.
+  streams_.StopAndJoin();
+  absl::flat_hash_map<std::string, std::unique_ptr<Subscription>> streams;
+  {
+    absl::MutexLock lock(&mu_);
+    streams.swap(stream_subscriptions_);
+  }
+  streams.clear();
+  if (pool_ != nullptr) pool_->Stop();
+}
+
+ServerStats ServerCore::stats() const {
+  ServerStats s;
+  s.requests_received = received_.load(std::memory_order_relaxed);
+  s.requests_handled = handled_.load(std::memory_order_relaxed);
+  s.rejected_overloaded = overloaded_.load(std::memory_order_relaxed);
+  s.rejected_expired = expired_.load(std::memory_order_relaxed);
+  s.rejected_invalid = invalid_.load(std::memory_order_relaxed);
+  s.unknown_method = unknown_method_.load(std::memory_order_relaxed);
+  s.dropped_bad_reply_to = bad_reply_to_.load(std::memory_order_relaxed);
+  s.reply_publish_errors = publish_errors_.load(std::memory_order_relaxed);
+  s.cancelled = cancelled_.load(std::memory_order_relaxed);
+  s.streams_accepted = streams_accepted_.load(std::memory_order_relaxed);
+  s.streams_refused = streams_refused_.load(std::memory_order_relaxed);
+  s.streams_open = table_.open_streams();
+  s.permission_errors = permission_errors_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace internal
+}  // namespace natsrpc
