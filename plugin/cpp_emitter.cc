@@ -326,21 +326,30 @@ MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
       {"doc", DocComment(method.doc, "    ")},
   };
   MethodText text;
+  // The kind goes into the method table for the runtime's CallInfo
+  // (natsrpc/interceptor.h); the enumerators have the same names.
+  const char* kind = "kUnary";
   switch (method.streaming) {
     case StreamingKind::kUnary:
       RenderUnary(vars, text);
       break;
     case StreamingKind::kServerStreaming:
       RenderServerStreaming(vars, text);
+      kind = "kServerStreaming";
       break;
     case StreamingKind::kClientStreaming:
       RenderClientStreaming(vars, text);
+      kind = "kClientStreaming";
       break;
     case StreamingKind::kBidiStreaming:
       RenderBidiStreaming(vars, text);
+      kind = "kBidiStreaming";
       break;
   }
-  Render(text.table_entry, "    {\"$wire$\", $timeout$},\n", vars);
+  Render(text.table_entry,
+         absl::StrCat("    {\"$wire$\", $timeout$, ::natsrpc::CallKind::", kind,
+                      "},\n"),
+         vars);
   return text;
 }
 

@@ -126,12 +126,12 @@ TEST(OptionsTest, MostSpecificTimeoutAndAppWin) {
   const std::string& cc = run.files["test/options/options.natsrpc.cc"];
   EXPECT_TRUE(absl::StrContains(h, "kDefaultApp[] = \"file-app\""));
   EXPECT_TRUE(absl::StrContains(h, "kDefaultApp[] = \"service_app\""));
-  EXPECT_TRUE(absl::StrContains(cc, R"({"FromFile", ::absl::Milliseconds(3000)},
-    {"FromMethod", ::absl::Milliseconds(100)},)"))
+  EXPECT_TRUE(absl::StrContains(cc, R"({"FromFile", ::absl::Milliseconds(3000), ::natsrpc::CallKind::kUnary},
+    {"FromMethod", ::absl::Milliseconds(100), ::natsrpc::CallKind::kUnary},)"))
       << cc;
   EXPECT_TRUE(
-      absl::StrContains(cc, R"({"FromService", ::absl::Milliseconds(2000)},
-    {"FromMethod", ::absl::Milliseconds(250)},)"))
+      absl::StrContains(cc, R"({"FromService", ::absl::Milliseconds(2000), ::natsrpc::CallKind::kUnary},
+    {"FromMethod", ::absl::Milliseconds(250), ::natsrpc::CallKind::kUnary},)"))
       << cc;
 }
 
@@ -142,7 +142,8 @@ TEST(OptionsTest, DefaultsWithoutOptions) {
       absl::StrContains(run.files["test/options/no_options.natsrpc.h"],
                         "kDefaultApp[] = \"natsrpc_test_options_plain\""));
   EXPECT_TRUE(absl::StrContains(run.files["test/options/no_options.natsrpc.cc"],
-                                "{\"Call\", ::absl::ZeroDuration()},"));
+                                "{\"Call\", ::absl::ZeroDuration(), "
+                                "::natsrpc::CallKind::kUnary},"));
 }
 
 TEST(OptionsTest, NoPackageGivesGlobalNamespaceAndDefaultApp) {

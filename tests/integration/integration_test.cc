@@ -937,5 +937,112 @@ TEST_F(IntegrationTest, ServerInterceptorsAndMethodStats) {
   EXPECT_TRUE(server->health().ok());
 }
 
+// Issue 9, bug 1: a callback that drops the last Client and Connection, on
+// the timer thread (timeout) and on the NATS delivery thread (reply). Under
+// ASan the timer variant reported a heap-use-after-free in
+// ReplyMux::TimerLoop (runtime/src/client/reply_mux.cc) before the fix.
+struct DroppedByCallback {
+  std::unique_ptr<Connection> conn;
+  std::unique_ptr<tv1::TestService::Client> client;
+};
+
+absl::Status CallAndDropEverything(const std::string& url,
+                                   const std::string& responder,
+                                   absl::Duration timeout) {
+  auto owned = std::make_shared<DroppedByCallback>();
+  absl::StatusOr<Connection> c = Connect(ConnectOptions{.url = url});
+  if (!c.ok()) return c.status();
+  owned->conn = std::make_unique<Connection>(*std::move(c));
+  owned->client = std::make_unique<tv1::TestService::Client>(
+      *owned->conn,
+      ClientOptions{.requester = "alice", .responder = responder});
+  tv1::TestService::Client& client = *owned->client;
+  absl::Status status = absl::UnknownError("callback did not run");
+  absl::Notification done;
+  tv1::EchoRequest req;
+  req.set_payload("x");
+  client.EchoAsync(
+      req,
+      [owned = std::move(owned), &status,
+       &done](absl::StatusOr<tv1::EchoReply> r) mutable {
+        status = r.status();
+        owned.reset();  // the last Client and Connection
+        done.Notify();
+      },
+      CallOptions{.timeout = timeout});
+  if (!done.WaitForNotificationWithTimeout(kWait)) {
+    return absl::DeadlineExceededError("the callback never ran");
+  }
+  return status;
+}
+
+TEST_F(IntegrationTest, TimeoutCallbackMayDropTheLastClientAndConnection) {
+  // Something subscribes but never answers: the call waits for its deadline.
+  auto silent = conn_->transport().Subscribe("requests.*.silent.>", "",
+                                             [](MessagePtr) {});
+  ASSERT_TRUE(silent.ok());
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(
+        CallAndDropEverything(nats_->url(), "silent", absl::Milliseconds(2))
+            .code(),
+        absl::StatusCode::kDeadlineExceeded);
+  }
+}
+
+TEST_F(IntegrationTest, ReplyCallbackMayDropTheLastClientAndConnection) {
+  TestServiceImpl impl("s1");
+  auto server = StartServer(impl);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(
+        CallAndDropEverything(nats_->url(), "bob", absl::Seconds(10)).ok());
+  }
+}
+
+// Client interceptors on a real server: metadata out, the reply's metadata
+// and status in.
+class HeaderInterceptor final : public ClientInterceptor {
+ public:
+  std::unique_ptr<ClientCallInterceptor> Intercept(
+      const CallInfo& call) override {
+    EXPECT_EQ(call.method, "Echo");
+    EXPECT_EQ(call.kind, CallKind::kUnary);
+    return std::make_unique<Call>(this);
+  }
+  absl::Mutex mu;
+  std::vector<absl::Status> finished;
+
+ private:
+  struct Call final : ClientCallInterceptor {
+    explicit Call(HeaderInterceptor* p) : p(p) {}
+    absl::Status OnStart(Metadata& request_metadata) override {
+      request_metadata.emplace_back("X-Trace", "t1");
+      return absl::OkStatus();
+    }
+    void OnFinish(const absl::Status& status, const Metadata&) override {
+      absl::MutexLock lock(&p->mu);
+      p->finished.push_back(status);
+    }
+    HeaderInterceptor* p;
+  };
+};
+
+TEST_F(IntegrationTest, ClientInterceptorSeesTheCall) {
+  TestServiceImpl impl("s1");
+  auto server = StartServer(impl);
+  auto interceptor = std::make_shared<HeaderInterceptor>();
+  tv1::TestService::Client client(*conn_,
+                                  ClientOptions{.requester = "alice",
+                                                .responder = "bob",
+                                                .interceptors = {interceptor}});
+  tv1::EchoRequest req;
+  req.set_payload("x");
+  absl::StatusOr<tv1::EchoReply> r = client.Echo(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->metadata().at("X-Trace"), "t1");
+  absl::MutexLock lock(&interceptor->mu);
+  ASSERT_EQ(interceptor->finished.size(), 1u);
+  EXPECT_TRUE(interceptor->finished[0].ok());
+}
+
 }  // namespace
 }  // namespace natsrpc

@@ -53,8 +53,9 @@ class Echo : public Service {
   std::atomic<int> calls{0};
 };
 
-constexpr internal::MethodSpec kMethods[] = {{"Say", absl::ZeroDuration()},
-                                   {"Missing", absl::Milliseconds(50)}};
+constexpr internal::MethodSpec kMethods[] = {
+    {"Say", absl::ZeroDuration(), CallKind::kUnary},
+    {"Missing", absl::Milliseconds(50), CallKind::kUnary}};
 
 class CoreTest : public ::testing::Test {
  protected:

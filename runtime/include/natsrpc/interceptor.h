@@ -86,10 +86,13 @@ class NATSRPC_EXPORT ClientCallInterceptor {
     return absl::OkStatus();
   }
 
-  // Once, when the call ends: the status the caller gets, and the metadata
-  // the reply carried (unary: the reply's application headers; streams: the
+  // Once, when the call ends: the status of the call, and the metadata the
+  // reply carried (unary: the reply's application headers, reserved ones
+  // left out; streams: none for now, the stream core does not keep the
   // trailers of the server's end). Runs before the caller's callback or
-  // blocking call returns.
+  // blocking call returns (streams: before the Read that sees the end
+  // returns, or when the stream fails). A unary reply that then fails to
+  // decode reaches the caller as INTERNAL although OnFinish saw OK.
   virtual void OnFinish(const absl::Status& /*status*/,
                         const Metadata& /*response_metadata*/) {}
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "client/call_interceptors.h"
 #include "client/connection_state.h"
 #include "client/reply_mux.h"
 #include "natsrpc/client.h"
@@ -39,7 +40,8 @@ ClientChannel::ClientChannel(const Connection& connection,
       default_timeout_(options.default_timeout > absl::ZeroDuration()
                            ? options.default_timeout
                            : kDefaultCallTimeout),
-      metadata_(options.metadata) {
+      metadata_(options.metadata),
+      interceptors_(options.interceptors) {
   requester_ = options.requester;
   responder_ = options.responder;
   service_ = std::string(service);
@@ -79,7 +81,8 @@ ClientChannel::ClientChannel(const Connection& connection,
             options.requester, options.responder, app_, service, m.name)),
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : default_timeout_,
-        std::string(m.name), std::max(stream_timeout, absl::ZeroDuration())});
+        std::string(m.name), std::max(stream_timeout, absl::ZeroDuration()),
+        m.kind});
   }
 }
 
@@ -110,8 +113,39 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     done(metadata.status(), nullptr);
     return CallHandle();
   }
+  if (!interceptors_.empty()) {
+    return StartIntercepted(m, request.view(), content_type, *metadata,
+                            deadline, std::move(done));
+  }
   return mux_->Start(m.subject, reply_prefix_, content_type, *metadata,
                      request.view(), deadline, std::move(done));
+}
+
+CallHandle ClientChannel::StartIntercepted(
+    const Method& m, absl::string_view payload, absl::string_view content_type,
+    const Metadata* metadata, absl::Time deadline, RawCallback done) {
+  std::shared_ptr<ClientCallInterceptors> chain =
+      ClientCallInterceptors::Intercept(
+          interceptors_, CallInfo{requester_, responder_, app_, service_,
+                                  m.name, CallKind::kUnary, deadline});
+  if (chain == nullptr) {
+    return mux_->Start(m.subject, reply_prefix_, content_type, metadata,
+                       payload, deadline, std::move(done));
+  }
+  Metadata request_metadata = metadata == nullptr ? Metadata() : *metadata;
+  if (absl::Status s = chain->Start(request_metadata); !s.ok()) {
+    done(std::move(s), nullptr);
+    return CallHandle();
+  }
+  return mux_->Start(
+      m.subject, reply_prefix_, content_type,
+      request_metadata.empty() ? nullptr : &request_metadata, payload, deadline,
+      [chain = std::move(chain), done = std::move(done)](
+          absl::Status status, MessagePtr reply) mutable {
+        chain->Finish(status,
+                      reply == nullptr ? Metadata() : ResponseMetadata(*reply));
+        done(std::move(status), std::move(reply));
+      });
 }
 
 absl::StatusOr<const Metadata*> ClientChannel::CallMetadata(
@@ -145,6 +179,20 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   Metadata merged;
   absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
   if (!metadata.ok()) return FailedStream(metadata.status());
+  std::shared_ptr<ClientCallInterceptors> chain;
+  Metadata request_metadata;
+  if (!interceptors_.empty()) {
+    chain = ClientCallInterceptors::Intercept(
+        interceptors_, CallInfo{requester_, responder_, app_, service_, m.name,
+                                m.kind, deadline});
+  }
+  if (chain != nullptr) {
+    if (*metadata != nullptr) request_metadata = **metadata;
+    if (absl::Status s = chain->Start(request_metadata); !s.ok()) {
+      return FailedStream(std::move(s));
+    }
+    metadata = request_metadata.empty() ? nullptr : &request_metadata;
+  }
   ClientStreamParams params;
   params.requester = requester_;
   params.responder = responder_;
@@ -158,7 +206,26 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   params.content_type = std::string(content_type);
   params.metadata = *metadata;
   if (request != nullptr) params.payload = std::string(request->view());
-  return mux_->OpenStream(std::move(params));
+  if (chain != nullptr) {
+    // The endpoint reports the end once to these (a failure, or the end a
+    // Read returns); the chain runs OnFinish for the first. The stream core
+    // does not keep the server end's trailers: interceptors get none.
+    params.on_failure = [chain](const absl::Status& status) {
+      chain->Finish(status, Metadata());
+    };
+    params.on_read_end = [chain](const absl::Status& status) {
+      chain->Finish(status, Metadata());
+    };
+  }
+  std::shared_ptr<StreamEndpoint> stream = mux_->OpenStream(std::move(params));
+  // A stream that could not be opened (no connection, deadline passed) comes
+  // back failed without an endpoint that reports it.
+  if (chain != nullptr) {
+    if (absl::Status failure = StreamFailure(*stream); !failure.ok()) {
+      chain->Finish(failure, Metadata());
+    }
+  }
+  return stream;
 }
 
 ClientStats ClientChannel::stats() const {

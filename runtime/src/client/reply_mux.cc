@@ -53,8 +53,12 @@ ReplyMux::~ReplyMux() {
     timer_cv_.Signal();
   }
   if (timer_.joinable()) {
-    // The last reference may be dropped by a callback on the timer thread.
     if (timer_.get_id() == std::this_thread::get_id()) {
+      // The timer thread dropped the last reference (TimerLoop's `self`,
+      // after a callback let go of the last Client): it cannot join itself.
+      // The flag lives on its stack and tells it to return without touching
+      // `this` again.
+      *timer_destroyed_ = true;
       timer_.detach();
     } else {
       timer_.join();
@@ -233,28 +237,20 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
 
   char reply[256];
   std::string long_reply;
-  absl::string_view reply_view;
-  {
-    char digits[32];
-    char* end = absl::numbers_internal::FastIntToBuffer(seq, digits);
-    const size_t n = static_cast<size_t>(end - digits);
-    if (reply_prefix.size() + n <= sizeof(reply)) {
-      std::copy(reply_prefix.begin(), reply_prefix.end(), reply);
-      std::copy(digits, digits + n, reply + reply_prefix.size());
-      reply_view = absl::string_view(reply, reply_prefix.size() + n);
-    } else {
-      long_reply = absl::StrCat(reply_prefix, absl::string_view(digits, n));
-      reply_view = long_reply;
-    }
-  }
+  const absl::string_view reply_view = wire::ResponseSubject(
+      reply_prefix, seq, absl::MakeSpan(reply), long_reply);
   const std::string timeout = wire::EncodeTimeout(deadline - now);
   const std::array<HeaderRef, 2> headers = {
       HeaderRef{wire::kTimeoutHeader, timeout},
       HeaderRef{wire::kContentTypeHeader, content_type}};
+  // Made before publishing: the reply may arrive, and its callback drop the
+  // last Client (destroying this mux), before Publish() returns. After a
+  // failed publish no reply can come, so `this` is still alive then.
+  CallHandle handle(weak_from_this(), seq);
   absl::Status s = transport_->Publish(OutgoingMessage{
       subject, reply_view, headers, metadata, payload, /*write_now=*/alone});
   if (!s.ok()) Complete(seq, std::move(s));
-  return CallHandle(weak_from_this(), seq);
+  return handle;
 }
 
 bool ReplyMux::Complete(uint64_t seq, absl::Status status) {
@@ -380,6 +376,9 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
 }
 
 void ReplyMux::TimerLoop() {
+  // Set by ~ReplyMux when it runs on this thread (see below).
+  bool destroyed = false;
+  timer_destroyed_ = &destroyed;
   std::vector<Pending> expired;
   std::vector<std::pair<std::string, std::shared_ptr<StreamEndpoint>>>
       expired_streams;
@@ -421,20 +420,28 @@ void ReplyMux::TimerLoop() {
             streams_.empty() ? absl::InfiniteFuture() : now + wire::kStreamTickPeriod;
       }
     }
+    // A callback may drop the last Client (and Connection). Hold the mux
+    // while callbacks run so that it is destroyed only when `self` goes,
+    // below, where the loop can tell. Null when the last reference went on
+    // another thread: ~ReplyMux is then waiting to join this thread, so
+    // `this` stays valid until the loop sees `stopping_` and returns.
+    std::shared_ptr<ReplyMux> self = weak_from_this().lock();
+    timeouts_.fetch_add(expired.size() + expired_streams.size(),
+                        std::memory_order_relaxed);
     for (Pending& p : expired) {
-      timeouts_.fetch_add(1, std::memory_order_relaxed);
       p.done(absl::DeadlineExceededError(absl::StrCat(
                  "no reply from ", *p.subject, " by the deadline")),
              nullptr);
     }
     expired.clear();
     for (auto& [subject, endpoint] : expired_streams) {
-      timeouts_.fetch_add(1, std::memory_order_relaxed);
       endpoint->Cancel(absl::DeadlineExceededError(
           absl::StrCat("the deadline of the stream on ", subject, " passed")));
     }
     expired_streams.clear();
-    if (tick) TickStreams();
+    if (tick && self != nullptr) TickStreams();
+    self.reset();  // may run ~ReplyMux on this thread
+    if (destroyed) return;
   }
 }
 

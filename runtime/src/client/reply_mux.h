@@ -113,6 +113,9 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
   // Set when the server refused our response subscription.
   absl::Status broken_ ABSL_GUARDED_BY(mu_);
   std::thread timer_;
+  // Points at a flag on the timer thread's stack; written and read only by
+  // that thread (~ReplyMux writes it only when it runs there).
+  bool* timer_destroyed_ = nullptr;
 
   std::atomic<uint64_t> calls_started_{0};
   std::atomic<uint64_t> replies_received_{0};

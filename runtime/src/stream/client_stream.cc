@@ -42,6 +42,7 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
   o.silence_code = absl::StatusCode::kUnavailable;
   o.peer_end_closes_send = true;
   o.on_failure = params_.on_failure;
+  o.on_read_end = params_.on_read_end;
   o.clock = params_.clock;
   o.deadline = params_.deadline;
   // Before the accept the server is reached through the cancel subject.
@@ -56,10 +57,12 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
 }
 
 absl::Status ClientStream::Open() {
-  const std::string reply =
-      absl::StrCat(wire::ResponsePrefix(params_.requester, params_.responder,
-                                  params_.app, params_.client_id),
-                   params_.seq);
+  const std::string prefix = wire::ResponsePrefix(
+      params_.requester, params_.responder, params_.app, params_.client_id);
+  char buffer[256];
+  std::string long_reply;
+  const absl::string_view reply = wire::ResponseSubject(
+      prefix, params_.seq, absl::MakeSpan(buffer), long_reply);
   const std::string credit = absl::StrCat(endpoint_->window());
   const std::string heartbeat = wire::EncodeTimeout(params_.heartbeat);
   const absl::Time now = params_.clock ? params_.clock() : absl::Now();

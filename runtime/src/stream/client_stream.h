@@ -48,6 +48,8 @@ struct ClientStreamParams {
   // Server streams: the one request, sent as the open's payload.
   std::string payload;
   std::function<void(const absl::Status&)> on_failure;
+  // StreamEndpointOptions::on_read_end.
+  std::function<void(const absl::Status&)> on_read_end;
   std::function<absl::Time()> clock;
 };
 

@@ -270,6 +270,9 @@ StreamRead StreamEndpoint::Read(absl::Time deadline) {
     }
   }
   SendCredit(credit);
+  if (result.message == nullptr && options_.on_read_end) {
+    options_.on_read_end(result.status);
+  }
   return result;
 }
 
@@ -287,6 +290,9 @@ void StreamEndpoint::ReadAsync(absl::AnyInvocable<void(StreamRead)> done) {
     }
   }
   SendCredit(credit);
+  if (result.message == nullptr && options_.on_read_end) {
+    options_.on_read_end(result.status);
+  }
   done(std::move(result));
 }
 
@@ -305,6 +311,9 @@ void StreamEndpoint::CompleteAsync() {
     }
     if (done) {
       SendCredit(credit);
+      if (result.message == nullptr && options_.on_read_end) {
+        options_.on_read_end(result.status);
+      }
       done(std::move(result));
     }
   }

@@ -74,6 +74,10 @@ struct StreamEndpointOptions {
   // Read, Write or failure() reports that failure. The server cancels the
   // handler's context here. It must not call back into this endpoint.
   std::function<void(const absl::Status&)> on_failure;
+  // Called, without locks held, by each Read or ReadAsync that returns the
+  // end of the stream (message null: the peer's end or a failure), before it
+  // returns. The client runs its interceptors' OnFinish here.
+  std::function<void(const absl::Status&)> on_read_end;
   // The stream's deadline: Tick() at or after it fails the stream with
   // DEADLINE_EXCEEDED and tells the peer.
   absl::Time deadline = absl::InfiniteFuture();

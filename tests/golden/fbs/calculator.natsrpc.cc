@@ -11,9 +11,9 @@ namespace v1 {
 namespace {
 
 constexpr ::natsrpc::internal::MethodSpec kCalculatorMethods[] = {
-    {"Add", ::absl::Milliseconds(5000)},
-    {"Divide", ::absl::Milliseconds(1000)},
-    {"Echo", ::absl::Milliseconds(5000)},
+    {"Add", ::absl::Milliseconds(5000), ::natsrpc::CallKind::kUnary},
+    {"Divide", ::absl::Milliseconds(1000), ::natsrpc::CallKind::kUnary},
+    {"Echo", ::absl::Milliseconds(5000), ::natsrpc::CallKind::kUnary},
 };
 
 }  // namespace

@@ -11,10 +11,10 @@ namespace streaming {
 namespace {
 
 constexpr ::natsrpc::internal::MethodSpec kStreamerMethods[] = {
-    {"Echo", ::absl::Milliseconds(30000)},
-    {"Watch", ::absl::Milliseconds(30000)},
-    {"Sum", ::absl::Milliseconds(30000)},
-    {"Chat", ::absl::Milliseconds(60000)},
+    {"Echo", ::absl::Milliseconds(30000), ::natsrpc::CallKind::kUnary},
+    {"Watch", ::absl::Milliseconds(30000), ::natsrpc::CallKind::kServerStreaming},
+    {"Sum", ::absl::Milliseconds(30000), ::natsrpc::CallKind::kClientStreaming},
+    {"Chat", ::absl::Milliseconds(60000), ::natsrpc::CallKind::kBidiStreaming},
 };
 
 }  // namespace
@@ -136,24 +136,24 @@ Streamer::Service::Service()
 namespace {
 
 constexpr ::natsrpc::internal::MethodSpec kclass_Methods[] = {
-    {"delete", ::absl::ZeroDuration()},
-    {"co_yield", ::absl::ZeroDuration()},
-    {"assert", ::absl::ZeroDuration()},
-    {"Foo", ::absl::ZeroDuration()},
-    {"FooAsync", ::absl::ZeroDuration()},
-    {"BarAsync", ::absl::ZeroDuration()},
-    {"Bar", ::absl::ZeroDuration()},
-    {"Client", ::absl::ZeroDuration()},
-    {"Service", ::absl::ZeroDuration()},
-    {"channel_", ::absl::ZeroDuration()},
-    {"reactor", ::absl::ZeroDuration()},
-    {"reader", ::absl::ZeroDuration()},
-    {"writer", ::absl::ZeroDuration()},
-    {"stream", ::absl::ZeroDuration()},
-    {"request", ::absl::ZeroDuration()},
-    {"response", ::absl::ZeroDuration()},
-    {"context", ::absl::ZeroDuration()},
-    {"options", ::absl::ZeroDuration()},
+    {"delete", ::absl::ZeroDuration(), ::natsrpc::CallKind::kBidiStreaming},
+    {"co_yield", ::absl::ZeroDuration(), ::natsrpc::CallKind::kServerStreaming},
+    {"assert", ::absl::ZeroDuration(), ::natsrpc::CallKind::kClientStreaming},
+    {"Foo", ::absl::ZeroDuration(), ::natsrpc::CallKind::kServerStreaming},
+    {"FooAsync", ::absl::ZeroDuration(), ::natsrpc::CallKind::kClientStreaming},
+    {"BarAsync", ::absl::ZeroDuration(), ::natsrpc::CallKind::kBidiStreaming},
+    {"Bar", ::absl::ZeroDuration(), ::natsrpc::CallKind::kUnary},
+    {"Client", ::absl::ZeroDuration(), ::natsrpc::CallKind::kServerStreaming},
+    {"Service", ::absl::ZeroDuration(), ::natsrpc::CallKind::kClientStreaming},
+    {"channel_", ::absl::ZeroDuration(), ::natsrpc::CallKind::kBidiStreaming},
+    {"reactor", ::absl::ZeroDuration(), ::natsrpc::CallKind::kServerStreaming},
+    {"reader", ::absl::ZeroDuration(), ::natsrpc::CallKind::kClientStreaming},
+    {"writer", ::absl::ZeroDuration(), ::natsrpc::CallKind::kServerStreaming},
+    {"stream", ::absl::ZeroDuration(), ::natsrpc::CallKind::kBidiStreaming},
+    {"request", ::absl::ZeroDuration(), ::natsrpc::CallKind::kServerStreaming},
+    {"response", ::absl::ZeroDuration(), ::natsrpc::CallKind::kClientStreaming},
+    {"context", ::absl::ZeroDuration(), ::natsrpc::CallKind::kBidiStreaming},
+    {"options", ::absl::ZeroDuration(), ::natsrpc::CallKind::kBidiStreaming},
 };
 
 }  // namespace

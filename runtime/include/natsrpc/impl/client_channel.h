@@ -38,6 +38,8 @@ struct MethodSpec {
   // From the IDL (`natsrpc.timeout_ms` on the method, service or file);
   // zero if none.
   absl::Duration default_timeout;
+  // What flows each way; interceptors see it (natsrpc/interceptor.h).
+  CallKind kind = CallKind::kUnary;
 };
 
 // The untyped core of a client stub: the subjects of one service, and the
@@ -89,11 +91,18 @@ class NATSRPC_EXPORT ClientChannel {
     std::string name;
     // The timeout of a stream: zero for none.
     absl::Duration stream_timeout;
+    CallKind kind;
   };
 
   // Request metadata of a call: ClientOptions::metadata, then the call's.
   absl::StatusOr<const Metadata*> CallMetadata(const CallOptions& options,
                                                Metadata& merged) const;
+
+  // StartCall with ClientOptions::interceptors (natsrpc/interceptor.h).
+  CallHandle StartIntercepted(const Method& m, absl::string_view payload,
+                              absl::string_view content_type,
+                              const Metadata* metadata, absl::Time deadline,
+                              RawCallback done);
 
   absl::Status status_;
   std::string requester_;
@@ -106,6 +115,8 @@ class NATSRPC_EXPORT ClientChannel {
   std::string reply_prefix_;
   absl::Duration default_timeout_;
   Metadata metadata_;
+  // Empty for most clients: calls then take the path without interceptors.
+  std::vector<std::shared_ptr<ClientInterceptor>> interceptors_;
   std::vector<Method> methods_;
 };
 

@@ -1,0 +1,52 @@
+// Copyright 2026 The natsrpc Authors.
+//
+// One client call's interceptors (natsrpc/interceptor.h): the per-call
+// objects the ClientOptions::interceptors made for it, OnStart in order,
+// OnFinish in reverse order exactly once. ClientChannel only builds one when
+// the options have interceptors, so a client without any pays nothing.
+
+#ifndef NATSRPC_SRC_CLIENT_CALL_INTERCEPTORS_H_
+#define NATSRPC_SRC_CLIENT_CALL_INTERCEPTORS_H_
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "natsrpc/interceptor.h"
+#include "natsrpc/metadata.h"
+#include "natsrpc/transport.h"
+
+namespace natsrpc::internal {
+
+class ClientCallInterceptors {
+ public:
+  // Asks every interceptor about `call`; null if none follows it.
+  static std::shared_ptr<ClientCallInterceptors> Intercept(
+      absl::Span<const std::shared_ptr<ClientInterceptor>> interceptors,
+      const CallInfo& call);
+
+  // Runs OnStart in order on `request_metadata` (what the call sends). On
+  // the first non-OK status, or if the metadata then holds a reserved key
+  // (INVALID_ARGUMENT), the interceptors whose OnStart ran get OnFinish with
+  // that status, which is returned: the call must go no further.
+  absl::Status Start(Metadata& request_metadata);
+
+  // OnFinish, in reverse order, of the interceptors whose OnStart ran; only
+  // the first call does anything (a call may end on several threads at
+  // once, e.g. a stream's failure and its end).
+  void Finish(const absl::Status& status, const Metadata& response_metadata);
+
+ private:
+  std::vector<std::unique_ptr<ClientCallInterceptor>> calls_;
+  size_t started_ = 0;
+  std::atomic<bool> finished_{false};
+};
+
+// The application metadata of a reply: its headers minus the reserved ones.
+Metadata ResponseMetadata(const IncomingMessage& reply);
+
+}  // namespace natsrpc::internal
+
+#endif  // NATSRPC_SRC_CLIENT_CALL_INTERCEPTORS_H_
