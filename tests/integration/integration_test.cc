@@ -906,9 +906,8 @@ class RequesterGate final : public ServerInterceptor {
 TEST_F(IntegrationTest, ServerInterceptorsAndMethodStats) {
   TestServiceImpl impl("s1");
   auto gate = std::make_shared<RequesterGate>();
-  auto server =
-      StartServer(impl, ServerOptions{.responder = "bob",
-                                      .interceptors = {gate}});
+  auto server = StartServer(
+      impl, ServerOptions{.responder = "bob", .interceptors = {gate}});
   tv1::TestService::Client alice = TestClient();
   tv1::TestService::Client mallory(
       *conn_, ClientOptions{.requester = "mallory", .responder = "bob"});
