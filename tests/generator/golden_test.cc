@@ -178,7 +178,8 @@ TEST(NamingTest, EscapedIdentifiersKeepWireNames) {
   EXPECT_TRUE(
       absl::StrContains(h, "::natsrpc_test::keywords::new__int> new_("));
   EXPECT_TRUE(absl::StrContains(h, "::natsrpc::CallHandle co_await_Async("));
-  EXPECT_TRUE(absl::StrContains(cc, "{\"co_await\", ::absl::ZeroDuration()},"));
+  EXPECT_TRUE(absl::StrContains(cc, "{\"co_await\", ::absl::ZeroDuration(), "
+                                     "::natsrpc::CallKind::kUnary},"));
   EXPECT_TRUE(absl::StrContains(cc, "Unimplemented(kServiceName, \"assert\")"));
 }
 
@@ -216,7 +217,8 @@ TEST(NamingTest, CollisionsResolveInOrder) {
   EXPECT_TRUE(absl::StrContains(
       cc, "constexpr ::natsrpc::internal::MethodSpec kCollideMethods_[]"));
   EXPECT_TRUE(
-      absl::StrContains(cc, "{\"AddAsync_\", ::absl::ZeroDuration()},"));
+      absl::StrContains(cc, "{\"AddAsync_\", ::absl::ZeroDuration(), "
+                            "::natsrpc::CallKind::kUnary},"));
   // A service without methods has no (zero-length) table.
   EXPECT_TRUE(
       absl::StrContains(cc, "::absl::Span<const ::natsrpc::internal::MethodSpec>()"));

@@ -184,10 +184,15 @@ TEST(StreamingEmitTest, EveryKindHasItsCallsHandlerAndRegistration) {
                                  ">(\n          &Streamer::Service::Chat));")));
 
   // Every method has its row; the timeout is the stream's default deadline.
-  EXPECT_THAT(cc, HasSubstr("    {\"Echo\", ::absl::Milliseconds(30000)},\n"
-                            "    {\"Watch\", ::absl::Milliseconds(30000)},\n"
-                            "    {\"Sum\", ::absl::Milliseconds(30000)},\n"
-                            "    {\"Chat\", ::absl::Milliseconds(60000)},\n"));
+  EXPECT_THAT(cc, HasSubstr(
+          "    {\"Echo\", ::absl::Milliseconds(30000), "
+          "::natsrpc::CallKind::kUnary},\n"
+          "    {\"Watch\", ::absl::Milliseconds(30000), "
+          "::natsrpc::CallKind::kServerStreaming},\n"
+          "    {\"Sum\", ::absl::Milliseconds(30000), "
+          "::natsrpc::CallKind::kClientStreaming},\n"
+          "    {\"Chat\", ::absl::Milliseconds(60000), "
+          "::natsrpc::CallKind::kBidiStreaming},\n"));
   // Unimplemented streaming handlers answer with their wire name.
   EXPECT_THAT(cc, HasSubstr("Unimplemented(kServiceName, \"delete\")"));
   EXPECT_THAT(cc, HasSubstr("RegisterMethod(\n      \"co_yield\",\n      "
