@@ -370,6 +370,27 @@ TEST_F(ProtobufCrossCheck, WeParseProtobufsBytesTheSameWay) {
                 {"b.example/two", std::string(300, 'x')}}));
 }
 
+TEST_F(ProtobufCrossCheck, RejectsWhatProtobufRejects) {
+  absl::Status status(absl::StatusCode::kUnknown, kSpecialMessage);
+  status.SetPayload("a", absl::Cord("1"));
+  status.SetPayload("b", absl::Cord(std::string(200, 'b')));
+  const std::string body = wire::EncodeStatusBody(status);
+  std::vector<std::string> inputs;
+  for (size_t n = 0; n <= body.size(); ++n) inputs.push_back(body.substr(0, n));
+  for (absl::string_view hex :
+       {"ff", "08", "0880", "08ffffffffffffffffffff01", "12", "1205616263",
+        "12ffffffffffffffff7f", "0f", "0e", "0c", "0b0805", "0b14", "00",
+        "1a02ff", "1a020a05", "8080808010", "2001", "43084b4c44"}) {
+    inputs.push_back(Unhex(hex));
+  }
+  inputs.push_back(std::string(1000, '\x43'));  // groups nested too deep
+  for (const std::string& input : inputs) {
+    std::unique_ptr<google::protobuf::Message> m = New();
+    EXPECT_EQ(wire::DecodeStatusBody(input).ok(), m->ParseFromString(input))
+        << Hex(input);
+  }
+}
+
 TEST_F(ProtobufCrossCheck, EveryCodeMatchesProtobuf) {
   for (int code = 1; code <= 16; ++code) {
     std::unique_ptr<google::protobuf::Message> m = New();

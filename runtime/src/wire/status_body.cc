@@ -147,6 +147,16 @@ absl::Status Malformed(absl::string_view what, absl::string_view why) {
       absl::StrCat("status body: ", what, " is malformed (", why, ")"));
 }
 
+// absl::StatusOr<absl::Status> takes an absl::Status as its *value*, so an
+// error is made through a StatusOr of a type that converts to absl::Status
+// but is never constructed.
+struct NeverAValue {
+  operator absl::Status() const { return absl::OkStatus(); }  // NOLINT
+};
+absl::StatusOr<absl::Status> DecodeError(absl::Status error) {
+  return absl::StatusOr<NeverAValue>(std::move(error));
+}
+
 struct Detail {
   std::string type_url;
   std::string value;
@@ -207,29 +217,35 @@ absl::StatusOr<absl::Status> DecodeStatusBody(absl::string_view body) {
   while (!in.done()) {
     uint32_t field = 0;
     uint32_t wire_type = 0;
-    if (!in.Tag(field, wire_type)) return Malformed("body", in.error());
+    if (!in.Tag(field, wire_type)) {
+      return DecodeError(Malformed("body", in.error()));
+    }
     if (field == kStatusCode && wire_type == kVarint) {
       uint64_t value = 0;
-      if (!in.Varint(value)) return Malformed("code", in.error());
+      if (!in.Varint(value)) return DecodeError(Malformed("code", in.error()));
       // int32 semantics: the low 32 bits, as protobuf parses an int32.
       code = static_cast<int32_t>(static_cast<uint32_t>(value));
     } else if (field == kStatusMessage && wire_type == kLengthDelimited) {
       absl::string_view value;
-      if (!in.LengthDelimited(value)) return Malformed("message", in.error());
+      if (!in.LengthDelimited(value)) {
+        return DecodeError(Malformed("message", in.error()));
+      }
       message = std::string(value);
     } else if (field == kStatusDetails && wire_type == kLengthDelimited) {
       absl::string_view value;
-      if (!in.LengthDelimited(value)) return Malformed("details", in.error());
+      if (!in.LengthDelimited(value)) {
+        return DecodeError(Malformed("details", in.error()));
+      }
       absl::StatusOr<Detail> detail = DecodeAny(value);
-      if (!detail.ok()) return detail.status();
+      if (!detail.ok()) return DecodeError(detail.status());
       details.push_back(*std::move(detail));
     } else if (!in.SkipField(field, wire_type)) {
-      return Malformed("body", in.error());
+      return DecodeError(Malformed("body", in.error()));
     }
   }
   if (code < 0 || code > 16) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "status body: code ", code, " is not a status code 0..16"));
+    return DecodeError(absl::InvalidArgumentError(absl::StrCat(
+        "status body: code ", code, " is not a status code 0..16")));
   }
   if (code == 0) return absl::OkStatus();
   absl::Status status(static_cast<absl::StatusCode>(code), message);

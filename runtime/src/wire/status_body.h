@@ -62,7 +62,9 @@ std::string EncodeStatusBody(const absl::Status& status);
 //
 // The outer StatusOr is an error (INVALID_ARGUMENT naming the problem) when
 // the body is not a well-formed message or its code is outside 0..16; the
-// caller then falls back to the headers.
+// caller then falls back to the headers. Otherwise its value is the status
+// the body carries. (Beware: `absl::StatusOr<absl::Status> r = some_status;`
+// makes a *value*, never an error.)
 absl::StatusOr<absl::Status> DecodeStatusBody(absl::string_view body);
 
 // The status of a received message that may carry an error (unary reply,
