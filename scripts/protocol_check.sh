@@ -139,9 +139,18 @@ ok_reply() {  # PAYLOAD
 }
 no_responders() { [[ "${HEADERS}" == "NATS/1.0 503"* ]]; }
 not_answered() { [[ "${data}" != *"HMSG $1"* ]]; }
+# An error reply's payload is empty (protocol revision 2) or the exact status
+# of docs/protocol.md 4.1 (revision 3): 08 <code> (12 <length> <message>)...
 error_reply() {  # CODE MESSAGE-PREFIX
+  local hex code_byte
+  printf -v hex '%02x' "$1"
+  printf -v code_byte "\\x${hex}"
   has "Nats-Service-Error-Code: $1" && [[ "${HEADERS}" == *"Nats-Service-Error: $2"* ]] &&
-    [[ -z "${PAYLOAD}" ]]
+    [[ -z "${PAYLOAD}" || "${PAYLOAD}" == $'\x08'"${code_byte}"* ]]
+}
+# The revision-3 body of Divide(1, 0), as docs/protocol.md section 7 gives it.
+divide_body() {
+  [[ -z "${PAYLOAD}" || "${PAYLOAD}" == $'\x08\x03\x12\x10division by zero' ]]
 }
 
 check "docs/protocol.md has the HPUB line sent here (${add_line})" \
@@ -152,6 +161,8 @@ check "Add(2, 3): Content-Type: application/protobuf, payload 08 05" ok_reply $'
 message_on "${responses}.2"
 check "Divide(1, 0): Nats-Service-Error-Code 3, Nats-Service-Error division by zero, empty payload" \
   error_reply 3 "division by zero"
+check "Divide(1, 0): payload empty (revision 2) or 08 03 12 10 'division by zero' (revision 3)" \
+  divide_body
 message_on "${responses}.3"
 check "Natsrpc-Timeout 0n: DEADLINE_EXCEEDED (4)" error_reply 4 ""
 message_on "${responses}.4"

@@ -20,7 +20,8 @@
 
 // Version of the wire protocol in docs/protocol.md.
 #define NATSRPC_PROTOCOL_VERSION 1
-// Its revision (docs/protocol.md): 2 adds streams and cancellation.
-#define NATSRPC_PROTOCOL_REVISION 2
+// Its revision (docs/protocol.md): 2 adds streams and cancellation; 3 adds
+// the exact status in the body of error replies and `Natsrpc-Revision`.
+#define NATSRPC_PROTOCOL_REVISION 3
 
 #endif  // NATSRPC_VERSION_H_

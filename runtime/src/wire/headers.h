@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "natsrpc/metadata.h"
 #include "natsrpc/transport.h"
+#include "natsrpc/version.h"
 
 namespace natsrpc::wire {
 
@@ -35,6 +36,12 @@ inline constexpr absl::string_view kSeqHeader = "Natsrpc-Seq";
 inline constexpr absl::string_view kCreditHeader = "Natsrpc-Credit";
 inline constexpr absl::string_view kCountHeader = "Natsrpc-Count";
 inline constexpr absl::string_view kHeartbeatHeader = "Natsrpc-Heartbeat";
+// Revision 3 (section 9.3.5): on `open` and `accept`, the protocol revision
+// the sender implements; peers of revision <= 2 neither send nor read it.
+inline constexpr absl::string_view kRevisionHeader = "Natsrpc-Revision";
+inline constexpr absl::string_view kRevisionValue = "3";
+static_assert(NATSRPC_PROTOCOL_REVISION == 3,
+              "kRevisionValue must spell NATSRPC_PROTOCOL_REVISION");
 
 // Values of the `Natsrpc-Stream` header.
 enum class StreamFrame { kOpen, kAccept, kMsg, kEnd, kCancel, kCredit, kPing };
