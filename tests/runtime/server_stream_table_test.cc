@@ -275,11 +275,14 @@ TEST(CheckAcceptTest, RefusalsAndNoResponders) {
   absl::Status s = CheckAccept(end, kOpen, absl::Seconds(5)).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(s.message(), "too many streams");
-  // A v1 server answers like a unary call.
+  // A v1 server answers like a unary call: UNIMPLEMENTED, naming what the
+  // reply said.
   FakeMessage v1(std::string(kReplyTo), "",
-                 {{"Nats-Service-Error-Code", "12"}});
-  EXPECT_EQ(CheckAccept(v1, kOpen, absl::Seconds(5)).status().code(),
-            absl::StatusCode::kUnimplemented);
+                 {{"Nats-Service-Error-Code", "3"},
+                  {"Nats-Service-Error", "bad timeout"}});
+  absl::Status v1_status = CheckAccept(v1, kOpen, absl::Seconds(5)).status();
+  EXPECT_EQ(v1_status.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(v1_status.message()), HasSubstr("bad timeout"));
   FakeMessage no_responders(std::string(kReplyTo), "", {}, true);
   EXPECT_EQ(CheckAccept(no_responders, kOpen, absl::Seconds(5)).status().code(),
             absl::StatusCode::kUnavailable);

@@ -209,7 +209,7 @@ TEST_F(StreamCoreTest, ServerStreamInOrderThenEndStatus) {
   StreamRead end = client_->Read();
   EXPECT_EQ(end.message, nullptr);
   EXPECT_EQ(end.status.code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(end.status.message(), "gone  now");
+  EXPECT_EQ(end.status.message(), "gone\r\nnow");  // exact: the status body
   EXPECT_TRUE(client_->finished());
   EXPECT_TRUE(server_->finished());
 

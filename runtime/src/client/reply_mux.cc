@@ -9,9 +9,10 @@
 #include "natsrpc/impl/stream_endpoint.h"
 #include "natsrpc/status_macros.h"
 #include "stream/stream_endpoint.h"
-#include "wire/headers.h"
-#include "wire/subjects.h"
 #include "wire/defaults.h"
+#include "wire/headers.h"
+#include "wire/status_body.h"
+#include "wire/subjects.h"
 
 namespace natsrpc::internal {
 
@@ -87,7 +88,7 @@ std::shared_ptr<StreamEndpoint> ReplyMux::OpenStream(
   calls_started_.fetch_add(1, std::memory_order_relaxed);
   const std::string subject =
       wire::RequestSubject(params.requester, params.responder, params.app,
-                     params.service, params.method);
+                           params.service, params.method);
   const absl::Time now = absl::Now();
   if (params.deadline <= now) {
     timeouts_.fetch_add(1, std::memory_order_relaxed);
@@ -138,8 +139,7 @@ bool ReplyMux::Cancel(uint64_t seq) {
     pending_.erase(it);
   }
   // Tell the server first, so its handler stops as soon as possible.
-  PublishCancel(*transport_,
-                wire::CancelSubjectOf(*p.subject, client_id_, seq))
+  PublishCancel(*transport_, wire::CancelSubjectOf(*p.subject, client_id_, seq))
       .IgnoreError();
   p.done(absl::CancelledError("the call was cancelled by the caller"), nullptr);
   return true;
@@ -308,8 +308,9 @@ void ReplyMux::OnReply(MessagePtr message) {
          nullptr);
     return;
   }
-  absl::Status status = wire::StatusFromHeaders(message->header(wire::kErrorCodeHeader),
-                                          message->header(wire::kErrorHeader));
+  absl::Status status = wire::StatusFromErrorReply(
+      message->header(wire::kErrorCodeHeader),
+      message->header(wire::kErrorHeader), message->data());
   if (!status.ok()) {
     done(std::move(status), nullptr);
     return;
@@ -352,7 +353,8 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
     }
     case TransportEvent::Kind::kPermissionDenied: {
       if (!event.publish) {
-        if (event.subject != wire::ResponseWildcard(requester_, client_id_)) return;
+        if (event.subject != wire::ResponseWildcard(requester_, client_id_))
+          return;
         absl::Status broken = absl::PermissionDeniedError(absl::StrCat(
             "NATS refused the subscription to ", event.subject,
             ": the user may not subscribe to responses.", requester_, ".>"));
@@ -416,8 +418,8 @@ void ReplyMux::TimerLoop() {
       }
       if (next_tick_ <= now) {
         tick = true;
-        next_tick_ =
-            streams_.empty() ? absl::InfiniteFuture() : now + wire::kStreamTickPeriod;
+        next_tick_ = streams_.empty() ? absl::InfiniteFuture()
+                                      : now + wire::kStreamTickPeriod;
       }
     }
     // A callback may drop the last Client (and Connection). Hold the mux

@@ -20,6 +20,7 @@
 #include "server/server_context_access.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
+#include "wire/status_body.h"
 
 namespace natsrpc {
 namespace internal {
@@ -218,21 +219,39 @@ void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message) {
     bad_reply_to_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // An open is refused with an `end`, a unary request with an error reply
+  // (docs/protocol.md 9.3.2, 4): which one it is decides how every check
+  // below answers.
+  bool open = false;
+  if (std::optional<absl::string_view> frame =
+          message->header(wire::kStreamHeader)) {
+    if (*frame != wire::StreamFrameName(wire::StreamFrame::kOpen)) {
+      // Only opens belong on a method subject; there is no stream to end.
+      invalid_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    open = true;
+  }
+  auto refuse = [&](const absl::Status& status) {
+    if (open) {
+      Refuse(*message, status);
+    } else {
+      Reply(*message, status, {}, {}, nullptr);
+    }
+  };
   absl::Time deadline = absl::InfiniteFuture();
   if (std::optional<absl::string_view> t =
           message->header(wire::kTimeoutHeader)) {
     absl::StatusOr<absl::Duration> timeout = wire::DecodeTimeout(*t);
     if (!timeout.ok()) {
       invalid_.fetch_add(1, std::memory_order_relaxed);
-      Reply(*message, timeout.status(), {}, {}, nullptr);
+      refuse(timeout.status());
       return;
     }
     if (*timeout <= absl::ZeroDuration()) {
       expired_.fetch_add(1, std::memory_order_relaxed);
-      Reply(
-          *message,
-          absl::DeadlineExceededError("the request arrived after its deadline"),
-          {}, {}, nullptr);
+      refuse(absl::DeadlineExceededError(
+          "the request arrived after its deadline"));
       return;
     }
     deadline = absl::Now() + *timeout;
@@ -240,21 +259,13 @@ void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message) {
   auto it = reg.methods.find(parts->method);
   if (it == reg.methods.end()) {
     unknown_method_.fetch_add(1, std::memory_order_relaxed);
-    Reply(*message,
-          absl::UnimplementedError(absl::StrCat(
-              "service ", reg.app, ".", reg.service->service_name(),
-              " has no method \"", parts->method, "\"")),
-          {}, {}, nullptr);
+    refuse(absl::UnimplementedError(
+        absl::StrCat("service ", reg.app, ".", reg.service->service_name(),
+                     " has no method \"", parts->method, "\"")));
     return;
   }
   const RegisteredMethod& method = it->second;
-  if (std::optional<absl::string_view> frame =
-          message->header(wire::kStreamHeader)) {
-    if (*frame != wire::StreamFrameName(wire::StreamFrame::kOpen)) {
-      // Only opens belong on a method subject.
-      invalid_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+  if (open) {
     OpenStream(reg, method.handler, std::move(message), *parts, deadline);
     return;
   }
@@ -422,12 +433,16 @@ void ServerCore::Reply(const IncomingMessage& request,
   std::array<HeaderRef, 2> headers;
   size_t n = 0;
   const wire::StatusHeaders error(status);
+  // Revision 3: the exact status (message bytes, payloads) in the body.
+  std::string body;
   if (status.ok()) {
     if (!content_type.empty()) {
       headers[n++] = HeaderRef{wire::kContentTypeHeader, content_type};
     }
   } else {
     n = error.WriteTo(headers.data());
+    body = wire::EncodeStatusBody(status);
+    payload = body;
   }
   absl::Status s = connection_.transport().Publish(
       OutgoingMessage{request.reply(),
@@ -437,6 +452,17 @@ void ServerCore::Reply(const IncomingMessage& request,
                       payload,
                       write_now});
   if (s.ok()) return;
+  if (!body.empty() && s.code() == absl::StatusCode::kResourceExhausted) {
+    // The exact status does not fit: its headers still tell the caller.
+    s = connection_.transport().Publish(
+        OutgoingMessage{request.reply(),
+                        {},
+                        absl::MakeConstSpan(headers.data(), n),
+                        metadata,
+                        {},
+                        write_now});
+    if (s.ok()) return;
+  }
   publish_errors_.fetch_add(1, std::memory_order_relaxed);
   if (status.ok() && s.code() == absl::StatusCode::kResourceExhausted) {
     // The reply is too large for NATS: tell the caller instead of letting it

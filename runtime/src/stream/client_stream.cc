@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "wire/defaults.h"
+#include "wire/status_body.h"
 
 namespace natsrpc::internal {
 
@@ -30,8 +31,8 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
     : transport_(std::move(transport)),
       params_(std::move(params)),
       open_subject_(wire::RequestSubject(params_.requester, params_.responder,
-                                   params_.app, params_.service,
-                                   params_.method)) {
+                                         params_.app, params_.service,
+                                         params_.method)) {
   StreamEndpointOptions o;
   o.sends = params_.sends;
   o.receives = true;
@@ -46,13 +47,13 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
   o.clock = params_.clock;
   o.deadline = params_.deadline;
   // Before the accept the server is reached through the cancel subject.
-  o.cancel_before_peer =
-      [transport = transport_,
-       subject = wire::CancelSubject(params_.requester, params_.responder,
-                               params_.app, params_.service, params_.method,
-                               params_.client_id, absl::StrCat(params_.seq))] {
-        PublishCancel(*transport, subject).IgnoreError();
-      };
+  o.cancel_before_peer = [transport = transport_,
+                          subject = wire::CancelSubject(
+                              params_.requester, params_.responder, params_.app,
+                              params_.service, params_.method,
+                              params_.client_id, absl::StrCat(params_.seq))] {
+    PublishCancel(*transport, subject).IgnoreError();
+  };
   endpoint_ = std::make_shared<StreamEndpoint>(transport_, std::move(o));
 }
 
@@ -67,9 +68,11 @@ absl::Status ClientStream::Open() {
   const std::string heartbeat = wire::EncodeTimeout(params_.heartbeat);
   const absl::Time now = params_.clock ? params_.clock() : absl::Now();
   const std::string timeout = wire::EncodeTimeout(params_.deadline - now);
-  std::vector<HeaderRef> headers = {{wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kOpen)},
-                                    {wire::kCreditHeader, credit},
-                                    {wire::kHeartbeatHeader, heartbeat}};
+  std::vector<HeaderRef> headers = {
+      {wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kOpen)},
+      {wire::kCreditHeader, credit},
+      {wire::kHeartbeatHeader, heartbeat},
+      {wire::kRevisionHeader, wire::kRevisionValue}};
   if (params_.deadline != absl::InfiniteFuture()) {
     headers.push_back({wire::kTimeoutHeader, timeout});
   }
@@ -122,13 +125,14 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
     const IncomingMessage& open, const wire::RequestSubjectParts& request,
     ServerStreamParams params) {
   uint64_t credit = 0;
-  std::optional<absl::string_view> credit_header = open.header(wire::kCreditHeader);
+  std::optional<absl::string_view> credit_header =
+      open.header(wire::kCreditHeader);
   if (!credit_header.has_value() || !wire::ParseSeq(*credit_header, credit)) {
     return absl::InvalidArgumentError(
         "stream open without a valid Natsrpc-Credit");
   }
-  const absl::Duration heartbeat =
-      NegotiateHeartbeat(open.header(wire::kHeartbeatHeader), params.min_heartbeat);
+  const absl::Duration heartbeat = NegotiateHeartbeat(
+      open.header(wire::kHeartbeatHeader), params.min_heartbeat);
   StreamEndpointOptions o;
   o.sends = true;
   o.receives = params.receives;
@@ -151,9 +155,11 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
   const std::string window =
       absl::StrCat(params.receives ? endpoint->window() : 0);
   const std::string interval = wire::EncodeTimeout(heartbeat);
-  HeaderRef headers[] = {{wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kAccept)},
-                         {wire::kCreditHeader, window},
-                         {wire::kHeartbeatHeader, interval}};
+  HeaderRef headers[] = {
+      {wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kAccept)},
+      {wire::kCreditHeader, window},
+      {wire::kHeartbeatHeader, interval},
+      {wire::kRevisionHeader, wire::kRevisionValue}};
   absl::Status s = transport->Publish(
       OutgoingMessage{open.reply(), stream, headers, nullptr, ""});
   if (!s.ok()) {
@@ -165,14 +171,16 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
 
 absl::Status RefuseStream(Transport& transport, const IncomingMessage& open,
                           const absl::Status& status) {
-  const wire::StatusHeaders error(
-      status.ok() ? absl::InternalError("refused") : status);
+  const absl::Status refusal =
+      status.ok() ? absl::InternalError("refused") : status;
+  const wire::StatusHeaders error(refusal);
   HeaderRef headers[4] = {
       {wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kEnd)},
       {wire::kCountHeader, "0"}};
   error.WriteTo(&headers[2]);
+  const std::string body = wire::EncodeStatusBody(refusal);
   return transport.Publish(
-      OutgoingMessage{open.reply(), "", headers, nullptr, ""});
+      OutgoingMessage{open.reply(), "", headers, nullptr, body});
 }
 
 }  // namespace natsrpc::internal

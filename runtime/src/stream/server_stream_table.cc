@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "natsrpc/metadata.h"
+#include "wire/status_body.h"
 #include "wire/subjects.h"
 
 namespace natsrpc::internal {
@@ -239,24 +240,27 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
         absl::StrCat("no responders for ", open_subject));
   }
   std::optional<absl::string_view> kind = message.header(wire::kStreamHeader);
-  if (!kind.has_value() ||
-      wire::ParseStreamFrame(*kind) != wire::StreamFrame::kAccept) {
-    // A refusal: an end (count 0), or an error reply from a server that
-    // does not implement streams (protocol revision 1).
-    absl::Status status =
-        wire::StatusFromHeaders(message.header(wire::kErrorCodeHeader),
-                                message.header(wire::kErrorHeader));
+  if (!kind.has_value()) {
+    // A unary reply (OK or error): a server without streams (protocol
+    // revision 1) answered the open as a call (docs/protocol.md 9.3.4).
+    // Never report it as a stream that ended OK.
+    const absl::Status said = wire::StatusFromErrorReply(
+        message.header(wire::kErrorCodeHeader),
+        message.header(wire::kErrorHeader), message.data());
+    return absl::UnimplementedError(absl::StrCat(
+        "the server answered the stream open on ", open_subject,
+        " with a unary reply (", said.ok() ? "OK" : said.ToString(),
+        "): it does not implement streams"));
+  }
+  if (wire::ParseStreamFrame(*kind) != wire::StreamFrame::kAccept) {
+    // A refusal: an end with count 0 and the status.
+    absl::Status status = wire::StatusFromErrorReply(
+        message.header(wire::kErrorCodeHeader),
+        message.header(wire::kErrorHeader), message.data());
     if (!status.ok()) return status;
-    if (!kind.has_value()) {
-      // An OK unary reply: a revision-1 server ran a unary method of that
-      // name. Never report it as a stream that ended OK.
-      return absl::UnimplementedError(absl::StrCat(
-          "the server answered the stream open on ", open_subject,
-          " with a unary reply: it does not implement streams"));
-    }
     return absl::InternalError(
         absl::StrCat("stream reply to ", open_subject, " is not an accept (",
-                     wire::kStreamHeader, ": ", kind.value_or("absent"), ")"));
+                     wire::kStreamHeader, ": ", *kind, ")"));
   }
   absl::StatusOr<wire::StreamSubjectParts> parts =
       wire::ParseStreamSubject(message.reply());

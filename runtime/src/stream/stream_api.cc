@@ -4,8 +4,8 @@
 
 #include <utility>
 
-#include "natsrpc/stream.h"
 #include "natsrpc/impl/stream_endpoint.h"
+#include "natsrpc/stream.h"
 #include "stream/stream_endpoint.h"
 
 namespace natsrpc::internal {

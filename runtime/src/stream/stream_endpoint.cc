@@ -12,9 +12,7 @@
 #include "wire/subjects.h"
 
 namespace natsrpc::internal {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 absl::Status PublishCancel(Transport& transport, absl::string_view subject) {
   const HeaderRef headers[] = {
@@ -78,15 +76,18 @@ absl::Status StreamEndpoint::Publish(const Outgoing& out) {
   }
   const wire::StatusHeaders error(out.status);
   error.AppendTo(headers);
+  // Revision 3: an error end carries the exact status as its body.
+  std::string body;
+  absl::string_view payload = out.payload;
+  if (out.frame == wire::StreamFrame::kEnd && !out.status.ok()) {
+    body = wire::EncodeStatusBody(out.status);
+    payload = body;
+  }
   if (transport_ == nullptr) {
     return absl::UnavailableError("the stream has no connection");
   }
-  absl::Status s =
-      transport_->Publish(OutgoingMessage{out.subject,
-                                          {},
-                                          absl::MakeConstSpan(headers),
-                                          out.metadata,
-                                          out.payload});
+  absl::Status s = transport_->Publish(OutgoingMessage{
+      out.subject, {}, absl::MakeConstSpan(headers), out.metadata, payload});
   if (s.ok()) {
     absl::MutexLock lock(&mu_);
     last_sent_ = Now();
@@ -432,7 +433,8 @@ void StreamEndpoint::OnPeerCancel(absl::Status why) {
 
 void StreamEndpoint::OnMessage(MessagePtr message) {
   std::optional<wire::StreamFrame> frame;
-  if (auto v = message->header(wire::kStreamHeader)) frame = wire::ParseStreamFrame(*v);
+  if (auto v = message->header(wire::kStreamHeader))
+    frame = wire::ParseStreamFrame(*v);
   absl::Status violation;
   absl::Status peer_cancel;
   {
@@ -451,8 +453,9 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
       }
     }
     if (!frame.has_value()) {
-      violation = absl::InternalError("stream message without a valid " +
-                                      std::string(wire::kStreamHeader) + " header");
+      violation =
+          absl::InternalError("stream message without a valid " +
+                              std::string(wire::kStreamHeader) + " header");
     } else {
       switch (*frame) {
         case wire::StreamFrame::kMsg: {
@@ -499,8 +502,9 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
                              "missing or extra messages)"));
           } else {
             end_count_ = *count;
-            end_status_ = wire::StatusFromHeaders(message->header(wire::kErrorCodeHeader),
-                                            message->header(wire::kErrorHeader));
+            end_status_ = wire::StatusFromErrorReply(
+                message->header(wire::kErrorCodeHeader),
+                message->header(wire::kErrorHeader), message->data());
             if (!options_.receives) end_read_ = true;
             if (options_.peer_end_closes_send && send_closed_.ok()) {
               send_closed_ = end_status_.ok()
@@ -513,8 +517,9 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
           break;
         }
         case wire::StreamFrame::kCancel: {
-          peer_cancel = wire::StatusFromHeaders(message->header(wire::kErrorCodeHeader),
-                                          message->header(wire::kErrorHeader));
+          peer_cancel = wire::StatusFromErrorReply(
+              message->header(wire::kErrorCodeHeader),
+              message->header(wire::kErrorHeader), message->data());
           if (peer_cancel.ok()) {
             peer_cancel = absl::CancelledError("cancelled by the peer");
           }

@@ -34,6 +34,7 @@
 #include "wire/headers.h"
 #include "wire/subjects.h"
 #include "wire/defaults.h"
+#include "wire/status_body.h"
 
 namespace natsrpc::internal {
 

@@ -28,6 +28,21 @@ export async function loadProtos(protoDir) {
   };
   await root.load(["example/v1/calculator.proto", "example/v1/streaming.proto"],
     { keepCase: true });
+  // Section 4.1 (revision 3): the exact status in an error reply's body is a
+  // google.rpc.Status; written here from the spec's field list.
+  root.addJSON({
+    google: { nested: { rpc: { nested: { Status: { fields: {
+      code: { type: "int32", id: 1 },
+      message: { type: "string", id: 2 },
+      details: { rule: "repeated", type: "google.protobuf.Any", id: 3 },
+    } } } } } },
+  });
+  if (!root.lookup("google.protobuf.Any")) {
+    root.addJSON({ google: { nested: { protobuf: { nested: { Any: { fields: {
+      type_url: { type: "string", id: 1 },
+      value: { type: "bytes", id: 2 },
+    } } } } } } });
+  }
   root.resolveAll();
   return root;
 }
@@ -122,6 +137,13 @@ export function describe(msg) {
     for (const [k, v] of msg.headers) hs.push(`${k}: ${v.join(",")}`);
   }
   return `${msg.subject} [${hs.join("; ")}] ${msg.data?.length ?? 0} bytes`;
+}
+
+// Section 4.1: the google.rpc.Status body of an error reply or error end, or
+// null when the body is empty (a revision-2 peer).
+export function statusBody(root, msg) {
+  if (!msg.data || msg.data.length === 0) return null;
+  return decode(root, "google.rpc.Status", msg.data);
 }
 
 // Section 4: what a reply says. {noResponders} | {code, message} | {ok}.

@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import {
   assert, bounded, Caller, check, CODES, decode, describe, encode, H, hdrs, header, logLines,
-  MsgQueue, PROTOBUF, sleep, statusOf, waitLog,
+  MsgQueue, PROTOBUF, sleep, statusBody, statusOf, waitLog,
 } from "./lib.mjs";
 
 const INT64_MAX = "9223372036854775807";
@@ -40,8 +40,14 @@ export function register(ctx) {
     const st = statusOf(msg);
     assert(st.code === code,
       `${what}: expected Nats-Service-Error-Code ${code}, got ${describe(msg)}`);
-    assert(msg.data.length === 0, `${what}: error reply has a ${msg.data.length}-byte payload`);
     assert(header(msg, H.error) !== undefined, `${what}: error reply without Nats-Service-Error`);
+    // Revision 3 (4.1): the body is the exact status, same code, and the
+    // header is its message with CR and LF replaced by spaces.
+    const body = statusBody(root, msg);
+    assert(body !== null, `${what}: error reply without the status body (4.1)`);
+    assert(body.code === code, `${what}: status body code ${body.code}, header ${code}`);
+    assert(body.message.replace(/[\r\n]/g, " ") === st.message,
+      `${what}: status body message "${body.message}" vs header "${st.message}"`);
     if (messageRe) {
       assert(messageRe.test(st.message),
         `${what}: Nats-Service-Error "${st.message}" does not match ${messageRe}`);
