@@ -32,6 +32,31 @@ class Message final : public IncomingMessage {
   bool no_responders_;
 };
 
+// The burst running on this thread, if any (see in_memory_transport.h).
+struct Burst {
+  const InMemoryTransport* owner;
+  std::vector<InMemoryTransport::Sent> held;
+};
+thread_local Burst* tl_burst = nullptr;
+// How many handlers on this thread's stack may block (SetMayBlock).
+thread_local int tl_blocking = 0;
+
+class DeliveryImpl final : public Delivery {
+ public:
+  explicit DeliveryImpl(int64_t pending_after)
+      : pending_after_(pending_after) {}
+  ~DeliveryImpl() override { SetMayBlock(false); }
+  int64_t pending_after() const override { return pending_after_; }
+  void SetMayBlock(bool may_block) override {
+    if (may_block != blocking_) tl_blocking += may_block ? 1 : -1;
+    blocking_ = may_block;
+  }
+
+ private:
+  const int64_t pending_after_;
+  bool blocking_ = false;
+};
+
 }  // namespace
 
 class InMemoryTransport::SubHandle final : public Subscription {
@@ -58,8 +83,8 @@ bool InMemoryTransport::SubjectMatches(absl::string_view pattern,
 
 absl::Status InMemoryTransport::Publish(const OutgoingMessage& m) {
   if (!connected()) return absl::UnavailableError("not connected");
-  Sent sent{std::string(m.subject), std::string(m.reply), {},
-            std::string(m.data)};
+  Sent sent{
+      std::string(m.subject), std::string(m.reply), {}, std::string(m.data)};
   for (const HeaderRef& h : m.headers) {
     sent.headers.emplace_back(std::string(h.key), std::string(h.value));
   }
@@ -70,15 +95,87 @@ absl::Status InMemoryTransport::Publish(const OutgoingMessage& m) {
   if (static_cast<int64_t>(sent.data.size()) > max_payload_) {
     return absl::ResourceExhaustedError("max payload");
   }
-  {
-    absl::MutexLock lock(&mu_);
-    sent_.push_back(sent);
+  if (tl_burst != nullptr && tl_burst->owner == this &&
+      m.flush == FlushPolicy::kBatch && tl_blocking == 0) {
+    tl_burst->held.push_back(std::move(sent));
+    return absl::OkStatus();
   }
-  Deliver(std::move(sent));
+  Write(std::move(sent));
   return absl::OkStatus();
 }
 
+void InMemoryTransport::Write(Sent message) {
+  {
+    absl::MutexLock lock(&mu_);
+    sent_.push_back(message);
+  }
+  Deliver(std::move(message));
+}
+
 void InMemoryTransport::Inject(Sent message) { Deliver(std::move(message)); }
+
+void InMemoryTransport::RunBurst(const std::function<void()>& deliver) {
+  if (tl_burst != nullptr && tl_burst->owner == this) {
+    deliver();  // part of the burst already running on this thread
+    return;
+  }
+  Burst burst{this, {}};
+  Burst* const outer = tl_burst;
+  tl_burst = &burst;
+  deliver();
+  tl_burst = outer;
+  // The end of the burst: write what it held back, in order.
+  for (Sent& m : burst.held) Write(std::move(m));
+}
+
+void InMemoryTransport::DeliverTo(
+    const std::vector<std::shared_ptr<Sub>>& targets,
+    const MessagePtr& message) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (paused_) {
+      for (const auto& sub : targets) queued_.push_back({sub, message});
+      return;
+    }
+  }
+  RunBurst([&] {
+    for (const auto& sub : targets) {
+      DeliveryImpl delivery(0);
+      sub->handler(message, delivery);
+    }
+  });
+}
+
+void InMemoryTransport::PauseDelivery() {
+  absl::MutexLock lock(&mu_);
+  paused_ = true;
+}
+
+void InMemoryTransport::ResumeDelivery() {
+  {
+    absl::MutexLock lock(&mu_);
+    paused_ = false;
+  }
+  RunBurst([&] {
+    while (true) {
+      Queued next;
+      int64_t behind = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        if (queued_.empty()) return;
+        next = std::move(queued_.front());
+        queued_.pop_front();
+        // As with NATS: nothing more is delivered after an unsubscribe.
+        if (std::find(subs_.begin(), subs_.end(), next.sub) == subs_.end()) {
+          continue;
+        }
+        for (const Queued& q : queued_) behind += q.sub == next.sub ? 1 : 0;
+      }
+      DeliveryImpl delivery(behind);
+      next.sub->handler(next.message, delivery);
+    }
+  });
+}
 
 void InMemoryTransport::Deliver(Sent message) {
   std::vector<std::shared_ptr<Sub>> targets;
@@ -104,9 +201,7 @@ void InMemoryTransport::Deliver(Sent message) {
     }
     return;
   }
-  for (const auto& sub : targets) {
-    sub->handler(std::make_shared<Message>(message, false));
-  }
+  DeliverTo(targets, std::make_shared<Message>(std::move(message), false));
 }
 
 void InMemoryTransport::Deliver503(Sent status) {
@@ -117,9 +212,7 @@ void InMemoryTransport::Deliver503(Sent status) {
       if (SubjectMatches(sub->subject, status.subject)) targets.push_back(sub);
     }
   }
-  for (const auto& sub : targets) {
-    sub->handler(std::make_shared<Message>(status, true));
-  }
+  DeliverTo(targets, std::make_shared<Message>(std::move(status), true));
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> InMemoryTransport::Subscribe(

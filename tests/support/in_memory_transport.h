@@ -4,10 +4,24 @@
 // queue groups, headers and no-responders replies, in memory. Messages are
 // delivered synchronously on the publishing thread, which makes unit tests
 // deterministic. Integration tests use a real nats-server instead.
+//
+// It emulates the scheduling contract of natsrpc/transport.h:
+//   - A burst is one delivery run: the delivery of one message (to every
+//     matching subscription), or ResumeDelivery(). What a handler publishes
+//     with FlushPolicy::kBatch during the run is held and written (recorded
+//     in sent() and delivered) in order when the run ends. A delivery that
+//     starts inside a run on the same thread joins that run.
+//   - FlushPolicy::kNow, and everything published on a delivery thread while
+//     its handler may block (Delivery::SetMayBlock), is written at once.
+//   - Delivery::pending_after(): while PauseDelivery() is in effect, messages
+//     wait in their subscription's queue; ResumeDelivery() delivers them in
+//     order and each handler sees how many wait behind it on the same
+//     subscription. Otherwise it is 0.
 
 #ifndef NATSRPC_TESTS_SUPPORT_IN_MEMORY_TRANSPORT_H_
 #define NATSRPC_TESTS_SUPPORT_IN_MEMORY_TRANSPORT_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,6 +59,10 @@ class InMemoryTransport final : public Transport {
   std::vector<Sent> sent() const;
   // Delivers a message as if it came from the network.
   void Inject(Sent message);
+  // Queues messages for their subscriptions instead of delivering them,
+  // until ResumeDelivery(), which delivers what waits on the calling thread.
+  void PauseDelivery();
+  void ResumeDelivery();
 
   static bool SubjectMatches(absl::string_view pattern,
                              absl::string_view subject);
@@ -57,9 +75,20 @@ class InMemoryTransport final : public Transport {
     MessageHandler handler;
   };
   class SubHandle;
+  struct Queued {
+    std::shared_ptr<Sub> sub;
+    MessagePtr message;
+  };
 
+  // Records `message` as sent and delivers it.
+  void Write(Sent message);
   void Deliver(Sent message);
   void Deliver503(Sent status);
+  // Delivers to `targets` now, or queues while paused.
+  void DeliverTo(const std::vector<std::shared_ptr<Sub>>& targets,
+                 const MessagePtr& message);
+  // Runs `deliver` as one burst (see the top of this file).
+  void RunBurst(const std::function<void()>& deliver);
   void Unsubscribe(uint64_t id);
 
   mutable absl::Mutex mu_;
@@ -69,6 +98,8 @@ class InMemoryTransport final : public Transport {
   std::vector<Sent> sent_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool connected_ ABSL_GUARDED_BY(mu_) = true;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<Queued> queued_ ABSL_GUARDED_BY(mu_);
   int64_t max_payload_ = 1024 * 1024;
 };
 

@@ -251,8 +251,9 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
   const std::array<HeaderRef, 2> headers = {
       HeaderRef{wire::kTimeoutHeader, timeout},
       HeaderRef{wire::kContentTypeHeader, content_type}};
-  absl::Status s = transport_->Publish(OutgoingMessage{
-      subject, reply_view, headers, metadata, payload, /*write_now=*/alone});
+  absl::Status s = transport_->Publish(
+      OutgoingMessage{subject, reply_view, headers, metadata, payload,
+                      alone ? FlushPolicy::kNow : FlushPolicy::kBatch});
   if (!s.ok()) Complete(seq, std::move(s));
   return CallHandle(weak_from_this(), seq);
 }

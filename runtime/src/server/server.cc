@@ -19,7 +19,6 @@
 #include "client/connection_state.h"
 #include "natsrpc/impl/method_handler.h"
 #include "natsrpc/impl/stream_handlers.h"
-#include "server/handler_scope.h"
 #include "server/server_context_access.h"
 #include "wire/subjects.h"
 #include "natsrpc/status_macros.h"
@@ -219,7 +218,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
     std::atomic<bool> cancelled{false};
   };
 
-  void OnRequest(const Registered& reg, MessagePtr message);
+  void OnRequest(const Registered& reg, MessagePtr message, Delivery& delivery);
   void OnCancel(const IncomingMessage& message);
   // An open on a method of `reg`: accept it and run the handler on its own
   // thread, or refuse it.
@@ -236,14 +235,14 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   absl::Status EnableStreams(const std::string& app)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TickLoop();
-  // `on_delivery_thread`: run by the subscription's handler itself, not by a
-  // worker.
+  // `delivery`: run by the subscription's handler itself, not by a worker
+  // (null).
   void Serve(const Registered& reg, const Method& method, MessagePtr message,
              const wire::RequestSubjectParts& parts, absl::Time deadline,
-             const CallState& state, bool on_delivery_thread);
+             const CallState& state, Delivery* delivery);
   void Reply(const IncomingMessage& request, const absl::Status& status,
              absl::string_view payload, absl::string_view content_type,
-             const Metadata* metadata, bool write_now = false);
+             const Metadata* metadata, FlushPolicy flush = FlushPolicy::kBatch);
   WorkerPool& pool() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Connection connection_;
@@ -266,7 +265,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   int running_streams_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Requests taken off the queue whose reply is not sent yet, plus queued
-  // ones (counted from submission); a hint for OutgoingMessage::write_now.
+  // ones (counted from submission); a hint for FlushPolicy::kNow.
   std::atomic<int> in_flight_{0};
   struct InFlight {
     explicit InFlight(std::atomic<int>& n) : n(n) {}
@@ -364,8 +363,8 @@ absl::Status ServerCore::AddService(Service& service) {
   absl::StatusOr<std::unique_ptr<Subscription>> sub =
       connection_.transport().Subscribe(
           wire::ServiceWildcard(options_.responder, app, service.service_name()),
-          queue, [weak, r](MessagePtr m) {
-            if (auto self = weak.lock()) self->OnRequest(*r, std::move(m));
+          queue, [weak, r](MessagePtr m, Delivery& d) {
+            if (auto self = weak.lock()) self->OnRequest(*r, std::move(m), d);
           });
   if (!sub.ok()) return sub.status();
   absl::StatusOr<std::unique_ptr<Subscription>> cancel_sub =
@@ -530,7 +529,8 @@ void ServerCore::RunStream(const Registered& reg, MethodHandler* handler,
   --running_streams_;
 }
 
-void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
+void ServerCore::OnRequest(const Registered& reg, MessagePtr message,
+                           Delivery& delivery) {
   {
     absl::MutexLock lock(&mu_);
     if (shutdown_) return;
@@ -609,12 +609,12 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
     // handlers run at once either way.
     const int64_t max_pending = method.timing->MaxPendingToRunInline();
     if (max_pending >= 0 && InlineEnabled() &&
-        message->pending_after() <= max_pending && pool_->TryTakeSlot()) {
+        delivery.pending_after() <= max_pending && pool_->TryTakeSlot()) {
       in_flight_.fetch_add(1, std::memory_order_relaxed);
       {
         InFlight in_flight(in_flight_);
         Serve(reg, method, std::move(message), *parts, deadline, *state,
-              /*on_delivery_thread=*/true);
+              &delivery);
       }
       pool_->LeaveSlot();
       return;
@@ -629,7 +629,7 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
         return;
       }
       Serve(reg, method, std::move(message), p, deadline, *state,
-            /*on_delivery_thread=*/false);
+            /*delivery=*/nullptr);
     };
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     if (!pool_->TrySubmit(task)) {
@@ -650,7 +650,7 @@ void ServerCore::OnRequest(const Registered& reg, MessagePtr message) {
 void ServerCore::Serve(const Registered& reg, const Method& method,
                        MessagePtr message, const wire::RequestSubjectParts& parts,
                        absl::Time deadline, const CallState& state,
-                       bool on_delivery_thread) {
+                       Delivery* delivery) {
   if (state.cancelled.load(std::memory_order_acquire)) {
     // Cancelled while queued: the caller is gone, nothing is sent.
     table_.RemoveCall(message->reply());
@@ -676,8 +676,8 @@ void ServerCore::Serve(const Registered& reg, const Method& method,
   absl::string_view content_type;
   absl::Status status;
   try {
-    std::optional<HandlerScope> scope;
-    if (on_delivery_thread) scope.emplace();
+    // The handler may call other services and wait for their replies.
+    MayBlockScope may_block(delivery);
     status = method.handler->Run(*reg.service, context, message, reply,
                                  content_type);
   } catch (const std::exception& e) {
@@ -706,15 +706,16 @@ void ServerCore::Serve(const Registered& reg, const Method& method,
   // this one (a worker cannot ask: the subscription may be gone by then).
   const bool alone = pool_->queued() == 0 &&
                      in_flight_.load(std::memory_order_relaxed) == 1 &&
-                     (!on_delivery_thread || request.pending_after() == 0);
+                     (delivery == nullptr || delivery->pending_after() == 0);
   Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
-        content_type, extra.empty() ? nullptr : &extra, alone);
+        content_type, extra.empty() ? nullptr : &extra,
+        alone ? FlushPolicy::kNow : FlushPolicy::kBatch);
 }
 
 void ServerCore::Reply(const IncomingMessage& request,
                        const absl::Status& status, absl::string_view payload,
                        absl::string_view content_type, const Metadata* metadata,
-                       bool write_now) {
+                       FlushPolicy flush) {
   std::array<HeaderRef, 2> headers;
   size_t n = 0;
   const wire::StatusHeaders error(status);
@@ -731,7 +732,7 @@ void ServerCore::Reply(const IncomingMessage& request,
                       absl::MakeConstSpan(headers.data(), n),
                       metadata,
                       payload,
-                      write_now});
+                      flush});
   if (s.ok()) return;
   publish_errors_.fetch_add(1, std::memory_order_relaxed);
   if (status.ok() && s.code() == absl::StatusCode::kResourceExhausted) {
