@@ -39,6 +39,7 @@
 #include "natsrpc/natsrpc.h"
 #include "natsrpc/stream.h"
 #include "natsrpc/testing/v1/stream_service.natsrpc.h"
+#include "test_connect.h"
 
 extern char** environ;
 
@@ -183,10 +184,10 @@ class StreamingTest : public ::testing::Test {
     nats_ = *std::move(nats);
     client_connect.url = nats_->url();
     server_connect.url = nats_->url();
-    auto server_conn = Connect(server_connect);
+    auto server_conn = testing::ConnectForTest(server_connect);
     ASSERT_TRUE(server_conn.ok()) << server_conn.status();
     server_conn_.emplace(*std::move(server_conn));
-    auto client_conn = Connect(client_connect);
+    auto client_conn = testing::ConnectForTest(client_connect);
     ASSERT_TRUE(client_conn.ok()) << client_conn.status();
     client_conn_.emplace(*std::move(client_conn));
     server_ = std::make_unique<Server>(
@@ -808,7 +809,7 @@ TEST_F(StreamingPermissionsTest, AllThreeKindsAndCancelWorkUnderTheGrants) {
 
 // The child process of the kill test.
 int ServeStreams(const std::string& url) {
-  absl::StatusOr<Connection> conn = Connect({.url = url});
+  absl::StatusOr<Connection> conn = testing::ConnectForTest({.url = url});
   if (!conn.ok()) {
     std::cerr << conn.status() << "\n";
     return 1;
@@ -839,6 +840,7 @@ int main(int argc, char** argv) {
   }
   // Unbuffered, so that a crash still leaves the test's output behind.
   std::setvbuf(stdout, nullptr, _IONBF, 0);
+  natsrpc::testing::ParseTestConnectFlags(&argc, argv);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
