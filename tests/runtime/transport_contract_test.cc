@@ -4,6 +4,7 @@
 // the in-memory transport emulates it for the core's unit tests.
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -55,8 +56,23 @@ TEST(TransportContractTest, FlushNowIsWrittenAtOnce) {
   });
   ASSERT_TRUE(sub.ok());
   t.Inject({"in", "", {}, ""});
-  EXPECT_THAT(seen_in_handler, ElementsAre("now"));
-  EXPECT_THAT(Subjects(t), ElementsAre("now", "batched"));
+  // Publish order is kept: writing "now" writes what waited before it.
+  EXPECT_THAT(seen_in_handler, ElementsAre("batched", "now"));
+  EXPECT_THAT(Subjects(t), ElementsAre("batched", "now"));
+}
+
+TEST(TransportContractTest, AnotherThreadsPublishWritesTheBufferInOrder) {
+  InMemoryTransport t;
+  std::vector<std::string> seen_in_handler;
+  auto sub = t.Subscribe("in", "", [&](MessagePtr, Delivery&) {
+    ASSERT_TRUE(Publish(t, "held").ok());
+    std::thread other([&] { ASSERT_TRUE(Publish(t, "other").ok()); });
+    other.join();
+    seen_in_handler = Subjects(t);
+  });
+  ASSERT_TRUE(sub.ok());
+  t.Inject({"in", "", {}, ""});
+  EXPECT_THAT(seen_in_handler, ElementsAre("held", "other"));
 }
 
 TEST(TransportContractTest, OutsideADeliveryEverythingIsWrittenAtOnce) {
@@ -171,6 +187,21 @@ TEST(TransportContractTest, AHandlerTakingOnlyTheMessageIsAccepted) {
   ASSERT_TRUE(sub.ok());
   t.Inject({"in", "", {}, ""});
   EXPECT_EQ(delivered, 1);
+}
+
+TEST(TransportContractTest, ARefusedSubscriptionIsPermissionDenied) {
+  InMemoryTransport t;
+  std::vector<TransportEvent> events;
+  t.AddEventListener([&](const TransportEvent& e) { events.push_back(e); });
+  t.DenySubscribe("requests.*.carol.>");
+  auto sub = t.Subscribe("requests.*.carol.>", "", [](MessagePtr) {});
+  EXPECT_EQ(sub.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(sub.status().message(), ::testing::HasSubstr("carol"));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, TransportEvent::Kind::kPermissionDenied);
+  EXPECT_EQ(events[0].subject, "requests.*.carol.>");
+  EXPECT_FALSE(events[0].publish);
+  EXPECT_TRUE(t.Subscribe("requests.*.bob.>", "", [](MessagePtr) {}).ok());
 }
 
 }  // namespace

@@ -32,12 +32,9 @@ class Message final : public IncomingMessage {
   bool no_responders_;
 };
 
-// The burst running on this thread, if any (see in_memory_transport.h).
-struct Burst {
-  const InMemoryTransport* owner;
-  std::vector<InMemoryTransport::Sent> held;
-};
-thread_local Burst* tl_burst = nullptr;
+// The transport whose burst runs on this thread, if any (see
+// in_memory_transport.h).
+thread_local const InMemoryTransport* tl_burst = nullptr;
 // How many handlers on this thread's stack may block (SetMayBlock).
 thread_local int tl_blocking = 0;
 
@@ -95,37 +92,40 @@ absl::Status InMemoryTransport::Publish(const OutgoingMessage& m) {
   if (static_cast<int64_t>(sent.data.size()) > max_payload_) {
     return absl::ResourceExhaustedError("max payload");
   }
-  if (tl_burst != nullptr && tl_burst->owner == this &&
-      m.flush == FlushPolicy::kBatch && tl_blocking == 0) {
-    tl_burst->held.push_back(std::move(sent));
+  {
+    absl::MutexLock lock(&mu_);
+    buffer_.push_back(std::move(sent));
+  }
+  // Held in the buffer until the end of this thread's burst.
+  if (tl_burst == this && m.flush == FlushPolicy::kBatch && tl_blocking == 0) {
     return absl::OkStatus();
   }
-  Write(std::move(sent));
+  Flush();
   return absl::OkStatus();
 }
 
-void InMemoryTransport::Write(Sent message) {
+void InMemoryTransport::Flush() {
+  std::deque<Sent> batch;
   {
     absl::MutexLock lock(&mu_);
-    sent_.push_back(message);
+    batch.swap(buffer_);
+    sent_.insert(sent_.end(), batch.begin(), batch.end());
   }
-  Deliver(std::move(message));
+  for (Sent& m : batch) Deliver(std::move(m));
 }
 
 void InMemoryTransport::Inject(Sent message) { Deliver(std::move(message)); }
 
 void InMemoryTransport::RunBurst(const std::function<void()>& deliver) {
-  if (tl_burst != nullptr && tl_burst->owner == this) {
+  if (tl_burst == this) {
     deliver();  // part of the burst already running on this thread
     return;
   }
-  Burst burst{this, {}};
-  Burst* const outer = tl_burst;
-  tl_burst = &burst;
+  const InMemoryTransport* const outer = tl_burst;
+  tl_burst = this;
   deliver();
   tl_burst = outer;
-  // The end of the burst: write what it held back, in order.
-  for (Sent& m : burst.held) Write(std::move(m));
+  Flush();  // the end of the burst
 }
 
 void InMemoryTransport::DeliverTo(
@@ -218,11 +218,30 @@ void InMemoryTransport::Deliver503(Sent status) {
 absl::StatusOr<std::unique_ptr<Subscription>> InMemoryTransport::Subscribe(
     absl::string_view subject, absl::string_view queue,
     MessageHandler handler) {
+  bool denied;
+  {
+    absl::MutexLock lock(&mu_);
+    denied = std::find(denied_subscribes_.begin(), denied_subscribes_.end(),
+                       subject) != denied_subscribes_.end();
+  }
+  if (denied) {
+    const std::string text = absl::StrCat(
+        "Permissions Violation for Subscription to \"", subject, "\"");
+    Emit({TransportEvent::Kind::kPermissionDenied, std::string(subject), false,
+          text});
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the NATS server refused the subscription to ", subject, ": ", text));
+  }
   absl::MutexLock lock(&mu_);
   const uint64_t id = ++next_id_;
   subs_.push_back(std::make_shared<Sub>(
       Sub{id, std::string(subject), std::string(queue), std::move(handler)}));
   return std::unique_ptr<Subscription>(std::make_unique<SubHandle>(this, id));
+}
+
+void InMemoryTransport::DenySubscribe(std::string subject) {
+  absl::MutexLock lock(&mu_);
+  denied_subscribes_.push_back(std::move(subject));
 }
 
 void InMemoryTransport::Unsubscribe(uint64_t id) {

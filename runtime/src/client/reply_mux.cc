@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 #include "absl/strings/str_cat.h"
 #include "natsrpc/impl/stream_endpoint.h"
@@ -236,7 +237,7 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
   absl::string_view reply_view;
   {
     char digits[32];
-    char* end = absl::numbers_internal::FastIntToBuffer(seq, digits);
+    char* end = std::to_chars(digits, digits + sizeof(digits), seq).ptr;
     const size_t n = static_cast<size_t>(end - digits);
     if (reply_prefix.size() + n <= sizeof(reply)) {
       std::copy(reply_prefix.begin(), reply_prefix.end(), reply);
