@@ -624,10 +624,12 @@ TEST_F(StreamingTest, ServerProcessKilledMidStreamIsUnavailableWithinLiveness) {
 class RawInbox {
  public:
   absl::Status Subscribe(Transport& transport, const std::string& subject) {
+    // A handler that already started may still run after the subscription
+    // is destroyed (transport.h): it keeps the state it touches alive.
     absl::StatusOr<std::unique_ptr<Subscription>> sub =
-        transport.Subscribe(subject, "", [this](MessagePtr m) {
-          absl::MutexLock lock(&mu_);
-          messages_[std::string(m->subject())] = std::move(m);
+        transport.Subscribe(subject, "", [state = state_](MessagePtr m) {
+          absl::MutexLock lock(&state->mu);
+          state->messages[std::string(m->subject())] = std::move(m);
         });
     if (!sub.ok()) return sub.status();
     sub_ = *std::move(sub);
@@ -635,18 +637,24 @@ class RawInbox {
   }
   // The message received on `subject`, waiting at most kWait.
   MessagePtr Await(const std::string& subject) {
-    absl::MutexLock lock(&mu_);
+    State& s = *state_;
+    absl::MutexLock lock(&s.mu);
     auto arrived = [&] {
-      mu_.AssertHeld();
-      return messages_.contains(subject);
+      s.mu.AssertHeld();
+      return s.messages.contains(subject);
     };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&arrived), kWait)) return nullptr;
-    return messages_[subject];
+    if (!s.mu.AwaitWithTimeout(absl::Condition(&arrived), kWait)) {
+      return nullptr;
+    }
+    return s.messages[subject];
   }
 
  private:
-  absl::Mutex mu_;
-  std::map<std::string, MessagePtr> messages_ ABSL_GUARDED_BY(mu_);
+  struct State {
+    absl::Mutex mu;
+    std::map<std::string, MessagePtr> messages ABSL_GUARDED_BY(mu);
+  };
+  const std::shared_ptr<State> state_ = std::make_shared<State>();
   std::unique_ptr<Subscription> sub_;
 };
 
