@@ -2,10 +2,10 @@
 //
 // An epoll event-loop thread for one nats.c connection, attached through
 // natsOptions_SetEventLoop together with natsOptions_SetSendAsap(true)
-// (docs/platform.md, "The 1 ms trap"). A publish then only appends to nats.c's buffer
-// and asks once for write interest; this thread writes everything published
-// meanwhile in one send(). Reads happen on this thread too (nats.c starts no
-// read-loop thread of its own when an event loop is attached).
+// (docs/platform.md, "The 1 ms trap"). A publish then only appends to nats.c's
+// buffer and asks once for write interest; this thread writes everything
+// published meanwhile in one send(). Reads happen on this thread too (nats.c
+// starts no read-loop thread of its own when an event loop is attached).
 //
 // Rules nats.c imposes, all honoured here:
 //   - the attach/read/write/detach callbacks run on any thread, with the
