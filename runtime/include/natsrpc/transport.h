@@ -160,14 +160,18 @@ class MayBlockScope {
 class MessageHandler {
  public:
   MessageHandler() = default;
-  template <typename F>
-  requires(std::is_invocable_v<F&, MessagePtr, Delivery&> &&
-           !std::is_same_v<std::decay_t<F>, MessageHandler>) MessageHandler(F f)
-      : fn_(std::move(f)) {}  // NOLINT: implicit on purpose
-  template <typename F>
-  requires(std::is_invocable_v<F&, MessagePtr> &&
-           !std::is_invocable_v<F&, MessagePtr, Delivery&>)
-      MessageHandler(F f)  // NOLINT: implicit on purpose
+  // Implicit on purpose: subscribe with a lambda.
+  template <
+      typename F,
+      std::enable_if_t<std::is_invocable_v<F&, MessagePtr, Delivery&> &&
+                           !std::is_same_v<std::decay_t<F>, MessageHandler>,
+                       int> = 0>
+  MessageHandler(F f) : fn_(std::move(f)) {}  // NOLINT
+  template <typename F, std::enable_if_t<
+                            std::is_invocable_v<F&, MessagePtr> &&
+                                !std::is_invocable_v<F&, MessagePtr, Delivery&>,
+                            int> = 0>
+  MessageHandler(F f)  // NOLINT
       : fn_([f = std::move(f)](MessagePtr m, Delivery&) mutable {
           f(std::move(m));
         }) {}
