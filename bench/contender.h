@@ -22,6 +22,12 @@ namespace natsrpc_bench {
 // Where the contenders find their peers.
 struct Env {
   std::string nats_url;  // the nats-server the harness started
+  // natsrpc::TransportTuning for natsrpc's connections (--tuning), for A/B
+  // runs of the transport's write path.
+  bool event_loop = true;
+  bool write_now = true;
+  bool bursts = true;
+  bool nats_internals = true;
 };
 
 // Receives the completion of asynchronous calls.

@@ -47,6 +47,7 @@ struct Flags {
   std::string json_path;
   std::string note;
   std::string nats_server;
+  Env env;  // the --tuning switches
 };
 
 void Usage() {
@@ -69,6 +70,8 @@ optionally writes JSON.
   --json FILE        write all figures as JSON
   --note TEXT        free text stored in the JSON (e.g. the git commit)
   --nats-server PATH nats-server binary (default $NATS_SERVER, /usr/sbin/nats-server, PATH)
+  --tuning LIST      natsrpc::TransportTuning switches for A/B runs, e.g.
+                     event_loop=0,write_now=0,bursts=0,nats_internals=0
 )";
 }
 
@@ -146,6 +149,21 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
     } else if (arg == "--note") {
       if (!next()) return std::nullopt;
       f.note = value;
+    } else if (arg == "--tuning") {
+      if (!next()) return std::nullopt;
+      for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+        std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
+        bool* field = kv.first == "event_loop"       ? &f.env.event_loop
+                      : kv.first == "write_now"      ? &f.env.write_now
+                      : kv.first == "bursts"         ? &f.env.bursts
+                      : kv.first == "nats_internals" ? &f.env.nats_internals
+                                                     : nullptr;
+        if (field == nullptr || (kv.second != "0" && kv.second != "1")) {
+          std::cerr << "bad --tuning item " << item << "\n";
+          return std::nullopt;
+        }
+        *field = kv.second == "1";
+      }
     } else if (arg == "--nats-server") {
       if (!next()) return std::nullopt;
       f.nats_server = value;
@@ -260,7 +278,7 @@ class Results {
   }
 
   // Adds "raw_best" rows: per payload and in-flight count, the raw config
-  // with the highest median throughput (PLATFORM.md reports it so).
+  // with the highest median throughput (docs/platform.md, "Raw nats.c as the baseline").
   void AddBestRaw(const std::vector<size_t>& payloads,
                   const std::vector<uint32_t>& inflight) {
     std::vector<Row> add;
@@ -679,7 +697,8 @@ int Main(int argc, char** argv) {
   std::fprintf(stderr, "nats-server %s (pid %d) at %s\n",
                machine["nats_server"].c_str(), static_cast<int>(server.pid()),
                server.url().c_str());
-  Env env{.nats_url = server.url()};
+  Env env = flags.env;
+  env.nats_url = server.url();
 
   // Every contender is set up for the whole repetition and the rows are
   // interleaved (row by row, contender after contender), so that a busy

@@ -44,6 +44,10 @@ class NatsrpcContender : public Contender {
     // designated initializers that leave members to their defaults.)
     natsrpc::ConnectOptions connect;
     connect.url = env.nats_url;
+    connect.tuning.event_loop = env.event_loop;
+    connect.tuning.write_now = env.write_now;
+    connect.tuning.bursts = env.bursts;
+    connect.tuning.nats_internals = env.nats_internals;
     connect.name = "bench-server";
     absl::StatusOr<natsrpc::Connection> server_conn = natsrpc::Connect(connect);
     if (!server_conn.ok()) return server_conn.status();

@@ -52,6 +52,10 @@ class NatsrpcFbsAsync final : public Contender {
   absl::Status Setup(const Env& env) override {
     natsrpc::ConnectOptions connect;
     connect.url = env.nats_url;
+    connect.tuning.event_loop = env.event_loop;
+    connect.tuning.write_now = env.write_now;
+    connect.tuning.bursts = env.bursts;
+    connect.tuning.nats_internals = env.nats_internals;
     connect.name = "bench-fbs-server";
     absl::StatusOr<natsrpc::Connection> server_conn = natsrpc::Connect(connect);
     if (!server_conn.ok()) return server_conn.status();

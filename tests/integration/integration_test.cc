@@ -24,6 +24,7 @@
 #include "nats_server.h"
 #include "natsrpc/natsrpc.h"
 #include "natsrpc/testing/v1/test_service.natsrpc.h"
+#include "test_connect.h"
 
 namespace natsrpc {
 namespace {
@@ -129,7 +130,7 @@ class IntegrationTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_NE(nats_, nullptr);
-    absl::StatusOr<Connection> c = Connect(ConnectOptions{.url = nats_->url()});
+    absl::StatusOr<Connection> c = testing::ConnectForTest(ConnectOptions{.url = nats_->url()});
     ASSERT_TRUE(c.ok()) << c.status();
     conn_ = std::make_unique<Connection>(*c);
   }
@@ -159,7 +160,7 @@ TEST_F(IntegrationTest, TheUserApiAsWritten) {
   // The snippet of the product brief, verbatim apart from names.
   const std::string url = nats_->url();
   absl::StatusOr<natsrpc::Connection> conn =
-      natsrpc::Connect(natsrpc::ConnectOptions{.url = url});
+      natsrpc::testing::ConnectForTest(natsrpc::ConnectOptions{.url = url});
   ASSERT_TRUE(conn.ok()) << conn.status();
   CalculatorImpl impl;
   natsrpc::Server server(*conn, natsrpc::ServerOptions{.responder = "bob"});
@@ -573,7 +574,7 @@ TEST_F(IntegrationTest, CancelledByTheCaller) {
 TEST_F(IntegrationTest, ClosedConnectionEndsPendingCalls) {
   TestServiceImpl impl("s1");
   auto server = StartServer(impl);
-  absl::StatusOr<Connection> other = Connect({.url = nats_->url()});
+  absl::StatusOr<Connection> other = testing::ConnectForTest({.url = nats_->url()});
   ASSERT_TRUE(other.ok());
   tv1::TestService::Client client(
       *other, ClientOptions{.requester = "alice", .responder = "bob"});
@@ -635,7 +636,7 @@ TEST_F(IntegrationTest, LargeMessagesManyInFlightAllComplete) {
   TestServiceImpl impl("s1");
   // The server on a connection of its own, as in a deployment.
   absl::StatusOr<Connection> server_conn =
-      Connect(ConnectOptions{.url = nats_->url()});
+      testing::ConnectForTest(ConnectOptions{.url = nats_->url()});
   ASSERT_TRUE(server_conn.ok()) << server_conn.status();
   Server server(*server_conn, ServerOptions{.responder = "bob"});
   ASSERT_TRUE(server.AddService(impl).ok());
@@ -675,7 +676,7 @@ TEST_F(IntegrationTest, LargeMessagesManyInFlightAllComplete) {
 TEST_F(IntegrationTest, TwoInstancesShareLoadThroughTheQueueGroup) {
   TestServiceImpl impl1("s1");
   TestServiceImpl impl2("s2");
-  absl::StatusOr<Connection> c2 = Connect({.url = nats_->url()});
+  absl::StatusOr<Connection> c2 = testing::ConnectForTest({.url = nats_->url()});
   ASSERT_TRUE(c2.ok());
   auto server1 = StartServer(impl1);
   Server server2(*c2, ServerOptions{.responder = "bob"});
@@ -695,7 +696,7 @@ TEST_F(IntegrationTest, TwoInstancesShareLoadThroughTheQueueGroup) {
 TEST_F(IntegrationTest, BroadcastServersAllReceive) {
   TestServiceImpl impl1("s1");
   TestServiceImpl impl2("s2");
-  absl::StatusOr<Connection> c2 = Connect({.url = nats_->url()});
+  absl::StatusOr<Connection> c2 = testing::ConnectForTest({.url = nats_->url()});
   ASSERT_TRUE(c2.ok());
   Server server1(*conn_, ServerOptions{.responder = "bob", .broadcast = true});
   Server server2(*c2, ServerOptions{.responder = "bob", .broadcast = true});
@@ -725,13 +726,13 @@ TEST_F(IntegrationTest, InvalidNamesAreRefusedNamingTheField) {
 }
 
 TEST_F(IntegrationTest, ConnectErrorsAreClear) {
-  absl::StatusOr<Connection> c = Connect({.url = "nats://127.0.0.1:1"});
+  absl::StatusOr<Connection> c = testing::ConnectForTest({.url = "nats://127.0.0.1:1"});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(c.status().message(), HasSubstr("127.0.0.1:1"));
-  c = Connect({.url = nats_->url(), .max_pending_messages = 3000000});
+  c = testing::ConnectForTest({.url = nats_->url(), .max_pending_messages = 3000000});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(c.status().message(), HasSubstr("max_pending_messages"));
-  c = Connect({.url = nats_->url(), .tls_ca_file = "/nonexistent/ca.pem"});
+  c = testing::ConnectForTest({.url = nats_->url(), .tls_ca_file = "/nonexistent/ca.pem"});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(c.status().message(), HasSubstr("tls_ca_file"));
 }
@@ -754,10 +755,10 @@ authorization {
   auto nats = natsrpc::testing::NatsServer::Start(options);
   ASSERT_TRUE(nats.ok()) << nats.status();
   absl::StatusOr<Connection> alice =
-      Connect({.url = (*nats)->url(), .user = "alice", .password = "a"});
+      testing::ConnectForTest({.url = (*nats)->url(), .user = "alice", .password = "a"});
   ASSERT_TRUE(alice.ok()) << alice.status();
   absl::StatusOr<Connection> bob =
-      Connect({.url = (*nats)->url(), .user = "bob", .password = "b"});
+      testing::ConnectForTest({.url = (*nats)->url(), .user = "bob", .password = "b"});
   ASSERT_TRUE(bob.ok()) << bob.status();
 
   TestServiceImpl impl("s1");
@@ -780,9 +781,73 @@ authorization {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 
   absl::StatusOr<Connection> wrong =
-      Connect({.url = (*nats)->url(), .user = "alice", .password = "wrong"});
+      testing::ConnectForTest({.url = (*nats)->url(), .user = "alice", .password = "wrong"});
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kUnauthenticated)
       << wrong.status();
+}
+
+// Issue 9, bug 3 (transport half): a subscription the user may not make used
+// to pass the flush, so Subscribe (and AddService) returned OK for a
+// subscription that never receives anything.
+TEST(PermissionsTest, RefusedSubscribeIsPermissionDeniedNamingTheSubject) {
+  natsrpc::testing::NatsServer::Options options;
+  options.config = R"(
+authorization {
+  users: [
+    {user: bob, password: b, permissions: {
+      subscribe: {allow: ["requests.*.bob.>"]}
+      publish: {allow: ["responses.*.bob.>"]}}}
+  ]
+}
+)";
+  auto nats = natsrpc::testing::NatsServer::Start(options);
+  ASSERT_TRUE(nats.ok()) << nats.status();
+  absl::StatusOr<Connection> bob = testing::ConnectForTest(
+      {.url = (*nats)->url(), .user = "bob", .password = "b"});
+  ASSERT_TRUE(bob.ok()) << bob.status();
+  Transport& transport = bob->transport();
+
+  absl::Mutex mu;
+  std::vector<TransportEvent> denials;
+  const uint64_t listener =
+      transport.AddEventListener([&](const TransportEvent& e) {
+        absl::MutexLock lock(&mu);
+        if (e.kind == TransportEvent::Kind::kPermissionDenied) {
+          denials.push_back(e);
+        }
+      });
+
+  auto refused = transport.Subscribe("requests.*.carol.>", "",
+                                     [](MessagePtr) {});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied)
+      << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("requests.*.carol.>"));
+
+  auto refused_queue = transport.Subscribe("requests.*.dave.>", "workers",
+                                           [](MessagePtr) {});
+  EXPECT_EQ(refused_queue.status().code(), absl::StatusCode::kPermissionDenied)
+      << refused_queue.status();
+  EXPECT_THAT(refused_queue.status().message(),
+              HasSubstr("requests.*.dave.>"));
+
+  // An allowed subscription after refused ones still works.
+  absl::Notification got;
+  auto allowed = transport.Subscribe("requests.*.bob.>", "", [&](MessagePtr) {
+    if (!got.HasBeenNotified()) got.Notify();
+  });
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+
+  // The refusals also reach listeners, naming subject and direction.
+  {
+    absl::MutexLock lock(&mu);
+    auto both = [&] { return denials.size() >= 2; };
+    mu.AwaitWithTimeout(absl::Condition(&both), absl::Seconds(10));
+    ASSERT_GE(denials.size(), 1u);
+    EXPECT_FALSE(denials[0].publish);
+    EXPECT_THAT(denials[0].subject, ::testing::AnyOf("requests.*.carol.>",
+                                                     "requests.*.dave.>"));
+  }
+  transport.RemoveEventListener(listener);
 }
 
 // A nats-server killed and restarted under load: every call ends OK or with
@@ -793,8 +858,8 @@ TEST(RestartTest, EveryCallEndsByItsDeadline) {
   ConnectOptions copts{.url = (*nats)->url(),
                        .max_reconnect_attempts = -1,
                        .reconnect_wait = absl::Milliseconds(50)};
-  absl::StatusOr<Connection> sconn = Connect(copts);
-  absl::StatusOr<Connection> cconn = Connect(copts);
+  absl::StatusOr<Connection> sconn = testing::ConnectForTest(copts);
+  absl::StatusOr<Connection> cconn = testing::ConnectForTest(copts);
   ASSERT_TRUE(sconn.ok() && cconn.ok());
   TestServiceImpl impl("s1");
   Server server(*sconn, ServerOptions{.responder = "bob"});
@@ -1045,3 +1110,9 @@ TEST_F(IntegrationTest, ClientInterceptorSeesTheCall) {
 
 }  // namespace
 }  // namespace natsrpc
+
+int main(int argc, char** argv) {
+  natsrpc::testing::ParseTestConnectFlags(&argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

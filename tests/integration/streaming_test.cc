@@ -39,6 +39,7 @@
 #include "natsrpc/natsrpc.h"
 #include "natsrpc/stream.h"
 #include "natsrpc/testing/v1/stream_service.natsrpc.h"
+#include "test_connect.h"
 
 extern char** environ;
 
@@ -183,10 +184,10 @@ class StreamingTest : public ::testing::Test {
     nats_ = *std::move(nats);
     client_connect.url = nats_->url();
     server_connect.url = nats_->url();
-    auto server_conn = Connect(server_connect);
+    auto server_conn = testing::ConnectForTest(server_connect);
     ASSERT_TRUE(server_conn.ok()) << server_conn.status();
     server_conn_.emplace(*std::move(server_conn));
-    auto client_conn = Connect(client_connect);
+    auto client_conn = testing::ConnectForTest(client_connect);
     ASSERT_TRUE(client_conn.ok()) << client_conn.status();
     client_conn_.emplace(*std::move(client_conn));
     server_ = std::make_unique<Server>(
@@ -623,10 +624,12 @@ TEST_F(StreamingTest, ServerProcessKilledMidStreamIsUnavailableWithinLiveness) {
 class RawInbox {
  public:
   absl::Status Subscribe(Transport& transport, const std::string& subject) {
+    // A handler that already started may still run after the subscription
+    // is destroyed (transport.h): it keeps the state it touches alive.
     absl::StatusOr<std::unique_ptr<Subscription>> sub =
-        transport.Subscribe(subject, "", [this](MessagePtr m) {
-          absl::MutexLock lock(&mu_);
-          messages_[std::string(m->subject())] = std::move(m);
+        transport.Subscribe(subject, "", [state = state_](MessagePtr m) {
+          absl::MutexLock lock(&state->mu);
+          state->messages[std::string(m->subject())] = std::move(m);
         });
     if (!sub.ok()) return sub.status();
     sub_ = *std::move(sub);
@@ -634,18 +637,24 @@ class RawInbox {
   }
   // The message received on `subject`, waiting at most kWait.
   MessagePtr Await(const std::string& subject) {
-    absl::MutexLock lock(&mu_);
+    State& s = *state_;
+    absl::MutexLock lock(&s.mu);
     auto arrived = [&] {
-      mu_.AssertHeld();
-      return messages_.contains(subject);
+      s.mu.AssertHeld();
+      return s.messages.contains(subject);
     };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&arrived), kWait)) return nullptr;
-    return messages_[subject];
+    if (!s.mu.AwaitWithTimeout(absl::Condition(&arrived), kWait)) {
+      return nullptr;
+    }
+    return s.messages[subject];
   }
 
  private:
-  absl::Mutex mu_;
-  std::map<std::string, MessagePtr> messages_ ABSL_GUARDED_BY(mu_);
+  struct State {
+    absl::Mutex mu;
+    std::map<std::string, MessagePtr> messages ABSL_GUARDED_BY(mu);
+  };
+  const std::shared_ptr<State> state_ = std::make_shared<State>();
   std::unique_ptr<Subscription> sub_;
 };
 
@@ -808,7 +817,7 @@ TEST_F(StreamingPermissionsTest, AllThreeKindsAndCancelWorkUnderTheGrants) {
 
 // The child process of the kill test.
 int ServeStreams(const std::string& url) {
-  absl::StatusOr<Connection> conn = Connect({.url = url});
+  absl::StatusOr<Connection> conn = testing::ConnectForTest({.url = url});
   if (!conn.ok()) {
     std::cerr << conn.status() << "\n";
     return 1;
@@ -839,6 +848,7 @@ int main(int argc, char** argv) {
   }
   // Unbuffered, so that a crash still leaves the test's output behind.
   std::setvbuf(stdout, nullptr, _IONBF, 0);
+  natsrpc::testing::ParseTestConnectFlags(&argc, argv);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

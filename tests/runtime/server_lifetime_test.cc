@@ -81,10 +81,15 @@ TEST(ServerLifetimeTest, DeliveryAfterAFailedAddServiceIsDropped) {
   ASSERT_FALSE(handlers.empty());
   StringValue req;
   req.set_value("late");
+  struct NoBacklog final : Delivery {
+    int64_t pending_after() const override { return 0; }
+    void SetMayBlock(bool) override {}
+  } delivery;
   handlers[0].second(transport->MakeMessage({"requests.alice.bob.unit.Echo.Say",
                                              "responses.alice.bob.unit.c1.1",
                                              {},
-                                             req.SerializeAsString()}));
+                                             req.SerializeAsString()}),
+                     delivery);
   // Not served: the service is not registered (and may be gone already).
   EXPECT_EQ(echo.calls.load(), 0);
   EXPECT_TRUE(transport->sent().empty());

@@ -40,6 +40,28 @@ class Message final : public IncomingMessage {
   std::shared_ptr<const InMemoryTransport::MessageHook> on_destroyed_;
 };
 
+// The transport whose burst runs on this thread, if any (see
+// in_memory_transport.h).
+thread_local const InMemoryTransport* tl_burst = nullptr;
+// How many handlers on this thread's stack may block (SetMayBlock).
+thread_local int tl_blocking = 0;
+
+class DeliveryImpl final : public Delivery {
+ public:
+  explicit DeliveryImpl(int64_t pending_after)
+      : pending_after_(pending_after) {}
+  ~DeliveryImpl() override { SetMayBlock(false); }
+  int64_t pending_after() const override { return pending_after_; }
+  void SetMayBlock(bool may_block) override {
+    if (may_block != blocking_) tl_blocking += may_block ? 1 : -1;
+    blocking_ = may_block;
+  }
+
+ private:
+  const int64_t pending_after_;
+  bool blocking_ = false;
+};
+
 }  // namespace
 
 class InMemoryTransport::SubHandle final : public Subscription {
@@ -80,13 +102,88 @@ absl::Status InMemoryTransport::Publish(const OutgoingMessage& m) {
   }
   {
     absl::MutexLock lock(&mu_);
-    sent_.push_back(sent);
+    buffer_.push_back(std::move(sent));
   }
-  Deliver(std::move(sent));
+  // Held in the buffer until the end of this thread's burst.
+  if (tl_burst == this && m.flush == FlushPolicy::kBatch && tl_blocking == 0) {
+    return absl::OkStatus();
+  }
+  Flush();
   return absl::OkStatus();
 }
 
+void InMemoryTransport::Flush() {
+  std::deque<Sent> batch;
+  {
+    absl::MutexLock lock(&mu_);
+    batch.swap(buffer_);
+    sent_.insert(sent_.end(), batch.begin(), batch.end());
+  }
+  for (Sent& m : batch) Deliver(std::move(m));
+}
+
 void InMemoryTransport::Inject(Sent message) { Deliver(std::move(message)); }
+
+void InMemoryTransport::RunBurst(const std::function<void()>& deliver) {
+  if (tl_burst == this) {
+    deliver();  // part of the burst already running on this thread
+    return;
+  }
+  const InMemoryTransport* const outer = tl_burst;
+  tl_burst = this;
+  deliver();
+  tl_burst = outer;
+  Flush();  // the end of the burst
+}
+
+void InMemoryTransport::DeliverTo(
+    const std::vector<std::shared_ptr<Sub>>& targets,
+    const MessagePtr& message) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (paused_) {
+      for (const auto& sub : targets) queued_.push_back({sub, message});
+      return;
+    }
+  }
+  RunBurst([&] {
+    for (const auto& sub : targets) {
+      DeliveryImpl delivery(0);
+      sub->handler(message, delivery);
+    }
+  });
+}
+
+void InMemoryTransport::PauseDelivery() {
+  absl::MutexLock lock(&mu_);
+  paused_ = true;
+}
+
+void InMemoryTransport::ResumeDelivery() {
+  {
+    absl::MutexLock lock(&mu_);
+    paused_ = false;
+  }
+  RunBurst([&] {
+    while (true) {
+      Queued next;
+      int64_t behind = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        if (queued_.empty()) return;
+        next = std::move(queued_.front());
+        queued_.pop_front();
+        // As with NATS: nothing more is delivered after an unsubscribe.
+        if (std::find(subs_.begin(), subs_.end(), next.sub) == subs_.end()) {
+          continue;
+        }
+        for (const Queued& q : queued_) behind += q.sub == next.sub ? 1 : 0;
+      }
+      DeliveryImpl delivery(behind);
+      next.sub->handler(next.message, delivery);
+    }
+  });
+}
 
 void InMemoryTransport::Deliver(Sent message) {
   std::vector<std::shared_ptr<Sub>> targets;
@@ -114,9 +211,8 @@ void InMemoryTransport::Deliver(Sent message) {
     }
     return;
   }
-  for (const auto& sub : targets) {
-    sub->handler(std::make_shared<Message>(message, false, on_destroyed));
-  }
+  DeliverTo(targets,
+            std::make_shared<Message>(std::move(message), false, on_destroyed));
 }
 
 void InMemoryTransport::Deliver503(Sent status) {
@@ -127,14 +223,26 @@ void InMemoryTransport::Deliver503(Sent status) {
       if (SubjectMatches(sub->subject, status.subject)) targets.push_back(sub);
     }
   }
-  for (const auto& sub : targets) {
-    sub->handler(std::make_shared<Message>(status, true, nullptr));
-  }
+  DeliverTo(targets, std::make_shared<Message>(std::move(status), true, nullptr));
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> InMemoryTransport::Subscribe(
     absl::string_view subject, absl::string_view queue,
     MessageHandler handler) {
+  bool denied;
+  {
+    absl::MutexLock lock(&mu_);
+    denied = std::find(denied_subscribes_.begin(), denied_subscribes_.end(),
+                       subject) != denied_subscribes_.end();
+  }
+  if (denied) {
+    const std::string text = absl::StrCat(
+        "Permissions Violation for Subscription to \"", subject, "\"");
+    Emit({TransportEvent::Kind::kPermissionDenied, std::string(subject), false,
+          text});
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the NATS server refused the subscription to ", subject, ": ", text));
+  }
   absl::MutexLock lock(&mu_);
   if (subscribe_hook_) {
     if (absl::Status s = subscribe_hook_(subject); !s.ok()) return s;
@@ -144,6 +252,11 @@ absl::StatusOr<std::unique_ptr<Subscription>> InMemoryTransport::Subscribe(
   subs_.push_back(std::make_shared<Sub>(
       Sub{id, std::string(subject), std::string(queue), std::move(handler)}));
   return std::unique_ptr<Subscription>(std::make_unique<SubHandle>(this, id));
+}
+
+void InMemoryTransport::DenySubscribe(std::string subject) {
+  absl::MutexLock lock(&mu_);
+  denied_subscribes_.push_back(std::move(subject));
 }
 
 void InMemoryTransport::Unsubscribe(uint64_t id) {

@@ -4,10 +4,29 @@
 // queue groups, headers and no-responders replies, in memory. Messages are
 // delivered synchronously on the publishing thread, which makes unit tests
 // deterministic. Integration tests use a real nats-server instead.
+//
+// It emulates the scheduling contract of natsrpc/transport.h, with one
+// ordered output buffer per transport as a NATS connection has:
+//   - Publish() appends to the buffer; writing it records everything buffered
+//     in sent() and delivers it, in publish order.
+//   - A burst is one delivery run on a thread: the delivery of one message
+//     (to every matching subscription), or ResumeDelivery(). A delivery that
+//     starts inside a run on the same thread joins that run. What a handler
+//     publishes with FlushPolicy::kBatch during the run stays in the buffer
+//     until the run ends.
+//   - Any other publish writes the buffer at once, whatever it holds: with
+//     FlushPolicy::kNow, on a thread outside a run (another thread included,
+//     as NATS's writer would), and on a delivery thread while its handler
+//     may block (Delivery::SetMayBlock).
+//   - Delivery::pending_after(): while PauseDelivery() is in effect, messages
+//     wait in their subscription's queue; ResumeDelivery() delivers them in
+//     order and each handler sees how many wait behind it on the same
+//     subscription. Otherwise it is 0.
 
 #ifndef NATSRPC_TESTS_SUPPORT_IN_MEMORY_TRANSPORT_H_
 #define NATSRPC_TESTS_SUPPORT_IN_MEMORY_TRANSPORT_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -45,6 +64,14 @@ class InMemoryTransport final : public Transport {
   std::vector<Sent> sent() const;
   // Delivers a message as if it came from the network.
   void Inject(Sent message);
+  // Queues messages for their subscriptions instead of delivering them,
+  // until ResumeDelivery(), which delivers what waits on the calling thread.
+  void PauseDelivery();
+  void ResumeDelivery();
+  // Refuses later subscriptions to exactly `subject` as a NATS server
+  // refuses one the user may not make: Subscribe returns PERMISSION_DENIED
+  // naming the subject, and listeners get a kPermissionDenied event.
+  void DenySubscribe(std::string subject);
 
   static bool SubjectMatches(absl::string_view pattern,
                              absl::string_view subject);
@@ -76,9 +103,20 @@ class InMemoryTransport final : public Transport {
     MessageHandler handler;
   };
   class SubHandle;
+  struct Queued {
+    std::shared_ptr<Sub> sub;
+    MessagePtr message;
+  };
 
+  // Writes the buffer: records everything in it as sent and delivers it.
+  void Flush();
   void Deliver(Sent message);
   void Deliver503(Sent status);
+  // Delivers to `targets` now, or queues while paused.
+  void DeliverTo(const std::vector<std::shared_ptr<Sub>>& targets,
+                 const MessagePtr& message);
+  // Runs `deliver` as one burst (see the top of this file).
+  void RunBurst(const std::function<void()>& deliver);
   void Unsubscribe(uint64_t id);
 
   mutable absl::Mutex mu_;
@@ -86,8 +124,12 @@ class InMemoryTransport final : public Transport {
   std::vector<std::pair<uint64_t, EventListener>> listeners_
       ABSL_GUARDED_BY(mu_);
   std::vector<Sent> sent_ ABSL_GUARDED_BY(mu_);
+  std::deque<Sent> buffer_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool connected_ ABSL_GUARDED_BY(mu_) = true;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<Queued> queued_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> denied_subscribes_ ABSL_GUARDED_BY(mu_);
   int64_t max_payload_ = 1024 * 1024;
   SubscribeHook subscribe_hook_ ABSL_GUARDED_BY(mu_);
   bool keep_handlers_ ABSL_GUARDED_BY(mu_) = false;

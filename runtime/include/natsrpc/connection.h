@@ -30,6 +30,27 @@ class ConnectionAccess;
 class ConnectionState;
 }  // namespace internal
 
+// Switches of the NATS transport's write path (runtime/src/nats/), for A/B
+// measurements (docs/benchmarks.md, "Runtime changes and their effect") and
+// for tests of the fallbacks. The defaults are what natsrpc is built and
+// measured with; turning one off changes speed only, never behaviour.
+struct TransportTuning {
+  // An epoll event-loop thread writes what is published, many messages per
+  // send() (docs/platform.md, "The 1 ms trap"). false: plain SendAsap, one
+  // send() per publish, and `write_now` and `bursts` have no effect.
+  bool event_loop = true;
+  // Honour FlushPolicy::kNow (natsrpc/transport.h): write such a message on
+  // the publishing thread. false: the loop thread writes it.
+  bool write_now = true;
+  // A delivery thread writes what its handlers publish at the end of its
+  // burst (natsrpc/transport.h). false: the loop thread writes everything.
+  bool bursts = true;
+  // Use the fast path through nats.c internals where it is compiled in and
+  // its start-up self-test passed (docs/platform.md, "nats.c internals").
+  // false: nats.c's public message API only.
+  bool nats_internals = true;
+};
+
 // How to reach NATS. Every field has a sensible default; the member order is
 // part of the API (designated initializers).
 struct ConnectOptions {
@@ -69,9 +90,12 @@ struct ConnectOptions {
   int max_pings_out = 2;
 
   // Messages a subscription may hold before NATS drops them as a slow
-  // consumer. At most 2^30: nats.c computes with int and overflows above
-  // that (docs/platform.md).
+  // consumer. Below 2,097,152 (2^21): from there on nats.c overflows an int
+  // byte limit and later subscribes fail (docs/platform.md).
   int max_pending_messages = 1 << 20;
+
+  // A/B switches of the transport's write path; keep the defaults.
+  TransportTuning tuning{};
 };
 
 // A handle to a NATS connection.

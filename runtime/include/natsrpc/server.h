@@ -78,6 +78,10 @@ struct ServerOptions {
   // checks, nor about requests never run (overload, shutdown, a deadline or
   // cancel that came while queued).
   std::vector<std::shared_ptr<ServerInterceptor>> interceptors{};
+  // A/B switch for measurements (docs/benchmarks.md): true lets a handler
+  // that has proved fast run on the subscription's delivery thread in a free
+  // worker's place (see num_workers); false hands every request to a worker.
+  bool run_fast_handlers_inline = true;
 };
 
 namespace internal {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 #include "absl/strings/str_cat.h"
 #include "natsrpc/impl/stream_endpoint.h"
@@ -247,8 +248,9 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
   // last Client (destroying this mux), before Publish() returns. After a
   // failed publish no reply can come, so `this` is still alive then.
   CallHandle handle(weak_from_this(), seq);
-  absl::Status s = transport_->Publish(OutgoingMessage{
-      subject, reply_view, headers, metadata, payload, /*write_now=*/alone});
+  absl::Status s = transport_->Publish(
+      OutgoingMessage{subject, reply_view, headers, metadata, payload,
+                      alone ? FlushPolicy::kNow : FlushPolicy::kBatch});
   if (!s.ok()) Complete(seq, std::move(s));
   return handle;
 }

@@ -2,10 +2,10 @@
 //
 // An epoll event-loop thread for one nats.c connection, attached through
 // natsOptions_SetEventLoop together with natsOptions_SetSendAsap(true)
-// (PLATFORM.md, "A way out"). A publish then only appends to nats.c's buffer
-// and asks once for write interest; this thread writes everything published
-// meanwhile in one send(). Reads happen on this thread too (nats.c starts no
-// read-loop thread of its own when an event loop is attached).
+// (docs/platform.md, "The 1 ms trap"). A publish then only appends to nats.c's
+// buffer and asks once for write interest; this thread writes everything
+// published meanwhile in one send(). Reads happen on this thread too (nats.c
+// starts no read-loop thread of its own when an event loop is attached).
 //
 // Rules nats.c imposes, all honoured here:
 //   - the attach/read/write/detach callbacks run on any thread, with the
@@ -65,7 +65,7 @@ class EventLoop {
   // (the first publish into an empty buffer) is not passed to epoll, which
   // would wake the loop thread for nothing: the destructor writes on this
   // thread instead (FlushNow()). For a publish that is to be written at once
-  // anyway (OutgoingMessage::write_now).
+  // anyway (FlushPolicy::kNow, Delivery::SetMayBlock).
   class WriteHere {
    public:
     explicit WriteHere(EventLoop* loop);  // null: does nothing

@@ -2,9 +2,8 @@
 //
 // When a unary handler runs on the subscription's delivery thread instead of
 // a worker, and when its reply is written at once instead of at the end of a
-// burst. Every scheduling hint the server takes from or gives to the
-// transport (IncomingMessage::pending_after, OutgoingMessage::write_now,
-// HandlerScope in server/handler_scope.h) is used here and only here.
+// burst. The server's side of the transport's scheduling contract
+// (natsrpc/transport.h: Delivery, FlushPolicy) is decided here and only here.
 
 #ifndef NATSRPC_SRC_SERVER_INLINE_POLICY_H_
 #define NATSRPC_SRC_SERVER_INLINE_POLICY_H_
@@ -18,7 +17,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "natsrpc/transport.h"
-#include "server/handler_scope.h"
 #include "server/worker_pool.h"
 
 namespace natsrpc::internal {
@@ -62,16 +60,6 @@ class MethodTiming {
   std::atomic<int64_t> runs_{0};
 };
 
-// NATSRPC_SERVER_INLINE=0 hands every request to a worker; for A/B
-// measurements only.
-inline bool InlineEnabled() {
-  static const bool enabled = [] {
-    const char* env = std::getenv("NATSRPC_SERVER_INLINE");
-    return env == nullptr || absl::string_view(env) != "0";
-  }();
-  return enabled;
-}
-
 // Run a fast handler here, on the subscription's delivery thread, when a
 // worker is free and few requests wait behind this one: handing it to a
 // worker would cost a thread wake-up (a context switch) per request.
@@ -80,36 +68,26 @@ inline bool InlineEnabled() {
 // to workers again from its next request on. At most num_workers
 // handlers run at once either way. True: the caller holds a worker slot
 // (WorkerPool::LeaveSlot() when done).
-inline bool RunOnDeliveryThread(const MethodTiming& timing,
-                                const IncomingMessage& message,
-                                WorkerPool& pool) {
+// `enabled`: ServerOptions::run_fast_handlers_inline.
+inline bool RunOnDeliveryThread(const MethodTiming& timing, bool enabled,
+                                const Delivery& delivery, WorkerPool& pool) {
+  if (!enabled) return false;
   const int64_t max_pending = timing.MaxPendingToRunInline();
-  return max_pending >= 0 && InlineEnabled() &&
-         message.pending_after() <= max_pending && pool.TryTakeSlot();
+  return max_pending >= 0 && delivery.pending_after() <= max_pending &&
+         pool.TryTakeSlot();
 }
-
-// Marks a handler run on the delivery thread (what it publishes is written
-// at once: it may block until the reply to that arrives).
-class DeliveryThreadScope {
- public:
-  explicit DeliveryThreadScope(bool on_delivery_thread) {
-    if (on_delivery_thread) scope_.emplace();
-  }
-
- private:
-  std::optional<HandlerScope> scope_;
-};
 
 // The only request in the server: nothing else will be published right
 // after this reply, so write it now instead of hopping to the event-loop
 // thread. Under load replies are left to the loop, which writes many with
 // one send(). On the delivery thread, requests may also wait right behind
 // this one (a worker cannot ask: the subscription may be gone by then).
-inline bool WriteReplyNow(const WorkerPool& pool, int in_flight,
-                          const IncomingMessage& request,
-                          bool on_delivery_thread) {
+inline FlushPolicy ReplyFlushPolicy(const WorkerPool& pool, int in_flight,
+                                    const Delivery* delivery) {
   return pool.queued() == 0 && in_flight == 1 &&
-         (!on_delivery_thread || request.pending_after() == 0);
+                 (delivery == nullptr || delivery->pending_after() == 0)
+             ? FlushPolicy::kNow
+             : FlushPolicy::kBatch;
 }
 
 }  // namespace natsrpc::internal

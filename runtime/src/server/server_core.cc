@@ -141,9 +141,12 @@ absl::Status ServerCore::Subscribe(
   const std::string requests =
       wire::ServiceWildcard(options_.responder, reg->app, name);
   absl::StatusOr<std::unique_ptr<Subscription>> sub =
-      transport.Subscribe(requests, reg->queue, [weak, reg](MessagePtr m) {
-        if (auto self = weak.lock()) self->OnRequest(*reg, std::move(m));
-      });
+      transport.Subscribe(requests, reg->queue,
+                          [weak, reg](MessagePtr m, Delivery& delivery) {
+                            if (auto self = weak.lock()) {
+                              self->OnRequest(*reg, std::move(m), delivery);
+                            }
+                          });
   if (!sub.ok()) return SubscribeError(requests, sub.status());
   reg->subscription = *std::move(sub);
   const std::string cancels =
@@ -203,14 +206,16 @@ absl::Status ServerCore::health() const {
   return health_;
 }
 
-void ServerCore::OnRequest(const RegisteredService& reg, MessagePtr message) {
+void ServerCore::OnRequest(const RegisteredService& reg, MessagePtr message,
+                           Delivery& delivery) {
   CallbackScope scope(*this, reg);
   if (!scope.entered()) return;
   received_.fetch_add(1, std::memory_order_relaxed);
-  Dispatch(reg, std::move(message));
+  Dispatch(reg, std::move(message), delivery);
 }
 
-void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message) {
+void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message,
+                          Delivery& delivery) {
   absl::StatusOr<wire::RequestSubjectParts> parts =
       wire::ParseRequestSubject(message->subject());
   if (!parts.ok() || !wire::CheckReplySubject(message->reply(), *parts).ok()) {
@@ -278,25 +283,26 @@ void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message) {
           {}, {}, nullptr);
     return;
   }
-  DispatchUnary(reg, method, std::move(message), *parts, deadline);
+  DispatchUnary(reg, method, std::move(message), *parts, deadline, delivery);
 }
 
 void ServerCore::DispatchUnary(const RegisteredService& reg,
                                const RegisteredMethod& method,
                                MessagePtr message,
                                const wire::RequestSubjectParts& parts,
-                               absl::Time deadline) {
+                               absl::Time deadline, Delivery& delivery) {
   // A cancel (protocol 9.8) finds the call by its reply-to until it ends.
   auto state = std::make_shared<CallState>();
   table_.AddCall(message->reply(), [state] {
     state->cancelled.store(true, std::memory_order_release);
   });
-  if (RunOnDeliveryThread(*method.timing, *message, *pool_)) {
+  if (RunOnDeliveryThread(*method.timing, options_.run_fast_handlers_inline,
+                          delivery, *pool_)) {
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     {
       InFlight in_flight(in_flight_);
       Serve(reg, method, std::move(message), parts, deadline, *state,
-            /*on_delivery_thread=*/true);
+            &delivery);
     }
     pool_->LeaveSlot();
     return;
@@ -311,7 +317,7 @@ void ServerCore::DispatchUnary(const RegisteredService& reg,
       return;
     }
     Serve(reg, method, std::move(message), p, deadline, *state,
-          /*on_delivery_thread=*/false);
+          /*delivery=*/nullptr);
   };
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   if (!pool_->TrySubmit(task)) {
@@ -349,7 +355,7 @@ void ServerCore::Serve(const RegisteredService& reg,
                        const RegisteredMethod& method, MessagePtr message,
                        const wire::RequestSubjectParts& parts,
                        absl::Time deadline, const CallState& state,
-                       bool on_delivery_thread) {
+                       Delivery* delivery) {
   if (state.cancelled.load(std::memory_order_acquire)) {
     // Cancelled while queued: the caller is gone, nothing is sent.
     table_.RemoveCall(message->reply());
@@ -386,7 +392,7 @@ void ServerCore::Serve(const RegisteredService& reg,
   absl::string_view content_type;
   const absl::Time start = absl::Now();
   const absl::Status status = RunHandler(reg, method, context, message, reply,
-                                         content_type, on_delivery_thread);
+                                         content_type, delivery);
   method.timing->Record(absl::Now() - start);
   table_.RemoveCall(request.reply());
   if (state.cancelled.load(std::memory_order_acquire)) {
@@ -401,8 +407,8 @@ void ServerCore::Serve(const RegisteredService& reg,
   const Metadata extra = wire::SendableMetadata(response);
   Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
         content_type, extra.empty() ? nullptr : &extra,
-        WriteReplyNow(*pool_, in_flight_.load(std::memory_order_relaxed),
-                      request, on_delivery_thread));
+        ReplyFlushPolicy(*pool_, in_flight_.load(std::memory_order_relaxed),
+                         delivery));
 }
 
 absl::Status ServerCore::RunHandler(const RegisteredService& reg,
@@ -410,9 +416,10 @@ absl::Status ServerCore::RunHandler(const RegisteredService& reg,
                                     ServerContext& context,
                                     const MessagePtr& message, Payload& reply,
                                     absl::string_view& content_type,
-                                    bool on_delivery_thread) {
+                                    Delivery* delivery) {
   try {
-    DeliveryThreadScope scope(on_delivery_thread);
+    // The handler may call other services and wait for their replies.
+    MayBlockScope may_block(delivery);
     return method.handler->Run(*reg.service, context, message, reply,
                                content_type);
   } catch (const std::exception& e) {
@@ -429,7 +436,7 @@ absl::Status ServerCore::RunHandler(const RegisteredService& reg,
 void ServerCore::Reply(const IncomingMessage& request,
                        const absl::Status& status, absl::string_view payload,
                        absl::string_view content_type, const Metadata* metadata,
-                       bool write_now) {
+                       FlushPolicy flush) {
   std::array<HeaderRef, 2> headers;
   size_t n = 0;
   const wire::StatusHeaders error(status);
@@ -450,7 +457,7 @@ void ServerCore::Reply(const IncomingMessage& request,
                       absl::MakeConstSpan(headers.data(), n),
                       metadata,
                       payload,
-                      write_now});
+                      flush});
   if (s.ok()) return;
   if (!body.empty() && s.code() == absl::StatusCode::kResourceExhausted) {
     // The exact status does not fit: its headers still tell the caller.
@@ -460,7 +467,7 @@ void ServerCore::Reply(const IncomingMessage& request,
                         absl::MakeConstSpan(headers.data(), n),
                         metadata,
                         {},
-                        write_now});
+                        flush});
     if (s.ok()) return;
   }
   publish_errors_.fetch_add(1, std::memory_order_relaxed);

@@ -84,27 +84,29 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   WorkerPool& pool() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Unary dispatch (server_core.cc).
-  void OnRequest(const RegisteredService& reg, MessagePtr message);
-  void Dispatch(const RegisteredService& reg, MessagePtr message);
+  void OnRequest(const RegisteredService& reg, MessagePtr message,
+                 Delivery& delivery);
+  void Dispatch(const RegisteredService& reg, MessagePtr message,
+                Delivery& delivery);
   void DispatchUnary(const RegisteredService& reg,
                      const RegisteredMethod& method, MessagePtr message,
                      const wire::RequestSubjectParts& parts,
-                     absl::Time deadline);
+                     absl::Time deadline, Delivery& delivery);
   void OnCancel(const IncomingMessage& message);
-  // `on_delivery_thread`: run by the subscription's handler itself, not by a
-  // worker.
+  // `delivery`: the request's delivery when the subscription's handler runs
+  // it itself; null on a worker.
   void Serve(const RegisteredService& reg, const RegisteredMethod& method,
              MessagePtr message, const wire::RequestSubjectParts& parts,
-             absl::Time deadline, const CallState& state,
-             bool on_delivery_thread);
+             absl::Time deadline, const CallState& state, Delivery* delivery);
   absl::Status RunHandler(const RegisteredService& reg,
                           const RegisteredMethod& method,
                           ServerContext& context, const MessagePtr& message,
                           Payload& reply, absl::string_view& content_type,
-                          bool on_delivery_thread);
+                          Delivery* delivery);
   void Reply(const IncomingMessage& request, const absl::Status& status,
              absl::string_view payload, absl::string_view content_type,
-             const Metadata* metadata, bool write_now = false);
+             const Metadata* metadata,
+             FlushPolicy flush = FlushPolicy::kBatch);
   CallInfo MakeCallInfo(const wire::RequestSubjectParts& parts, MethodKind kind,
                         absl::Time deadline) const;
 
