@@ -1,4 +1,4 @@
-# Finds natsrpc's dependencies the way Debian 12 ships them (see PLATFORM.md):
+# Finds natsrpc's dependencies the way Debian 12 ships them (see docs/platform.md):
 # protobuf through CMake's FindProtobuf, nats.c through pkg-config (its CMake
 # config references a static library Debian does not ship), abseil through its
 # CMake config without a pinned version.
@@ -13,5 +13,5 @@ endif()
 # FlatBuffers: the .fbs front end (natsrpc-fbs) links libflatbuffers' parser,
 # and natsrpc_generate(FBS ...) runs flatc. The package config name is
 # case-sensitive; it gives flatbuffers::flatbuffers (static, not PIC),
-# flatbuffers::flatbuffers_shared and flatbuffers::flatc (PLATFORM.md).
+# flatbuffers::flatbuffers_shared and flatbuffers::flatc (docs/platform.md).
 find_package(FlatBuffers CONFIG REQUIRED)
