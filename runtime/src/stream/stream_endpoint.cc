@@ -378,46 +378,35 @@ void StreamEndpoint::CompleteAsync() {
 
 void StreamEndpoint::WriteAsync(std::string payload, const Metadata* metadata,
                                 absl::AnyInvocable<void(absl::Status)> done) {
-  bool busy = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (pending_write_.has_value() || async_publishing_) {
-      busy = true;
-    } else {
-      PendingWrite w;
-      w.payload = std::move(payload);
-      if (metadata != nullptr) {
-        w.metadata = *metadata;
-        w.has_metadata = true;
-      }
-      w.done = std::move(done);
-      pending_write_ = std::move(w);
-    }
+  PendingWrite w;
+  w.payload = std::move(payload);
+  if (metadata != nullptr) {
+    w.metadata = *metadata;
+    w.has_metadata = true;
   }
-  if (busy) {
-    done(absl::FailedPreconditionError("WriteAsync while another one waits"));
-    return;
-  }
-  CompleteAsync();
+  w.done = std::move(done);
+  QueueAsyncWrite(std::move(w), "WriteAsync while another one waits");
 }
 
 void StreamEndpoint::WritesDoneAsync(
     absl::AnyInvocable<void(absl::Status)> done) {
-  bool busy = false;
+  PendingWrite w;
+  w.is_end = true;
+  w.done = std::move(done);
+  QueueAsyncWrite(std::move(w), "WritesDoneAsync while a WriteAsync waits");
+}
+
+void StreamEndpoint::QueueAsyncWrite(PendingWrite write,
+                                     absl::string_view busy_error) {
   {
     absl::MutexLock lock(&mu_);
-    if (pending_write_.has_value() || async_publishing_) {
-      busy = true;
-    } else {
-      PendingWrite w;
-      w.is_end = true;
-      w.done = std::move(done);
-      pending_write_ = std::move(w);
+    if (!pending_write_.has_value() && !async_publishing_) {
+      pending_write_ = std::move(write);
+      write.done = nullptr;
     }
   }
-  if (busy) {
-    done(absl::FailedPreconditionError(
-        "WritesDoneAsync while a WriteAsync waits"));
+  if (write.done) {
+    write.done(absl::FailedPreconditionError(busy_error));
     return;
   }
   CompleteAsync();

@@ -31,10 +31,10 @@
 #include "absl/time/time.h"
 #include "natsrpc/metadata.h"
 #include "natsrpc/transport.h"
-#include "wire/headers.h"
-#include "wire/subjects.h"
 #include "wire/defaults.h"
+#include "wire/headers.h"
 #include "wire/status_body.h"
+#include "wire/subjects.h"
 
 namespace natsrpc::internal {
 
@@ -209,6 +209,9 @@ class StreamEndpoint {
   void SendCredit(const Outgoing& credit);
   // Completes a pending ReadAsync / WriteAsync that can now proceed.
   void CompleteAsync();
+  // Makes `write` the outstanding async write, or fails it with
+  // FAILED_PRECONDITION `busy_error` if one is outstanding already.
+  void QueueAsyncWrite(PendingWrite write, absl::string_view busy_error);
   // Fails the stream once: optionally tells the peer, runs on_failure, then
   // makes the failure visible to Read/Write/failure().
   void Fail(absl::Status status, bool notify_peer);
