@@ -21,6 +21,7 @@
 #include "example/v1/calculator.natsrpc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "exact_status.h"
 #include "nats_server.h"
 #include "natsrpc/natsrpc.h"
 #include "natsrpc/testing/v1/test_service.natsrpc.h"
@@ -83,8 +84,8 @@ class TestServiceImpl final : public tv1::TestService::Service {
                     tv1::EchoReply&) override {
     calls.fetch_add(1);
     if (req.throw_exception()) throw std::runtime_error(req.message());
-    return absl::Status(static_cast<absl::StatusCode>(req.code()),
-                        req.message());
+    return testing::WithPayloads(absl::Status(
+        static_cast<absl::StatusCode>(req.code()), req.message()));
   }
 
   void Release() { release_.Notify(); }
@@ -243,6 +244,15 @@ TEST_F(IntegrationTest, HandlerStatusAndExceptionRows) {
   r = client.NotImplemented(tv1::EchoRequest());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(r.status().message(), HasSubstr("TestService.NotImplemented"));
+
+  // The exact status crosses the wire (docs/protocol.md 4.1): any message
+  // bytes, and the payloads.
+  req.set_throw_exception(false);
+  req.set_code(static_cast<int>(absl::StatusCode::kUnknown));
+  req.set_message(std::string(testing::kSpecialStatusMessage));
+  r = client.Fail(req);
+  testing::ExpectExact(r.status(), absl::StatusCode::kUnknown,
+                       testing::kSpecialStatusMessage);
 }
 
 // Publishes raw bytes as a foreign NATS client would and returns the reply.

@@ -35,6 +35,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "exact_status.h"
 #include "nats_server.h"
 #include "natsrpc/natsrpc.h"
 #include "natsrpc/stream.h"
@@ -102,6 +103,9 @@ class StreamServiceImpl final : public tv1::StreamService::Service {
     const std::string payload(static_cast<size_t>(req.payload_size()), 'x');
     for (int64_t i = 1; i <= req.count(); ++i) {
       if (req.fail_after() > 0 && i > req.fail_after()) {
+        if (!req.fail_message().empty()) {
+          return testing::WithPayloads(absl::AbortedError(req.fail_message()));
+        }
         return absl::AbortedError("failing as asked");
       }
       tv1::Item item = MakeItem(i);
@@ -357,6 +361,14 @@ TEST_F(StreamingTest, ServerEndsTheStreamEarlyWithAnError) {
   absl::Status s = reader->Finish();
   EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
   EXPECT_EQ(s.message(), "failing as asked");
+
+  // The exact status of a stream's end (docs/protocol.md 4.1).
+  req.set_fail_message(std::string(testing::kSpecialStatusMessage));
+  auto exact = client_->Count(req);
+  while (exact->Read(&item)) {
+  }
+  testing::ExpectExact(exact->Finish(), absl::StatusCode::kAborted,
+                       testing::kSpecialStatusMessage);
 
   // Bidi: the handler gives up while the client still writes.
   auto stream = client_->Echo();
