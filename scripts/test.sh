@@ -34,7 +34,10 @@ echo "== checking Debian packages"
 scripts/install-deps.sh
 
 options=(-DNATSRPC_BUILD_TESTS=ON -DNATSRPC_BUILD_EXAMPLES=ON)
-if [[ -f bench/CMakeLists.txt ]]; then
+if ((sanitize)); then
+  # The benchmarks measure speed, not correctness: not worth an ASan build.
+  options+=(-DNATSRPC_BUILD_BENCHMARKS=OFF)
+elif [[ -f bench/CMakeLists.txt ]]; then
   options+=(-DNATSRPC_BUILD_BENCHMARKS=ON)
 else
   options+=(-DNATSRPC_BUILD_BENCHMARKS=OFF)
