@@ -282,11 +282,14 @@ TEST_F(FbsIntegrationTest, VerifierRejectsCorruptBuffersFromPlainNatsC) {
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(RawNats::Header(m, "Nats-Service-Error-Code"), "<none>");
   EXPECT_EQ(RawNats::Header(m, "Content-Type"), "application/x-flatbuffers");
-  flatbuffers::Verifier verifier(
-      reinterpret_cast<const uint8_t*>(natsMsg_GetData(m)),
-      static_cast<size_t>(natsMsg_GetDataLength(m)));
+  // nats.c puts the payload at any offset: copy it into aligned memory
+  // before FlatBuffers reads it in place, as natsrpc's codec does.
+  const auto* data = reinterpret_cast<const uint8_t*>(natsMsg_GetData(m));
+  const std::vector<uint8_t> aligned(
+      data, data + static_cast<size_t>(natsMsg_GetDataLength(m)));
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size());
   ASSERT_TRUE(verifier.VerifyBuffer<ev1::AddReply>(nullptr));
-  EXPECT_EQ(flatbuffers::GetRoot<ev1::AddReply>(natsMsg_GetData(m))->sum(), 42);
+  EXPECT_EQ(flatbuffers::GetRoot<ev1::AddReply>(aligned.data())->sum(), 42);
   natsMsg_Destroy(m);
 }
 
