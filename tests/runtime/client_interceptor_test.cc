@@ -154,10 +154,7 @@ class ClientInterceptorTest : public ::testing::Test {
 
   static std::string Header(const InMemoryTransport::Sent& m,
                             absl::string_view key) {
-    for (const auto& [k, v] : m.headers) {
-      if (k == key) return v;
-    }
-    return "<absent>";
+    return m.Header(key);
   }
 
   std::shared_ptr<InMemoryTransport> transport_;

@@ -44,6 +44,14 @@ class InMemoryTransport final : public Transport {
     std::string reply;
     Metadata headers;
     std::string data;
+
+    // The first value of header `key`, or "<absent>".
+    std::string Header(absl::string_view key) const {
+      for (const auto& [k, v] : headers) {
+        if (k == key) return v;
+      }
+      return "<absent>";
+    }
   };
 
   absl::Status Publish(const OutgoingMessage& message) override;
