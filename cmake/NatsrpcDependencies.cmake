@@ -7,6 +7,10 @@ find_package(Protobuf REQUIRED)
 find_package(absl REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET GLOBAL libnats)
+# OpenSSL's libcrypto (libssl-dev, which libnats-dev depends on): the
+# runtime derives an nkey's public key from its seed with Ed25519
+# (runtime/src/nats/nkey_seed.cc).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 if(NOT TARGET protobuf::libprotoc)
   message(FATAL_ERROR "natsrpc needs libprotoc (Debian: libprotoc-dev)")
 endif()

@@ -22,6 +22,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 extern char** environ;
 
@@ -50,7 +51,58 @@ bool Accepts(int port) {
   return ok;
 }
 
+// The port number after `prefix` in the ports file's JSON, or 0.
+int PortAfter(const std::string& s, const std::string& prefix) {
+  const size_t at = s.find(prefix);
+  if (at == std::string::npos) return 0;
+  const size_t start = at + prefix.size();
+  const size_t end = s.find('"', start);
+  int p = 0;
+  if (end == std::string::npos ||
+      !absl::SimpleAtoi(s.substr(start, end - start), &p)) {
+    return 0;
+  }
+  return p;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<std::unique_ptr<NatsServer>>>
+NatsServer::StartCluster(int n, Options options) {
+  std::vector<std::unique_ptr<NatsServer>> nodes;
+  options.cluster = true;
+  for (int i = 0; i < n; ++i) {
+    Options o = options;
+    if (i > 0) o.routes.push_back(nodes[0]->route_url());
+    absl::StatusOr<std::unique_ptr<NatsServer>> node = Start(std::move(o));
+    if (!node.ok()) return node.status();
+    nodes.push_back(*std::move(node));
+  }
+  return nodes;
+}
+
+std::string NatsServer::route_url() const {
+  if (cluster_port_ == 0) return "";
+  return absl::StrCat("nats-route://127.0.0.1:", cluster_port_);
+}
+
+absl::Status NatsServer::Pause() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("server not running");
+  if (kill(pid_, SIGSTOP) != 0) {
+    return absl::InternalError(absl::StrCat("SIGSTOP: ", strerror(errno)));
+  }
+  paused_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status NatsServer::Resume() {
+  if (pid_ <= 0) return absl::FailedPreconditionError("server not running");
+  if (kill(pid_, SIGCONT) != 0) {
+    return absl::InternalError(absl::StrCat("SIGCONT: ", strerror(errno)));
+  }
+  paused_ = false;
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<NatsServer>> NatsServer::Start(
     Options options) {
@@ -76,10 +128,18 @@ std::string NatsServer::url() const {
 
 absl::Status NatsServer::Launch(int port) {
   std::vector<std::string> args = {FindNatsServer(), "-a", "127.0.0.1", "-p",
-                                   absl::StrCat(port)};
-  if (port < 0) {
-    args.push_back("--ports_file_dir");
-    args.push_back(dir_);
+                                   absl::StrCat(port), "--ports_file_dir",
+                                   dir_};
+  if (options_.cluster) {
+    args.push_back("--cluster_name");
+    args.push_back("natsrpc-test");
+    args.push_back("--cluster");
+    args.push_back(absl::StrCat("nats://127.0.0.1:",
+                                cluster_port_ > 0 ? cluster_port_ : -1));
+    if (!options_.routes.empty()) {
+      args.push_back("--routes");
+      args.push_back(absl::StrJoin(options_.routes, ","));
+    }
   }
   if (!options_.config.empty()) {
     const std::string conf = dir_ + "/nats.conf";
@@ -123,26 +183,20 @@ absl::Status NatsServer::Launch(int port) {
       return absl::FailedPreconditionError(
           absl::StrCat("nats-server exited at start: ", text.str()));
     }
-    if (port < 0 && port_ == 0) {
-      // {"nats":["nats://127.0.0.1:PORT"],...}
-      std::ifstream in(ports_file);
-      std::stringstream text;
-      text << in.rdbuf();
-      const std::string s = text.str();
-      const size_t at = s.find("nats://127.0.0.1:");
-      if (at != std::string::npos) {
-        const size_t start = at + strlen("nats://127.0.0.1:");
-        const size_t end = s.find('"', start);
-        int p = 0;
-        if (end != std::string::npos &&
-            absl::SimpleAtoi(s.substr(start, end - start), &p)) {
-          port_ = p;
-        }
-      }
-    } else if (port > 0) {
-      port_ = port;
+    // {"nats":["nats://127.0.0.1:PORT"],"cluster":["nats://127.0.0.1:P"]}
+    std::ifstream in(ports_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string s = text.str();
+    const int client = PortAfter(s, "\"nats\":[\"nats://127.0.0.1:");
+    const int route = PortAfter(s, "\"cluster\":[\"nats://127.0.0.1:");
+    if (port < 0 && port_ == 0) port_ = client;
+    if (port > 0) port_ = port;
+    if (options_.cluster && route > 0) cluster_port_ = route;
+    if (port_ > 0 && (!options_.cluster || cluster_port_ > 0) &&
+        Accepts(port_)) {
+      return absl::OkStatus();
     }
-    if (port_ > 0 && Accepts(port_)) return absl::OkStatus();
     // Polling for readiness of another process; bounded by the deadline.
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -169,12 +223,15 @@ absl::Status NatsServer::WaitExit(int timeout_ms) {
 absl::Status NatsServer::Kill() {
   if (pid_ <= 0) return absl::OkStatus();
   kill(pid_, SIGKILL);
+  paused_ = false;
   return WaitExit(10000);
 }
 
 absl::Status NatsServer::Stop() {
   if (pid_ <= 0) return absl::OkStatus();
   kill(pid_, SIGTERM);
+  if (paused_) kill(pid_, SIGCONT);  // a stopped process acts on SIGTERM only
+  paused_ = false;
   if (WaitExit(10000).ok()) return absl::OkStatus();
   return Kill();
 }

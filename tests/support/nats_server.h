@@ -25,7 +25,16 @@ class NatsServer {
     std::string config;
     // Extra command line arguments.
     std::vector<std::string> args;
+    // Join a cluster: listen for routes on a free loopback port (kept across
+    // Restart()) and connect to these route URLs (nats-route://...).
+    bool cluster = false;
+    std::vector<std::string> routes;
   };
+
+  // `n` servers forming one cluster on loopback: the first is the seed, the
+  // others route to it (and find each other through it).
+  static absl::StatusOr<std::vector<std::unique_ptr<NatsServer>>> StartCluster(
+      int n, Options options = {});
 
   static absl::StatusOr<std::unique_ptr<NatsServer>> Start(Options options);
   static absl::StatusOr<std::unique_ptr<NatsServer>> Start() {
@@ -44,6 +53,14 @@ class NatsServer {
   absl::Status Restart();
   // SIGTERM and wait; SIGKILL after 10 s.
   absl::Status Stop();
+  // SIGSTOP: the process keeps its sockets open but answers nothing, as a
+  // hung server or a partitioned host would. Resume() sends SIGCONT.
+  absl::Status Pause();
+  absl::Status Resume();
+
+  // nats-route://127.0.0.1:<cluster port>, for Options::routes; empty when
+  // the server was not started with Options::cluster.
+  std::string route_url() const;
 
   pid_t pid() const { return pid_; }
 
@@ -57,6 +74,8 @@ class NatsServer {
   std::string dir_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int cluster_port_ = 0;
+  bool paused_ = false;
 };
 
 }  // namespace natsrpc::testing

@@ -62,11 +62,21 @@ struct ConnectOptions {
   // Connection name shown by the server's monitoring.
   std::string name{};
 
-  // Authentication: user/password, token, or a `.creds` file (JWT + NKey).
+  // Authentication: user/password, token, a `.creds` file (user JWT + nkey
+  // seed, as `nsc` writes it), or an nkey seed file. A file that cannot be
+  // read or holds no credential is INVALID_ARGUMENT naming the field, before
+  // any connection attempt; credentials the server refuses are
+  // UNAUTHENTICATED naming the field that supplied them.
   std::string user{};
   std::string password{};
   std::string token{};
   std::string creds_file{};
+  // A file holding a user nkey seed ("SU...", e.g. from `nk -gen user`),
+  // for a nats-server user configured as `{ nkey: U... }`. natsrpc derives
+  // the public key from the seed and signs the server's nonce with it on
+  // every (re)connect; the seed is read from the file each time, never kept
+  // in memory. Not together with `creds_file`.
+  std::string nkey_seed_file{};
 
   // TLS: set `tls` (implied by any of the files or a tls:// URL). The CA
   // file verifies the server; cert + key authenticate the client.

@@ -5,7 +5,11 @@
 
 #include <nats/nats.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "nats/nats_internals.h"
 #include "nats/nats_transport.h"
+#include "nats/nkey_seed.h"
 #include "natsrpc/status_macros.h"
 
 namespace natsrpc::internal {
@@ -70,6 +75,21 @@ absl::Status SetServers(natsOptions* opts, const ConnectOptions& o,
   return absl::OkStatus();
 }
 
+// The contents of the file a ConnectOptions field names, or
+// INVALID_ARGUMENT naming the field, the path and the reason.
+absl::StatusOr<std::string> ReadOptionFile(absl::string_view field,
+                                           const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ConnectOptions.", field, ": cannot read \"", path,
+                     "\": ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 absl::Status SetAuth(natsOptions* opts, const ConnectOptions& o) {
   if (!o.user.empty() || !o.password.empty()) {
     NATSRPC_RETURN_IF_ERROR(Check(
@@ -80,20 +100,96 @@ absl::Status SetAuth(natsOptions* opts, const ConnectOptions& o) {
     NATSRPC_RETURN_IF_ERROR(
         Check("token", natsOptions_SetToken(opts, o.token.c_str())));
   }
+  if (!o.creds_file.empty() && !o.nkey_seed_file.empty()) {
+    return absl::InvalidArgumentError(
+        "ConnectOptions.creds_file and ConnectOptions.nkey_seed_file exclude "
+        "each other (a .creds file holds its own nkey seed)");
+  }
   if (!o.creds_file.empty()) {
+    // nats.c reads the file only when it connects, and a missing file then
+    // looked like an unreachable server: check it here.
+    absl::StatusOr<std::string> text =
+        ReadOptionFile("creds_file", o.creds_file);
+    if (!text.ok()) return text.status();
+    const bool has_jwt =
+        absl::StrContains(*text, "-----BEGIN NATS USER JWT-----");
+    const bool has_seed = NKeyPublicKeyFromSeedText(*text).ok();
+    if (!has_jwt || !has_seed) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ConnectOptions.creds_file: \"", o.creds_file, "\" holds no ",
+          has_jwt ? "user nkey seed" : "user JWT (-----BEGIN NATS USER JWT-----)",
+          " (expected a .creds file as nsc writes it)"));
+    }
     NATSRPC_RETURN_IF_ERROR(
         Check("creds_file", natsOptions_SetUserCredentialsFromFiles(
                                 opts, o.creds_file.c_str(), nullptr)));
   }
+  if (!o.nkey_seed_file.empty()) {
+    absl::StatusOr<std::string> text =
+        ReadOptionFile("nkey_seed_file", o.nkey_seed_file);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<std::string> public_key = NKeyPublicKeyFromSeedText(*text);
+    std::fill(text->begin(), text->end(), '\0');
+    if (!public_key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ConnectOptions.nkey_seed_file: \"", o.nkey_seed_file,
+                       "\" ", public_key.status().message()));
+    }
+    NATSRPC_RETURN_IF_ERROR(Check(
+        "nkey_seed_file",
+        natsOptions_SetNKeyFromSeed(opts, public_key->c_str(),
+                                    o.nkey_seed_file.c_str())));
+  }
   return absl::OkStatus();
 }
 
+// Which ConnectOptions fields supplied the credentials the server refused.
+std::string CredentialFields(const ConnectOptions& o) {
+  std::vector<std::string> fields;
+  if (!o.user.empty() || !o.password.empty()) {
+    fields.push_back(absl::StrCat("ConnectOptions.user/password (user \"",
+                                  o.user, "\")"));
+  }
+  if (!o.token.empty()) fields.push_back("ConnectOptions.token");
+  if (!o.creds_file.empty()) {
+    fields.push_back(
+        absl::StrCat("ConnectOptions.creds_file \"", o.creds_file, "\""));
+  }
+  if (!o.nkey_seed_file.empty()) {
+    fields.push_back(absl::StrCat("ConnectOptions.nkey_seed_file \"",
+                                  o.nkey_seed_file, "\""));
+  }
+  if (fields.empty()) {
+    return "no credentials were given (ConnectOptions.user/password, token, "
+           "creds_file or nkey_seed_file)";
+  }
+  return absl::StrCat("credentials from ", absl::StrJoin(fields, " and "));
+}
+
+// The TLS fields a failed TLS connection used, so that the error names them.
+std::string TlsFields(const ConnectOptions& o) {
+  auto file = [](const std::string& f) {
+    return f.empty() ? std::string("none") : absl::StrCat("\"", f, "\"");
+  };
+  return absl::StrCat(
+      "ConnectOptions.tls_ca_file ",
+      o.tls_ca_file.empty() ? std::string("none (the system's CAs)")
+                            : file(o.tls_ca_file),
+      " verifies the server; ConnectOptions.tls_cert_file ",
+      file(o.tls_cert_file), " with tls_key_file ", file(o.tls_key_file),
+      " authenticates this client");
+}
+
 // TLS is on if asked for, implied by a file, or by a tls:// URL.
-absl::Status SetTls(natsOptions* opts, const ConnectOptions& o,
-                    const std::vector<std::string>& urls) {
+bool TlsOn(const ConnectOptions& o, const std::vector<std::string>& urls) {
   bool tls = o.tls || !o.tls_ca_file.empty() || !o.tls_cert_file.empty();
   for (const std::string& u : urls) tls = tls || absl::StartsWith(u, "tls://");
-  if (!tls) return absl::OkStatus();
+  return tls;
+}
+
+absl::Status SetTls(natsOptions* opts, const ConnectOptions& o,
+                    const std::vector<std::string>& urls) {
+  if (!TlsOn(o, urls)) return absl::OkStatus();
   NATSRPC_RETURN_IF_ERROR(Check("tls", natsOptions_SetSecure(opts, true)));
   if (!o.tls_ca_file.empty()) {
     NATSRPC_RETURN_IF_ERROR(Check(
@@ -192,8 +288,21 @@ absl::StatusOr<std::shared_ptr<Transport>> ConnectNats(
   // The fast path's self-test runs once per process, before the first
   // message needs it.
   if (o.tuning.nats_internals) nats_internals::Available();
-  return StartNatsTransport(opts.get(), o.tuning, o.max_pending_messages,
-                            absl::StrJoin(*urls, ","));
+  absl::StatusOr<std::shared_ptr<Transport>> transport =
+      StartNatsTransport(opts.get(), o.tuning, o.max_pending_messages,
+                         absl::StrJoin(*urls, ","));
+  if (transport.ok()) return transport;
+  // Name the options behind a refusal, as for a bad option.
+  const absl::Status& s = transport.status();
+  if (s.code() == absl::StatusCode::kUnauthenticated) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(s.message(), "; ", CredentialFields(o)));
+  }
+  if (s.code() == absl::StatusCode::kUnavailable && TlsOn(o, *urls)) {
+    return absl::UnavailableError(
+        absl::StrCat(s.message(), "; with TLS: ", TlsFields(o)));
+  }
+  return transport;
 }
 
 }  // namespace natsrpc::internal
