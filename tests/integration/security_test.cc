@@ -40,6 +40,12 @@ namespace {
 using ::natsrpc::testing::NatsServer;
 using ::testing::HasSubstr;
 
+NatsServer::Options Conf(std::string config) {
+  NatsServer::Options o;
+  o.config = std::move(config);
+  return o;
+}
+
 constexpr absl::string_view kApp = "natsrpc_testing_v1";
 
 // A private temporary directory, removed at the end of the test.
@@ -86,7 +92,7 @@ authorization {
 class GrantsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto nats = NatsServer::Start({.config = kGrants});
+    auto nats = NatsServer::Start(Conf(kGrants));
     ASSERT_TRUE(nats.ok()) << nats.status();
     nats_ = *std::move(nats);
     for (auto [who, conn] : {std::pair{"alice", &alice_},
@@ -306,7 +312,7 @@ TEST_F(GrantsTest, CancellingOthersCallsHasNoEffect) {
 // ---------------------------------------------------------------------------
 // TLS and mutual TLS.
 
-bool Run(const std::string& command) {
+bool Shell(const std::string& command) {
   const int rc = std::system((command + " >/dev/null 2>&1").c_str());
   return rc == 0;
 }
@@ -322,17 +328,17 @@ bool MakeCertificates(const TempDir& dir) {
             "extendedKeyUsage=serverAuth\n");
   dir.Write("client.ext", "extendedKeyUsage=clientAuth\n");
   for (const char* ca : {"ca", "other-ca"}) {
-    if (!Run(absl::StrCat("openssl req -x509 ", key, " -nodes -days 2 -subj /CN=",
+    if (!Shell(absl::StrCat("openssl req -x509 ", key, " -nodes -days 2 -subj /CN=",
                           ca, " -keyout ", d, "/", ca, ".key -out ", d, "/",
                           ca, ".pem"))) {
       return false;
     }
   }
   for (const char* who : {"server", "client"}) {
-    if (!Run(absl::StrCat("openssl req ", key, " -nodes -subj /CN=", who,
+    if (!Shell(absl::StrCat("openssl req ", key, " -nodes -subj /CN=", who,
                           " -keyout ", d, "/", who, ".key -out ", d, "/", who,
                           ".csr")) ||
-        !Run(absl::StrCat("openssl x509 -req -days 2 -in ", d, "/", who,
+        !Shell(absl::StrCat("openssl x509 -req -days 2 -in ", d, "/", who,
                           ".csr -CA ", d, "/ca.pem -CAkey ", d,
                           "/ca.key -CAcreateserial -extfile ", d, "/", who,
                           ".ext -out ", d, "/", who, ".pem"))) {
@@ -366,7 +372,7 @@ void ExpectEchoWorks(Connection& conn) {
 TEST(TlsTest, TlsWithTheTestsCa) {
   TempDir dir;
   ASSERT_TRUE(MakeCertificates(dir)) << "openssl failed in " << dir.path();
-  auto nats = NatsServer::Start({.config = TlsConfig(dir, false)});
+  auto nats = NatsServer::Start(Conf(TlsConfig(dir, false)));
   ASSERT_TRUE(nats.ok()) << nats.status();
   const std::string ca = dir.path() + "/ca.pem";
 
@@ -393,7 +399,7 @@ TEST(TlsTest, TlsWithTheTestsCa) {
 TEST(TlsTest, MutualTls) {
   TempDir dir;
   ASSERT_TRUE(MakeCertificates(dir)) << "openssl failed in " << dir.path();
-  auto nats = NatsServer::Start({.config = TlsConfig(dir, true)});
+  auto nats = NatsServer::Start(Conf(TlsConfig(dir, true)));
   ASSERT_TRUE(nats.ok()) << nats.status();
   const std::string d = dir.path();
 
@@ -411,7 +417,7 @@ TEST(TlsTest, MutualTls) {
   EXPECT_FALSE(c.ok());
   EXPECT_THAT(c.status().message(), HasSubstr("tls_cert_file"));
   // A client certificate the server's CA did not sign: refused.
-  ASSERT_TRUE(Run(absl::StrCat(
+  ASSERT_TRUE(Shell(absl::StrCat(
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
       "-nodes -days 2 -subj /CN=self -keyout ",
       d, "/self.key -out ", d, "/self.pem")));
@@ -442,7 +448,7 @@ TEST(TlsTest, MutualTls) {
 // Logins.
 
 TEST(LoginTest, UserPassword) {
-  auto nats = NatsServer::Start({.config = kGrants});
+  auto nats = NatsServer::Start(Conf(kGrants));
   ASSERT_TRUE(nats.ok()) << nats.status();
   absl::StatusOr<Connection> c = testing::ConnectForTest(
       {.url = (*nats)->url(), .user = "alice", .password = "alice-secret"});
@@ -457,8 +463,7 @@ TEST(LoginTest, UserPassword) {
 }
 
 TEST(LoginTest, Token) {
-  auto nats = NatsServer::Start(
-      {.config = "authorization { token: \"s3cr3t-token\" }\n"});
+  auto nats = NatsServer::Start(Conf("authorization { token: \"s3cr3t-token\" }\n"));
   ASSERT_TRUE(nats.ok()) << nats.status();
   absl::StatusOr<Connection> c =
       testing::ConnectForTest({.url = (*nats)->url(), .token = "s3cr3t-token"});
@@ -475,9 +480,8 @@ TEST(LoginTest, NKeySeedFile) {
   auto user = testing::NewNKey(testing::NKeyType::kUser);
   auto stranger = testing::NewNKey(testing::NKeyType::kUser);
   ASSERT_TRUE(user.ok() && stranger.ok());
-  auto nats = NatsServer::Start(
-      {.config = absl::StrCat("authorization { users: [ { nkey: ",
-                              user->public_key, " } ] }\n")});
+  auto nats = NatsServer::Start(Conf(absl::StrCat("authorization { users: [ { nkey: ",
+                              user->public_key, " } ] }\n")));
   ASSERT_TRUE(nats.ok()) << nats.status();
   const std::string seed_file = dir.Write("user.nk", user->seed + "\n");
   absl::StatusOr<Connection> c = testing::ConnectForTest(
@@ -534,11 +538,10 @@ TEST(LoginTest, CredsFile) {
       testing::SignJwt(*other_account, user->public_key, "alice", kUserClaims);
   ASSERT_TRUE(op_jwt.ok() && account_jwt.ok() && user_jwt.ok() &&
               foreign_jwt.ok());
-  auto nats = NatsServer::Start(
-      {.config = absl::StrCat("operator: \"", *op_jwt,
+  auto nats = NatsServer::Start(Conf(absl::StrCat("operator: \"", *op_jwt,
                               "\"\nresolver: MEMORY\nresolver_preload: {\n  ",
                               account->public_key, ": \"", *account_jwt,
-                              "\"\n}\n")});
+                              "\"\n}\n")));
   ASSERT_TRUE(nats.ok()) << nats.status();
 
   const std::string creds =

@@ -115,7 +115,10 @@ class SuiteService final : public tv1::TestService::Service {
                         req.message());
   }
 
-  void Release() { released_.Notify(); }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    if (!released_.HasBeenNotified()) released_.Notify();
+  }
   std::vector<std::string> cancelled() {
     absl::MutexLock lock(&mu_);
     return cancelled_;

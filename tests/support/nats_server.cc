@@ -51,15 +51,20 @@ bool Accepts(int port) {
   return ok;
 }
 
-// The port number after `prefix` in the ports file's JSON, or 0.
-int PortAfter(const std::string& s, const std::string& prefix) {
+// The port of the first URL listed under `key` in the ports file's JSON
+// ({"nats":["nats://127.0.0.1:P"],...}; "tls://" with TLS), or 0.
+int PortOf(const std::string& s, const std::string& key) {
+  const std::string prefix = absl::StrCat("\"", key, "\":[\"");
   const size_t at = s.find(prefix);
   if (at == std::string::npos) return 0;
   const size_t start = at + prefix.size();
   const size_t end = s.find('"', start);
+  if (end == std::string::npos) return 0;
+  const std::string url = s.substr(start, end - start);
+  const size_t colon = url.rfind(':');
   int p = 0;
-  if (end == std::string::npos ||
-      !absl::SimpleAtoi(s.substr(start, end - start), &p)) {
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(url.substr(colon + 1), &p)) {
     return 0;
   }
   return p;
@@ -79,6 +84,13 @@ NatsServer::StartCluster(int n, Options options) {
     nodes.push_back(*std::move(node));
   }
   return nodes;
+}
+
+std::string NatsServer::log() const {
+  std::ifstream in(dir_ + "/nats-server.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::string NatsServer::route_url() const {
@@ -188,8 +200,8 @@ absl::Status NatsServer::Launch(int port) {
     std::stringstream text;
     text << in.rdbuf();
     const std::string s = text.str();
-    const int client = PortAfter(s, "\"nats\":[\"nats://127.0.0.1:");
-    const int route = PortAfter(s, "\"cluster\":[\"nats://127.0.0.1:");
+    const int client = PortOf(s, "nats");
+    const int route = PortOf(s, "cluster");
     if (port < 0 && port_ == 0) port_ = client;
     if (port > 0) port_ = port;
     if (options_.cluster && route > 0) cluster_port_ = route;

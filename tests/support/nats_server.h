@@ -34,7 +34,11 @@ class NatsServer {
   // `n` servers forming one cluster on loopback: the first is the seed, the
   // others route to it (and find each other through it).
   static absl::StatusOr<std::vector<std::unique_ptr<NatsServer>>> StartCluster(
-      int n, Options options = {});
+      int n, Options options);
+  static absl::StatusOr<std::vector<std::unique_ptr<NatsServer>>> StartCluster(
+      int n) {
+    return StartCluster(n, Options());
+  }
 
   static absl::StatusOr<std::unique_ptr<NatsServer>> Start(Options options);
   static absl::StatusOr<std::unique_ptr<NatsServer>> Start() {
@@ -63,6 +67,8 @@ class NatsServer {
   std::string route_url() const;
 
   pid_t pid() const { return pid_; }
+  // What the server has logged so far (all runs of this instance).
+  std::string log() const;
 
  private:
   NatsServer(Options options, std::string dir)

@@ -87,10 +87,20 @@ struct ConnectOptions {
   std::string tls_hostname{};  // expected server name, if not the URL's host
   bool tls_skip_verify = false;
 
-  // Reconnection, as nats.c users know it.
+  // Reconnection, as nats.c users know it. The defaults are chosen from the
+  // figures of tests/integration/fault_test.cc (docs/operations.md): a
+  // restarted nats-server is back in use within reconnect_wait +
+  // reconnect_jitter, and a client or server never gives up on its own
+  // (a server that stopped reconnecting would stop serving for good).
   bool allow_reconnect = true;
-  int max_reconnect_attempts = 60;  // -1: forever
-  absl::Duration reconnect_wait = absl::Seconds(2);
+  int max_reconnect_attempts = -1;  // -1: forever
+  // Between two attempts on the same server URL (other URLs of a cluster
+  // are tried at once).
+  absl::Duration reconnect_wait = absl::Milliseconds(250);
+  // A random extra wait of up to this much before each reconnect round
+  // (TLS or not), so that the clients of a restarted server do not all
+  // return at once.
+  absl::Duration reconnect_jitter = absl::Milliseconds(100);
   int reconnect_buffer_bytes = 8 * 1024 * 1024;
   // Keep trying the initial connect in the background instead of failing.
   bool retry_on_failed_connect = false;

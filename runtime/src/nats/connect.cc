@@ -224,6 +224,10 @@ absl::Status SetReconnection(natsOptions* opts, const ConnectOptions& o) {
   NATSRPC_RETURN_IF_ERROR(
       Check("reconnect_wait",
             natsOptions_SetReconnectWait(opts, Millis(o.reconnect_wait))));
+  NATSRPC_RETURN_IF_ERROR(Check(
+      "reconnect_jitter",
+      natsOptions_SetReconnectJitter(opts, Millis(o.reconnect_jitter),
+                                     Millis(o.reconnect_jitter))));
   NATSRPC_RETURN_IF_ERROR(
       Check("reconnect_buffer_bytes",
             natsOptions_SetReconnectBufSize(opts, o.reconnect_buffer_bytes)));
