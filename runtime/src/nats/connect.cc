@@ -302,7 +302,9 @@ absl::StatusOr<std::shared_ptr<Transport>> ConnectNats(
     return absl::UnauthenticatedError(
         absl::StrCat(s.message(), "; ", CredentialFields(o)));
   }
-  if (s.code() == absl::StatusCode::kUnavailable && TlsOn(o, *urls)) {
+  // nats.c also turns TLS on by itself when the server requires it.
+  if (s.code() == absl::StatusCode::kUnavailable &&
+      (TlsOn(o, *urls) || absl::StrContains(s.message(), "SSL"))) {
     return absl::UnavailableError(
         absl::StrCat(s.message(), "; with TLS: ", TlsFields(o)));
   }
