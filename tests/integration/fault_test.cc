@@ -113,8 +113,7 @@ class Load {
                       ": \"", message, "\") ");
     }
     absl::StrAppend(&summary, "mismatched=", mismatched_, " late=", late_,
-                    " worst_overrun=",
-                    absl::FormatDuration(worst_overrun_));
+                    " worst_overrun=", absl::FormatDuration(worst_overrun_));
     for (const auto& [code, n] : outcomes_) {
       EXPECT_TRUE(code == absl::StatusCode::kOk ||
                   code == absl::StatusCode::kUnavailable ||
@@ -140,27 +139,29 @@ class Load {
       tv1::EchoRequest req;
       req.set_payload(absl::StrCat("call-", id));
       const absl::Time t0 = absl::Now();
-      client_.EchoAsync(
-          req,
-          [this, id, t0](absl::StatusOr<tv1::EchoReply> r) {
-            const absl::Time end = absl::Now();
-            absl::MutexLock lock(&mu_);
-            const absl::StatusCode code = r.status().code();
-            if (++outcomes_[code] == 1 && !r.ok()) {
-              first_message_[code] = std::string(r.status().message());
-            }
-            if (r.ok()) {
-              if (r->payload() != absl::StrCat("call-", id)) ++mismatched_;
-              ok_calls_.emplace_back(t0, end);
-            } else {
-              failures_.push_back(end);
-            }
-            const absl::Duration overrun = end - t0 - kTimeout;
-            if (overrun > worst_overrun_) worst_overrun_ = overrun;
-            if (overrun > kSlack) ++late_;
-            done_.fetch_add(1);
-          },
-          {.timeout = kTimeout});
+      client_.EchoAsync(req,
+                        [this, id, t0](absl::StatusOr<tv1::EchoReply> r) {
+                          const absl::Time end = absl::Now();
+                          absl::MutexLock lock(&mu_);
+                          const absl::StatusCode code = r.status().code();
+                          if (++outcomes_[code] == 1 && !r.ok()) {
+                            first_message_[code] =
+                                std::string(r.status().message());
+                          }
+                          if (r.ok()) {
+                            if (r->payload() != absl::StrCat("call-", id))
+                              ++mismatched_;
+                            ok_calls_.emplace_back(t0, end);
+                          } else {
+                            failures_.push_back(end);
+                          }
+                          const absl::Duration overrun = end - t0 - kTimeout;
+                          if (overrun > worst_overrun_)
+                            worst_overrun_ = overrun;
+                          if (overrun > kSlack) ++late_;
+                          done_.fetch_add(1);
+                        },
+                        {.timeout = kTimeout});
     }
   }
 
@@ -286,9 +287,9 @@ absl::Duration KillAndRestart(const ConnectOptions& options,
   if (!server_back.has_value() || !client_back.has_value()) {
     return absl::InfiniteDuration();
   }
-  std::cout << "kill -9 (" << label << "): first failed call " << Ms(first_failure - killed)
-            << " after the kill; restart " << Ms(restarted - killed)
-            << " after it; server reconnected "
+  std::cout << "kill -9 (" << label << "): first failed call "
+            << Ms(first_failure - killed) << " after the kill; restart "
+            << Ms(restarted - killed) << " after it; server reconnected "
             << Ms(*server_back - restarted) << ", client "
             << Ms(*client_back - restarted)
             << " after the restart; first OK call started after the restart "
@@ -386,13 +387,15 @@ TEST(FaultTest, ClusterLosesANodeUnderLoad) {
   const int b_before = b_impl.calls.load();
   const absl::Time killed = absl::Now();
   ASSERT_TRUE(nodes[1]->Kill().ok());
-  const std::optional<absl::Time> a_back = a_reconnects.ReconnectedAfter(killed);
+  const std::optional<absl::Time> a_back =
+      a_reconnects.ReconnectedAfter(killed);
   ASSERT_TRUE(a_back.has_value()) << "instance A did not reconnect";
   const int b_during = b_impl.calls.load() - b_before;
   const int a_at_reconnect = a_impl.calls.load();
   // A serves again.
-  ASSERT_TRUE(Eventually([&] { return a_impl.calls.load() > a_at_reconnect + 100; }))
-      << "instance A did not get calls after reconnecting";
+  ASSERT_TRUE(Eventually([&] {
+    return a_impl.calls.load() > a_at_reconnect + 100;
+  })) << "instance A did not get calls after reconnecting";
   load.Stop();
   const std::string summary = load.Check();
   const int failed = load.failures();

@@ -194,7 +194,8 @@ class RawNats {
         const size_t eol = buf.find("\r\n", used);
         if (eol == std::string::npos) break;
         const std::string line = buf.substr(used, eol - used);
-        std::vector<std::string> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+        std::vector<std::string> f =
+            absl::StrSplit(line, ' ', absl::SkipEmpty());
         if (f.empty()) {
           used = eol + 2;
           continue;
@@ -389,7 +390,9 @@ std::vector<Row> RequestRows() {
   add("payload length beyond end", echo, std::nullopt, "\x0a\xff",
       Outcome::kError, 3);
   add("payload truncated string", echo, std::nullopt,
-      std::string("\x0a\x05" "ab"), Outcome::kError, 3);
+      std::string("\x0a\x05"
+                  "ab"),
+      Outcome::kError, 3);
   add("payload 11-byte varint", echo, std::nullopt,
       std::string("\x10") + std::string(10, '\xff') + "\x01", Outcome::kError,
       3);
@@ -406,7 +409,8 @@ std::vector<Row> RequestRows() {
       std::string(512 * 1024, '\xff'), Outcome::kError, 3);
   add("payload 512 KiB valid", echo, std::nullopt,
       EchoPayload(std::string(512 * 1024, 'p')), Outcome::kOk);
-  add("payload wrong type for field", echo, std::nullopt, "\x0d\x01\x02\x03\x04",
+  add("payload wrong type for field", echo, std::nullopt,
+      "\x0d\x01\x02\x03\x04",
       Outcome::kOk);  // fixed32 for a bytes field: an unknown field
   add("payload bad UTF-8 in bytes", echo, std::nullopt, EchoPayload("\xc3\x28"),
       Outcome::kOk);
@@ -421,8 +425,8 @@ std::vector<Row> RequestRows() {
       std::string("NATS/1.0\r\nNatsrpc-Timeout:   5S \t\r\n\r\n"), "",
       Outcome::kOk);
   for (const char* bad :
-       {"5", "S", "123456789S", "-5S", "+5S", "5s", "5 S", "5\tS", "5x",
-        "5S5S", "1e3m", "0x10S", "\xef\xbc\x95S", "5.5S", "m"}) {
+       {"5", "S", "123456789S", "-5S", "+5S", "5s", "5 S", "5\tS", "5x", "5S5S",
+        "1e3m", "0x10S", "\xef\xbc\x95S", "5.5S", "m"}) {
     add(absl::StrCat("timeout '", bad, "'"), echo, timeout(bad), "",
         Outcome::kError, 3);
   }
@@ -441,20 +445,21 @@ std::vector<Row> RequestRows() {
   add("content-type json is ignored", echo,
       Block(H{{"Content-Type", "application/json"}}), "", Outcome::kOk);
   add("content-type flatbuffers is ignored", echo,
-      Block(H{{"Content-Type", "application/x-flatbuffers"}}),
-      EchoPayload("x"), Outcome::kOk);
+      Block(H{{"Content-Type", "application/x-flatbuffers"}}), EchoPayload("x"),
+      Outcome::kOk);
   add("error headers on a request are ignored", echo,
       Block(H{{"Nats-Service-Error-Code", "3"}, {"Nats-Service-Error", "x"}}),
       "", Outcome::kOk);
   {
     H many;
-    for (int i = 0; i < 1000; ++i) many.emplace_back(absl::StrCat("X-M", i), "v");
+    for (int i = 0; i < 1000; ++i)
+      many.emplace_back(absl::StrCat("X-M", i), "v");
     add("1000 metadata headers", echo, Block(many), "", Outcome::kOk);
   }
   add("100 KiB header value", echo,
       Block(H{{"X-Big", std::string(100 * 1024, 'v')}}), "", Outcome::kOk);
-  add("header block without headers", echo, std::string("NATS/1.0\r\n\r\n"),
-      "", Outcome::kOk);
+  add("header block without headers", echo, std::string("NATS/1.0\r\n\r\n"), "",
+      Outcome::kOk);
   add("empty value then deadline", echo,
       std::string("NATS/1.0\r\nX-Empty:\r\nNatsrpc-Timeout: 0n\r\n\r\n"), "",
       Outcome::kError, 4);
@@ -480,15 +485,16 @@ std::vector<Row> RequestRows() {
     if (std::string(kind).empty()) rows.back().needs_defects_fix = true;
   }
   add("stream kind msg on a stream method", kStream + "Echo",
-      Block(H{{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", "1"}}),
-      ItemPayload(1), Outcome::kDropped);
+      Block(H{{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", "1"}}), ItemPayload(1),
+      Outcome::kDropped);
 
   // Reply-to (section 5: dropped without an answer).
   const std::string base = absl::StrCat("responses.alice.bob.", kApp, ".");
   for (const std::string& reply :
        {std::string(""), std::string("_INBOX.abc"),
         absl::StrCat("responses.alice.bob.", kApp, ".h"),
-        absl::StrCat(base, "h.1.2"), absl::StrCat("responses.carol.bob.", kApp, ".h.1"),
+        absl::StrCat(base, "h.1.2"),
+        absl::StrCat("responses.carol.bob.", kApp, ".h.1"),
         absl::StrCat("responses.alice.carol.", kApp, ".h.1"),
         std::string("responses.alice.bob.other_app.h.1"), base + "*.1",
         base + "h.>", base + "h$x.1", base + "h.1\xc3\xa9",
@@ -512,13 +518,17 @@ std::vector<Row> RequestRows() {
   add("method with '$'", kTest + "Ech$o", std::nullopt, "", Outcome::kError,
       12);
   rows.back().needs_defects_fix = true;
-  add("method in UTF-8", kTest + "\xc3\x89" "cho", std::nullopt, "",
-      Outcome::kError, 12);
+  add("method in UTF-8",
+      kTest +
+          "\xc3\x89"
+          "cho",
+      std::nullopt, "", Outcome::kError, 12);
   rows.back().needs_defects_fix = true;
   add("unary request to a stream method", kStream + "Echo", std::nullopt, "",
       Outcome::kError, 12);
-  add("unknown service", absl::StrCat("requests.alice.bob.", kApp, ".Nope.Echo"),
-      std::nullopt, "", Outcome::kNoResponders);
+  add("unknown service",
+      absl::StrCat("requests.alice.bob.", kApp, ".Nope.Echo"), std::nullopt, "",
+      Outcome::kNoResponders);
   add("7-token subject", kTest + "Echo.extra", std::nullopt, "",
       Outcome::kNoResponders);
   add("8-token subject, unknown instance", kTest + "Echo.instance.1",
@@ -532,8 +542,8 @@ std::vector<Row> RequestRows() {
   };
   add("open a unary method", echo, open({{"Natsrpc-Credit", "16"}}), "",
       Outcome::kEnd, 12);
-  add("open an unknown method", kTest + "Nope", open({{"Natsrpc-Credit", "16"}}),
-      "", Outcome::kEnd, 12);
+  add("open an unknown method", kTest + "Nope",
+      open({{"Natsrpc-Credit", "16"}}), "", Outcome::kEnd, 12);
   add("open with malformed timeout", kStream + "Echo",
       open({{"Natsrpc-Credit", "16"}, {"Natsrpc-Timeout", "soon"}}), "",
       Outcome::kEnd, 3);
@@ -586,7 +596,8 @@ class HostileInputTest : public ::testing::Test {
     auto c = testing::ConnectForTest({.url = nats_->url()});
     ASSERT_TRUE(c.ok()) << c.status();
     conn_ = std::make_unique<Connection>(*c);
-    server_ = std::make_unique<Server>(*conn_, ServerOptions{.responder = "bob"});
+    server_ =
+        std::make_unique<Server>(*conn_, ServerOptions{.responder = "bob"});
     ASSERT_TRUE(server_->AddService(test_impl_).ok());
     ASSERT_TRUE(server_->AddService(stream_impl_).ok());
     ASSERT_TRUE(raw_.Connect(nats_->port()).ok());
@@ -610,8 +621,8 @@ class HostileInputTest : public ::testing::Test {
   // The next raw message, failing the test naming `what` if none comes.
   std::optional<RawMsg> Expect(const std::string& what) {
     std::optional<RawMsg> m = raw_.Next(kRowWait);
-    EXPECT_TRUE(m.has_value()) << what << ": nothing arrived within "
-                               << kRowWait;
+    EXPECT_TRUE(m.has_value())
+        << what << ": nothing arrived within " << kRowWait;
     return m;
   }
 
@@ -668,10 +679,10 @@ TEST_F(HostileInputTest, MalformedRequestsAreAnsweredOrDroppedAsSpecified) {
           case Outcome::kAccept: {
             EXPECT_EQ(kind, "accept") << m->Describe();
             // End the stream it opened: cancel on the stream subject.
-            raw_.Pub(m->reply, "",
-                     Block({{"Natsrpc-Stream", "cancel"},
-                            {"Natsrpc-Credit", "0"}}),
-                     "");
+            raw_.Pub(
+                m->reply, "",
+                Block({{"Natsrpc-Stream", "cancel"}, {"Natsrpc-Credit", "0"}}),
+                "");
             break;
           }
           case Outcome::kNoResponders:
@@ -706,7 +717,8 @@ TEST_F(HostileInputTest, MalformedRequestsAreAnsweredOrDroppedAsSpecified) {
   }
   std::cout << "hostile request rows: " << rows.size() << ", failed: " << failed
             << "\n";
-  for (const std::string& f : failures) std::cout << "  failed row: " << f << "\n";
+  for (const std::string& f : failures)
+    std::cout << "  failed row: " << f << "\n";
   RecordProperty("request_rows", static_cast<int>(rows.size()));
   RecordProperty("request_rows_failed", failed);
   EXPECT_GE(rows.size(), 80u);
@@ -751,7 +763,8 @@ std::vector<FrameRow> FrameRows() {
       {"msg seq 2^64", {{"", msg("18446744073709551616"), item}}, 13},
       {"msg seq beyond the credit", {{"", msg("17"), item}}, 8},
       {"msg undecodable payload", {{"", msg("1"), "\xff"}}, 3},
-      {"end without count", {{"", kind("end", {{"Natsrpc-Credit", "16"}}), ""}},
+      {"end without count",
+       {{"", kind("end", {{"Natsrpc-Credit", "16"}}), ""}},
        13},
       {"end count x",
        {{"", kind("end", {{"Natsrpc-Credit", "16"}, {"Natsrpc-Count", "x"}}),
@@ -772,22 +785,29 @@ std::vector<FrameRow> FrameRows() {
        "Count"},
       // The stream goes on.
       {"duplicate msg is dropped", {{"", msg("1"), ItemPayload(1)}}, 0},
-      {"open on the stream subject", {{"", kind("open", {{"Natsrpc-Credit", "1"}}), ""}},
+      {"open on the stream subject",
+       {{"", kind("open", {{"Natsrpc-Credit", "1"}}), ""}},
        0},
       {"accept on the stream subject",
-       {{"", kind("accept", {{"Natsrpc-Credit", "1"}}), ""}}, 0},
-      {"credit malformed", {{"", kind("credit", {{"Natsrpc-Credit", "x"}}), ""}},
+       {{"", kind("accept", {{"Natsrpc-Credit", "1"}}), ""}},
        0},
-      {"credit 2^64", {{"", kind("credit", {{"Natsrpc-Credit", "18446744073709551616"}}), ""}},
+      {"credit malformed",
+       {{"", kind("credit", {{"Natsrpc-Credit", "x"}}), ""}},
        0},
-      {"credit smaller than before", {{"", kind("credit", {{"Natsrpc-Credit", "1"}}), ""}},
+      {"credit 2^64",
+       {{"", kind("credit", {{"Natsrpc-Credit", "18446744073709551616"}}), ""}},
+       0},
+      {"credit smaller than before",
+       {{"", kind("credit", {{"Natsrpc-Credit", "1"}}), ""}},
        0},
       {"ping without credit", {{"", kind("ping"), ""}}, 0},
-      {"ping with payload", {{"", kind("ping", {{"Natsrpc-Credit", "16"}}), "junk"}},
+      {"ping with payload",
+       {{"", kind("ping", {{"Natsrpc-Credit", "16"}}), "junk"}},
        0},
       {"msg on an unknown stream id", {{"!{I}.999999", msg("1"), item}}, 0},
       {"msg on a stream id 'x'", {{"!{I}.x", msg("1"), item}}, 0},
-      {"end on an unknown instance", {{"!nobody.1", kind("end", {{"Natsrpc-Count", "0"}}), ""}},
+      {"end on an unknown instance",
+       {{"!nobody.1", kind("end", {{"Natsrpc-Count", "0"}}), ""}},
        0},
   };
   return rows;
@@ -818,7 +838,8 @@ TEST_F(HostileInputTest, MalformedStreamFramesEndTheStreamOrAreIgnored) {
     std::vector<std::string> tokens = absl::StrSplit(stream, '.');
     ASSERT_EQ(tokens.size(), 8u) << stream;
     if (row.name == "duplicate msg is dropped") {
-      raw_.Pub(stream, "", Block({{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", "1"}}),
+      raw_.Pub(stream, "",
+               Block({{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", "1"}}),
                ItemPayload(1));
       std::optional<RawMsg> echo = Expect("echo of msg 1");
       ASSERT_TRUE(echo.has_value());
@@ -829,8 +850,9 @@ TEST_F(HostileInputTest, MalformedStreamFramesEndTheStreamOrAreIgnored) {
       if (absl::StartsWith(where, "!")) {
         std::string suffix = where.substr(1);
         absl::StrReplaceAll({{"{I}", tokens[6]}}, &suffix);
-        subject = absl::StrCat(absl::StrJoin(tokens.begin(), tokens.begin() + 6, "."),
-                               ".", suffix);
+        subject =
+            absl::StrCat(absl::StrJoin(tokens.begin(), tokens.begin() + 6, "."),
+                         ".", suffix);
       }
       if (headers.empty()) {
         raw_.Pub(subject, "", std::nullopt, payload);
@@ -850,8 +872,10 @@ TEST_F(HostileInputTest, MalformedStreamFramesEndTheStreamOrAreIgnored) {
     } else {
       // The stream goes on: the next msg is echoed, and it is the next
       // thing to arrive.
-      const std::string seq = row.name == "duplicate msg is dropped" ? "2" : "1";
-      raw_.Pub(stream, "", Block({{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", seq}}),
+      const std::string seq =
+          row.name == "duplicate msg is dropped" ? "2" : "1";
+      raw_.Pub(stream, "",
+               Block({{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", seq}}),
                ItemPayload(42));
       std::optional<RawMsg> m = Expect("echo");
       if (m.has_value()) {
@@ -861,20 +885,20 @@ TEST_F(HostileInputTest, MalformedStreamFramesEndTheStreamOrAreIgnored) {
         EXPECT_TRUE(got.ParseFromString(m->payload));
         EXPECT_EQ(got.seq(), 42);
       }
-      raw_.Pub(stream, "", Block({{"Natsrpc-Stream", "cancel"}, {"Natsrpc-Credit", "0"}}),
+      raw_.Pub(stream, "",
+               Block({{"Natsrpc-Stream", "cancel"}, {"Natsrpc-Credit", "0"}}),
                "");
     }
     ExpectServerAnswers(row.name);
-    if (g_failures.load() !=
-        before) {
+    if (g_failures.load() != before) {
       ++failed;
       std::cout << "  failed frame row: " << row.name << "\n";
       while (raw_.Next(absl::Milliseconds(200)).has_value()) {
       }
     }
   }
-  std::cout << "hostile stream-frame rows: " << rows.size() << ", failed: " << failed
-            << "\n";
+  std::cout << "hostile stream-frame rows: " << rows.size()
+            << ", failed: " << failed << "\n";
   RecordProperty("frame_rows", static_cast<int>(rows.size()));
   // Nothing late (a cancelled stream sends nothing more).
   raw_.Pub(kTest + "Echo", Reply("final", 2), std::nullopt, "");
@@ -897,17 +921,21 @@ TEST_F(HostileInputTest, CancelSubjectsAnswerNothing) {
     std::string payload;
   };
   const std::vector<CancelRow> rows = {
-      {"cancel for no call", cancel_base + "nobody.1", "", Block({{"Natsrpc-Stream", "cancel"}}), ""},
-      {"cancel without headers", cancel_base + "nobody.2", "", std::nullopt, ""},
+      {"cancel for no call", cancel_base + "nobody.1", "",
+       Block({{"Natsrpc-Stream", "cancel"}}), ""},
+      {"cancel without headers", cancel_base + "nobody.2", "", std::nullopt,
+       ""},
       {"cancel with a reply-to", cancel_base + "nobody.3", Reply("cancel", 3),
        Block({{"Natsrpc-Stream", "cancel"}}), ""},
       {"cancel with 256 KiB payload", cancel_base + "nobody.4", "",
        Block({{"Natsrpc-Stream", "cancel"}, {"Nats-Service-Error-Code", "99"}}),
        std::string(256 * 1024, 'z')},
-      {"cancel of an unknown method", kTest + "Nope.cancel.nobody.5", Reply("cancel", 5),
-       Block({{"Natsrpc-Stream", "cancel"}}), ""},
-      {"cancel with 10 tokens", cancel_base + "nobody.6.7", "", std::nullopt, ""},
-      {"cancel kind msg", cancel_base + "nobody.8", "", Block({{"Natsrpc-Stream", "msg"}}), ""},
+      {"cancel of an unknown method", kTest + "Nope.cancel.nobody.5",
+       Reply("cancel", 5), Block({{"Natsrpc-Stream", "cancel"}}), ""},
+      {"cancel with 10 tokens", cancel_base + "nobody.6.7", "", std::nullopt,
+       ""},
+      {"cancel kind msg", cancel_base + "nobody.8", "",
+       Block({{"Natsrpc-Stream", "msg"}}), ""},
   };
   int n = 0;
   for (const CancelRow& row : rows) {
@@ -917,14 +945,17 @@ TEST_F(HostileInputTest, CancelSubjectsAnswerNothing) {
     tv1::SleepRequest sleep;
     sleep.set_millis(20000);
     const std::string victim = absl::StrCat("victim", n);
-    const int cancelled_before = static_cast<int>(test_impl_.cancelled().size());
-    raw_.Pub(kTest + "Sleep", Reply(victim, 1), std::nullopt, sleep.SerializeAsString());
+    const int cancelled_before =
+        static_cast<int>(test_impl_.cancelled().size());
+    raw_.Pub(kTest + "Sleep", Reply(victim, 1), std::nullopt,
+             sleep.SerializeAsString());
     ASSERT_TRUE(Eventually([&] { return test_impl_.sleeping.load() == 1; }));
     raw_.Pub(row.subject, row.reply, row.headers, row.payload);
-    raw_.Pub(absl::StrCat(cancel_base, victim, ".1"), "", Block({{"Natsrpc-Stream", "cancel"}}),
-             "");
+    raw_.Pub(absl::StrCat(cancel_base, victim, ".1"), "",
+             Block({{"Natsrpc-Stream", "cancel"}}), "");
     ASSERT_TRUE(Eventually([&] {
-      return static_cast<int>(test_impl_.cancelled().size()) == cancelled_before + 1;
+      return static_cast<int>(test_impl_.cancelled().size()) ==
+             cancelled_before + 1;
     })) << "the genuine cancel after the row was not applied";
     ASSERT_TRUE(Eventually([&] { return test_impl_.sleeping.load() == 0; }));
     // Neither the row nor the cancelled call is answered: the next message
@@ -962,16 +993,18 @@ TEST_F(HostileInputTest, ResidentMemoryIsFlatAcrossAFlood) {
       switch (k % 4) {
         case 0:
         case 1:
-          raw_.Pub(row.subject, row.reply == "{R}" ? Reply("flood", k) : row.reply,
+          raw_.Pub(row.subject,
+                   row.reply == "{R}" ? Reply("flood", k) : row.reply,
                    row.headers, row.payload);
           break;
         case 2:  // a cancel for a call that never comes
-          raw_.Pub(absl::StrCat(kTest, "Echo.cancel.flood.", k), "", std::nullopt,
-                   "");
+          raw_.Pub(absl::StrCat(kTest, "Echo.cancel.flood.", k), "",
+                   std::nullopt, "");
           break;
         case 3:  // a frame on a stream that does not exist
           raw_.Pub(absl::StrCat(kStream, "Echo.nobody.", k), "",
-                   Block({{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", "1"}}), "x");
+                   Block({{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", "1"}}),
+                   "x");
           break;
       }
       if (i % 1000 == 999) {
@@ -1000,8 +1033,9 @@ TEST_F(HostileInputTest, ResidentMemoryIsFlatAcrossAFlood) {
   const absl::Duration took = absl::Now() - start;
   raw_.SetCountOnly(false);
   std::cout << "flood: 120,000 messages in " << took << ", " << raw_.received()
-            << " answers; VmRSS after 20,000: " << warm << " kB, after 100,000 more: "
-            << after << " kB (growth " << after - warm << " kB)\n";
+            << " answers; VmRSS after 20,000: " << warm
+            << " kB, after 100,000 more: " << after << " kB (growth "
+            << after - warm << " kB)\n";
   RecordProperty("rss_warm_kb", static_cast<int>(warm));
   RecordProperty("rss_after_kb", static_cast<int>(after));
   ASSERT_GT(warm, 0);

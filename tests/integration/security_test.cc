@@ -98,17 +98,18 @@ class GrantsTest : public ::testing::Test {
     auto nats = NatsServer::Start(Conf(kGrants));
     ASSERT_TRUE(nats.ok()) << nats.status();
     nats_ = *std::move(nats);
-    for (auto [who, conn] : {std::pair{"alice", &alice_},
-                             std::pair{"bob", &bob_},
-                             std::pair{"mallory", &mallory_}}) {
-      absl::StatusOr<Connection> c = testing::ConnectForTest(
-          {.url = nats_->url(),
-           .user = who,
-           .password = absl::StrCat(who, "-secret")});
+    for (auto [who, conn] :
+         {std::pair{"alice", &alice_}, std::pair{"bob", &bob_},
+          std::pair{"mallory", &mallory_}}) {
+      absl::StatusOr<Connection> c =
+          testing::ConnectForTest({.url = nats_->url(),
+                                   .user = who,
+                                   .password = absl::StrCat(who, "-secret")});
       ASSERT_TRUE(c.ok()) << who << ": " << c.status();
       *conn = std::make_unique<Connection>(*c);
     }
-    server_ = std::make_unique<Server>(*bob_, ServerOptions{.responder = "bob"});
+    server_ =
+        std::make_unique<Server>(*bob_, ServerOptions{.responder = "bob"});
     ASSERT_TRUE(server_->AddService(impl_).ok());
     mallory_->transport().AddEventListener([this](const TransportEvent& e) {
       if (e.kind != TransportEvent::Kind::kPermissionDenied) return;
@@ -122,8 +123,8 @@ class GrantsTest : public ::testing::Test {
   }
 
   std::string Subject(absl::string_view requester, absl::string_view method) {
-    return absl::StrCat("requests.", requester, ".bob.", kApp,
-                        ".TestService.", method);
+    return absl::StrCat("requests.", requester, ".bob.", kApp, ".TestService.",
+                        method);
   }
   std::string ReplyTo(absl::string_view requester, absl::string_view id,
                       int seq) {
@@ -176,7 +177,10 @@ TEST_F(GrantsTest, ImpersonationIsRefusedByTheServer) {
   // A raw publish on alice's request subject is refused by nats-server.
   ASSERT_TRUE(mallory_->transport()
                   .Publish({Subject("alice", "Echo"),
-                            ReplyTo("mallory", "m", 1), {}, nullptr, ""})
+                            ReplyTo("mallory", "m", 1),
+                            {},
+                            nullptr,
+                            ""})
                   .ok());
   EXPECT_TRUE(WaitDenied(absl::StrCat("pub ", Subject("alice", "Echo"))));
   // Her own calls work, and name her.
@@ -219,16 +223,20 @@ TEST_F(GrantsTest, SpoofedReplyToIsDroppedAndAliceGetsNothing) {
       "_INBOX.mallory.1",                                      // not responses
   };
   for (const std::string& reply : spoofs) {
-    ASSERT_TRUE(mallory_->transport()
-                    .Publish({Subject("mallory", "Echo"), reply, {}, nullptr,
-                              Encode(req)})
-                    .ok());
+    ASSERT_TRUE(
+        mallory_->transport()
+            .Publish(
+                {Subject("mallory", "Echo"), reply, {}, nullptr, Encode(req)})
+            .ok());
   }
   // A valid request after them on the same subscription: once it is
   // answered, the server has processed every spoof.
   ASSERT_TRUE(mallory_->transport()
                   .Publish({Subject("mallory", "Echo"),
-                            ReplyTo("mallory", "m", 1), {}, nullptr, ""})
+                            ReplyTo("mallory", "m", 1),
+                            {},
+                            nullptr,
+                            ""})
                   .ok());
   MessagePtr m = mallory_inbox.Next();
   ASSERT_NE(m, nullptr);
@@ -239,7 +247,10 @@ TEST_F(GrantsTest, SpoofedReplyToIsDroppedAndAliceGetsNothing) {
   // their order, so hers is the first thing she receives.
   ASSERT_TRUE(alice_->transport()
                   .Publish({Subject("alice", "Echo"),
-                            ReplyTo("alice", "a", 1), {}, nullptr, ""})
+                            ReplyTo("alice", "a", 1),
+                            {},
+                            nullptr,
+                            ""})
                   .ok());
   m = alice_inbox.Next();
   ASSERT_NE(m, nullptr);
@@ -262,14 +273,19 @@ TEST_F(GrantsTest, CancellingOthersCallsHasNoEffect) {
   const std::vector<HeaderRef> cancel = {{cancel_hdr_key, "cancel"}};
   // alice's call runs (the handler sleeps until released).
   ASSERT_TRUE(alice_->transport()
-                  .Publish({Subject("alice", "Sleep"), ReplyTo("alice", "a", 7),
-                            {}, nullptr, Encode(sleep)})
+                  .Publish({Subject("alice", "Sleep"),
+                            ReplyTo("alice", "a", 7),
+                            {},
+                            nullptr,
+                            Encode(sleep)})
                   .ok());
   ASSERT_TRUE(Eventually([&] { return impl_.sleeping.load() == 1; }));
   // mallory's own call, to cancel afterwards as a marker.
   ASSERT_TRUE(mallory_->transport()
                   .Publish({Subject("mallory", "Sleep"),
-                            ReplyTo("mallory", "m", 1), {}, nullptr,
+                            ReplyTo("mallory", "m", 1),
+                            {},
+                            nullptr,
                             Encode(sleep)})
                   .ok());
   ASSERT_TRUE(Eventually([&] { return impl_.sleeping.load() == 2; }));
@@ -286,11 +302,11 @@ TEST_F(GrantsTest, CancellingOthersCallsHasNoEffect) {
         mallory_->transport().Publish({forged, "", cancel, nullptr, ""}).ok());
   }
   // Her genuine cancel, after the forged ones on the same subscription.
-  ASSERT_TRUE(mallory_->transport()
-                  .Publish({absl::StrCat(Subject("mallory", "Sleep"),
-                                         ".cancel.m.1"),
-                            "", cancel, nullptr, ""})
-                  .ok());
+  ASSERT_TRUE(
+      mallory_->transport()
+          .Publish({absl::StrCat(Subject("mallory", "Sleep"), ".cancel.m.1"),
+                    "", cancel, nullptr, ""})
+          .ok());
   ASSERT_TRUE(Eventually([&] { return impl_.cancelled().size() == 1; }))
       << "mallory's own cancel was not applied";
   EXPECT_EQ(impl_.cancelled(), std::vector<std::string>{"mallory"});
@@ -305,7 +321,10 @@ TEST_F(GrantsTest, CancellingOthersCallsHasNoEffect) {
   // empty up to her next call's reply.
   ASSERT_TRUE(mallory_->transport()
                   .Publish({Subject("mallory", "Echo"),
-                            ReplyTo("mallory", "m", 2), {}, nullptr, ""})
+                            ReplyTo("mallory", "m", 2),
+                            {},
+                            nullptr,
+                            ""})
                   .ok());
   m = mallory_inbox.Next();
   ASSERT_NE(m, nullptr);
@@ -331,20 +350,20 @@ bool MakeCertificates(const TempDir& dir) {
             "extendedKeyUsage=serverAuth\n");
   dir.Write("client.ext", "extendedKeyUsage=clientAuth\n");
   for (const char* ca : {"ca", "other-ca"}) {
-    if (!Shell(absl::StrCat("openssl req -x509 ", key, " -nodes -days 2 -subj /CN=",
-                          ca, " -keyout ", d, "/", ca, ".key -out ", d, "/",
-                          ca, ".pem"))) {
+    if (!Shell(absl::StrCat("openssl req -x509 ", key,
+                            " -nodes -days 2 -subj /CN=", ca, " -keyout ", d,
+                            "/", ca, ".key -out ", d, "/", ca, ".pem"))) {
       return false;
     }
   }
   for (const char* who : {"server", "client"}) {
     if (!Shell(absl::StrCat("openssl req ", key, " -nodes -subj /CN=", who,
-                          " -keyout ", d, "/", who, ".key -out ", d, "/", who,
-                          ".csr")) ||
+                            " -keyout ", d, "/", who, ".key -out ", d, "/", who,
+                            ".csr")) ||
         !Shell(absl::StrCat("openssl x509 -req -days 2 -in ", d, "/", who,
-                          ".csr -CA ", d, "/ca.pem -CAkey ", d,
-                          "/ca.key -CAcreateserial -extfile ", d, "/", who,
-                          ".ext -out ", d, "/", who, ".pem"))) {
+                            ".csr -CA ", d, "/ca.pem -CAkey ", d,
+                            "/ca.key -CAcreateserial -extfile ", d, "/", who,
+                            ".ext -out ", d, "/", who, ".pem"))) {
       return false;
     }
   }
@@ -353,10 +372,10 @@ bool MakeCertificates(const TempDir& dir) {
 
 std::string TlsConfig(const TempDir& dir, bool verify_clients) {
   const std::string d = dir.path();
-  return absl::StrCat("tls {\n  cert_file: \"", d, "/server.pem\"\n",
-                      "  key_file: \"", d, "/server.key\"\n", "  ca_file: \"",
-                      d, "/ca.pem\"\n", verify_clients ? "  verify: true\n" : "",
-                      "  timeout: 2\n}\n");
+  return absl::StrCat(
+      "tls {\n  cert_file: \"", d, "/server.pem\"\n", "  key_file: \"", d,
+      "/server.key\"\n", "  ca_file: \"", d, "/ca.pem\"\n",
+      verify_clients ? "  verify: true\n" : "", "  timeout: 2\n}\n");
 }
 
 void ExpectEchoWorks(Connection& conn) {
@@ -385,8 +404,8 @@ TEST(TlsTest, TlsWithTheTestsCa) {
   ExpectEchoWorks(*c);
 
   // A server certificate from another CA is not trusted.
-  c = testing::ConnectForTest({.url = (*nats)->url(),
-                               .tls_ca_file = dir.path() + "/other-ca.pem"});
+  c = testing::ConnectForTest(
+      {.url = (*nats)->url(), .tls_ca_file = dir.path() + "/other-ca.pem"});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
   Show(c.status());
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("tls_ca_file"));
@@ -469,7 +488,8 @@ TEST(LoginTest, UserPassword) {
       {.url = (*nats)->url(), .user = "alice", .password = "wrong"});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnauthenticated);
   Show(c.status());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("ConnectOptions.user"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("ConnectOptions.user"));
   c = testing::ConnectForTest({.url = (*nats)->url()});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnauthenticated);
   Show(c.status());
@@ -477,7 +497,8 @@ TEST(LoginTest, UserPassword) {
 }
 
 TEST(LoginTest, Token) {
-  auto nats = NatsServer::Start(Conf("authorization { token: \"s3cr3t-token\" }\n"));
+  auto nats =
+      NatsServer::Start(Conf("authorization { token: \"s3cr3t-token\" }\n"));
   ASSERT_TRUE(nats.ok()) << nats.status();
   absl::StatusOr<Connection> c =
       testing::ConnectForTest({.url = (*nats)->url(), .token = "s3cr3t-token"});
@@ -486,7 +507,8 @@ TEST(LoginTest, Token) {
   c = testing::ConnectForTest({.url = (*nats)->url(), .token = "guess"});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnauthenticated);
   Show(c.status());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("ConnectOptions.token"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("ConnectOptions.token"));
 }
 
 // Issue 11, defect 7: there was no login with an nkey seed.
@@ -495,8 +517,8 @@ TEST(LoginTest, NKeySeedFile) {
   auto user = testing::NewNKey(testing::NKeyType::kUser);
   auto stranger = testing::NewNKey(testing::NKeyType::kUser);
   ASSERT_TRUE(user.ok() && stranger.ok());
-  auto nats = NatsServer::Start(Conf(absl::StrCat("authorization { users: [ { nkey: ",
-                              user->public_key, " } ] }\n")));
+  auto nats = NatsServer::Start(Conf(absl::StrCat(
+      "authorization { users: [ { nkey: ", user->public_key, " } ] }\n")));
   ASSERT_TRUE(nats.ok()) << nats.status();
   const std::string seed_file = dir.Write("user.nk", user->seed + "\n");
   absl::StatusOr<Connection> c = testing::ConnectForTest(
@@ -510,18 +532,23 @@ TEST(LoginTest, NKeySeedFile) {
        .nkey_seed_file = dir.Write("stranger.nk", stranger->seed)});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnauthenticated);
   Show(c.status());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("ConnectOptions.nkey_seed_file"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("ConnectOptions.nkey_seed_file"));
   // A missing file and a file without a seed: named before connecting.
-  c = testing::ConnectForTest({.url = (*nats)->url(),
-                               .nkey_seed_file = dir.path() + "/missing.nk"});
+  c = testing::ConnectForTest(
+      {.url = (*nats)->url(), .nkey_seed_file = dir.path() + "/missing.nk"});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   Show(c.status());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("ConnectOptions.nkey_seed_file"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("ConnectOptions.nkey_seed_file"));
+  // The seed with one data character changed: its checksum no longer
+  // matches (the last character also carries padding bits, so not that one).
+  std::string corrupt = user->seed;
+  corrupt[10] = corrupt[10] == 'A' ? 'B' : 'A';
   for (const std::string& bad :
-       {std::string("not a seed"), user->public_key,
-        absl::StrCat(user->seed.substr(0, user->seed.size() - 1), "A")}) {
-    c = testing::ConnectForTest({.url = (*nats)->url(),
-                                 .nkey_seed_file = dir.Write("bad.nk", bad)});
+       {std::string("not a seed"), user->public_key, corrupt}) {
+    c = testing::ConnectForTest(
+        {.url = (*nats)->url(), .nkey_seed_file = dir.Write("bad.nk", bad)});
     EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     Show(c.status());
     EXPECT_THAT(std::string(c.status().message()),
@@ -556,10 +583,9 @@ TEST(LoginTest, CredsFile) {
       testing::SignJwt(*other_account, user->public_key, "alice", kUserClaims);
   ASSERT_TRUE(op_jwt.ok() && account_jwt.ok() && user_jwt.ok() &&
               foreign_jwt.ok());
-  auto nats = NatsServer::Start(Conf(absl::StrCat("operator: \"", *op_jwt,
-                              "\"\nresolver: MEMORY\nresolver_preload: {\n  ",
-                              account->public_key, ": \"", *account_jwt,
-                              "\"\n}\n")));
+  auto nats = NatsServer::Start(Conf(absl::StrCat(
+      "operator: \"", *op_jwt, "\"\nresolver: MEMORY\nresolver_preload: {\n  ",
+      account->public_key, ": \"", *account_jwt, "\"\n}\n")));
   ASSERT_TRUE(nats.ok()) << nats.status();
 
   const std::string creds =
@@ -576,13 +602,14 @@ TEST(LoginTest, CredsFile) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnauthenticated)
       << c.status();
   Show(c.status());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("ConnectOptions.creds_file"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("ConnectOptions.creds_file"));
   // A file with a seed but no JWT, and one with a JWT but no seed.
   for (const std::string& text :
        {user->seed, absl::StrCat("-----BEGIN NATS USER JWT-----\n", *user_jwt,
                                  "\n------END NATS USER JWT------\n")}) {
-    c = testing::ConnectForTest({.url = (*nats)->url(),
-                                 .creds_file = dir.Write("half.creds", text)});
+    c = testing::ConnectForTest(
+        {.url = (*nats)->url(), .creds_file = dir.Write("half.creds", text)});
     EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
     Show(c.status());
     EXPECT_THAT(std::string(c.status().message()),
@@ -598,7 +625,8 @@ TEST(LoginTest, CredsFile) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnauthenticated)
       << c.status();
   Show(c.status());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("ConnectOptions.creds_file"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("ConnectOptions.creds_file"));
 }
 
 // Issue 11, defect 7: a missing creds file gave UNAVAILABLE.
@@ -610,8 +638,10 @@ TEST(LoginTest, MissingCredsFileNamesTheOption) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument)
       << c.status();
   Show(c.status());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("ConnectOptions.creds_file"));
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("/nonexistent/alice.creds"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("ConnectOptions.creds_file"));
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("/nonexistent/alice.creds"));
 }
 
 }  // namespace

@@ -116,14 +116,12 @@ absl::Status NatsServer::Resume() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<NatsServer>> NatsServer::Start(
-    Options options) {
+absl::StatusOr<std::unique_ptr<NatsServer>> NatsServer::Start(Options options) {
   char tmpl[] = "/tmp/natsrpc-test-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) {
     return absl::InternalError(absl::StrCat("mkdtemp: ", strerror(errno)));
   }
-  std::unique_ptr<NatsServer> server(
-      new NatsServer(std::move(options), tmpl));
+  std::unique_ptr<NatsServer> server(new NatsServer(std::move(options), tmpl));
   if (absl::Status s = server->Launch(-1); !s.ok()) return s;
   return server;
 }
@@ -139,9 +137,9 @@ std::string NatsServer::url() const {
 }
 
 absl::Status NatsServer::Launch(int port) {
-  std::vector<std::string> args = {FindNatsServer(), "-a", "127.0.0.1", "-p",
-                                   absl::StrCat(port), "--ports_file_dir",
-                                   dir_};
+  std::vector<std::string> args = {
+      FindNatsServer(),   "-a", "127.0.0.1", "-p", absl::StrCat(port),
+      "--ports_file_dir", dir_};
   if (options_.cluster) {
     args.push_back("--cluster_name");
     args.push_back("natsrpc-test");
@@ -218,8 +216,8 @@ absl::Status NatsServer::Launch(int port) {
 }
 
 absl::Status NatsServer::WaitExit(int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(timeout_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     const pid_t r = waitpid(pid_, &status, WNOHANG);

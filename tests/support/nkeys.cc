@@ -165,24 +165,23 @@ absl::StatusOr<std::string> SignJwt(const NKey& issuer,
   if (!key.ok()) return key.status();
   std::vector<uint8_t> jti(20);
   RAND_bytes(jti.data(), static_cast<int>(jti.size()));
-  const std::string claims = absl::StrCat(
-      R"({"jti":")", Base32(jti), R"(","iat":)", absl::ToUnixSeconds(absl::Now()),
-      R"(,"iss":")", issuer.public_key, R"(","name":")", name,
-      R"(","sub":")", subject, R"(","nats":)", nats_json, "}");
-  const std::string signing_input =
-      absl::StrCat(B64(R"({"typ":"JWT","alg":"ed25519-nkey"})"), ".",
-                   B64(claims));
+  const std::string claims =
+      absl::StrCat(R"({"jti":")", Base32(jti), R"(","iat":)",
+                   absl::ToUnixSeconds(absl::Now()), R"(,"iss":")",
+                   issuer.public_key, R"(","name":")", name, R"(","sub":")",
+                   subject, R"(","nats":)", nats_json, "}");
+  const std::string signing_input = absl::StrCat(
+      B64(R"({"typ":"JWT","alg":"ed25519-nkey"})"), ".", B64(claims));
   std::string sig(64, '\0');
   size_t sig_len = sig.size();
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(),
                                                          EVP_MD_CTX_free);
   if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key->get()) !=
           1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()),
-                     &sig_len,
-                     reinterpret_cast<const unsigned char*>(
-                         signing_input.data()),
-                     signing_input.size()) != 1) {
+      EVP_DigestSign(
+          ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
+          reinterpret_cast<const unsigned char*>(signing_input.data()),
+          signing_input.size()) != 1) {
     return absl::InternalError("ed25519 sign");
   }
   return absl::StrCat(signing_input, ".", B64(sig));

@@ -117,7 +117,8 @@ absl::Status SetAuth(natsOptions* opts, const ConnectOptions& o) {
     if (!has_jwt || !has_seed) {
       return absl::InvalidArgumentError(absl::StrCat(
           "ConnectOptions.creds_file: \"", o.creds_file, "\" holds no ",
-          has_jwt ? "user nkey seed" : "user JWT (-----BEGIN NATS USER JWT-----)",
+          has_jwt ? "user nkey seed"
+                  : "user JWT (-----BEGIN NATS USER JWT-----)",
           " (expected a .creds file as nsc writes it)"));
     }
     NATSRPC_RETURN_IF_ERROR(
@@ -135,10 +136,10 @@ absl::Status SetAuth(natsOptions* opts, const ConnectOptions& o) {
           absl::StrCat("ConnectOptions.nkey_seed_file: \"", o.nkey_seed_file,
                        "\" ", public_key.status().message()));
     }
-    NATSRPC_RETURN_IF_ERROR(Check(
-        "nkey_seed_file",
-        natsOptions_SetNKeyFromSeed(opts, public_key->c_str(),
-                                    o.nkey_seed_file.c_str())));
+    NATSRPC_RETURN_IF_ERROR(
+        Check("nkey_seed_file",
+              natsOptions_SetNKeyFromSeed(opts, public_key->c_str(),
+                                          o.nkey_seed_file.c_str())));
   }
   return absl::OkStatus();
 }
@@ -147,8 +148,8 @@ absl::Status SetAuth(natsOptions* opts, const ConnectOptions& o) {
 std::string CredentialFields(const ConnectOptions& o) {
   std::vector<std::string> fields;
   if (!o.user.empty() || !o.password.empty()) {
-    fields.push_back(absl::StrCat("ConnectOptions.user/password (user \"",
-                                  o.user, "\")"));
+    fields.push_back(
+        absl::StrCat("ConnectOptions.user/password (user \"", o.user, "\")"));
   }
   if (!o.token.empty()) fields.push_back("ConnectOptions.token");
   if (!o.creds_file.empty()) {
@@ -171,13 +172,13 @@ std::string TlsFields(const ConnectOptions& o) {
   auto file = [](const std::string& f) {
     return f.empty() ? std::string("none") : absl::StrCat("\"", f, "\"");
   };
-  return absl::StrCat(
-      "ConnectOptions.tls_ca_file ",
-      o.tls_ca_file.empty() ? std::string("none (the system's CAs)")
-                            : file(o.tls_ca_file),
-      " verifies the server; ConnectOptions.tls_cert_file ",
-      file(o.tls_cert_file), " with tls_key_file ", file(o.tls_key_file),
-      " authenticates this client");
+  return absl::StrCat("ConnectOptions.tls_ca_file ",
+                      o.tls_ca_file.empty()
+                          ? std::string("none (the system's CAs)")
+                          : file(o.tls_ca_file),
+                      " verifies the server; ConnectOptions.tls_cert_file ",
+                      file(o.tls_cert_file), " with tls_key_file ",
+                      file(o.tls_key_file), " authenticates this client");
 }
 
 // TLS is on if asked for, implied by a file, or by a tls:// URL.
@@ -224,10 +225,10 @@ absl::Status SetReconnection(natsOptions* opts, const ConnectOptions& o) {
   NATSRPC_RETURN_IF_ERROR(
       Check("reconnect_wait",
             natsOptions_SetReconnectWait(opts, Millis(o.reconnect_wait))));
-  NATSRPC_RETURN_IF_ERROR(Check(
-      "reconnect_jitter",
-      natsOptions_SetReconnectJitter(opts, Millis(o.reconnect_jitter),
-                                     Millis(o.reconnect_jitter))));
+  NATSRPC_RETURN_IF_ERROR(
+      Check("reconnect_jitter",
+            natsOptions_SetReconnectJitter(opts, Millis(o.reconnect_jitter),
+                                           Millis(o.reconnect_jitter))));
   NATSRPC_RETURN_IF_ERROR(
       Check("reconnect_buffer_bytes",
             natsOptions_SetReconnectBufSize(opts, o.reconnect_buffer_bytes)));
@@ -292,9 +293,8 @@ absl::StatusOr<std::shared_ptr<Transport>> ConnectNats(
   // The fast path's self-test runs once per process, before the first
   // message needs it.
   if (o.tuning.nats_internals) nats_internals::Available();
-  absl::StatusOr<std::shared_ptr<Transport>> transport =
-      StartNatsTransport(opts.get(), o.tuning, o.max_pending_messages,
-                         absl::StrJoin(*urls, ","));
+  absl::StatusOr<std::shared_ptr<Transport>> transport = StartNatsTransport(
+      opts.get(), o.tuning, o.max_pending_messages, absl::StrJoin(*urls, ","));
   if (transport.ok()) return transport;
   // Name the options behind a refusal, as for a bad option.
   const absl::Status& s = transport.status();
