@@ -6,8 +6,7 @@
 // when Close() is called.
 //
 //   absl::StatusOr<natsrpc::Connection> conn =
-//       natsrpc::Connect(natsrpc::ConnectOptions{.url =
-//       "nats://127.0.0.1:4222"});
+//       natsrpc::Connect(natsrpc::ConnectOptions{.url = "nats://127.0.0.1:4222"});
 //   if (!conn.ok()) return conn.status();
 
 #ifndef NATSRPC_CONNECTION_H_
