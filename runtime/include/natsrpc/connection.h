@@ -72,10 +72,10 @@ struct ConnectOptions {
   std::string token{};
   std::string creds_file{};
   // A file holding a user nkey seed ("SU...", e.g. from `nk -gen user`),
-  // for a nats-server user configured as `{ nkey: U... }`. natsrpc derives
-  // the public key from the seed and signs the server's nonce with it on
-  // every (re)connect; the seed is read from the file each time, never kept
-  // in memory. Not together with `creds_file`.
+  // for a nats-server user configured as `{ nkey: U... }`. Connect() reads
+  // it once to derive the public key (and wipes its copy); nats.c reads the
+  // file again to sign the server's nonce on every (re)connect and clears
+  // the seed after signing. Not together with `creds_file`.
   std::string nkey_seed_file{};
 
   // TLS: set `tls` (implied by any of the files or a tls:// URL). The CA
