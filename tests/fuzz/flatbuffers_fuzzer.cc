@@ -90,10 +90,10 @@ void ReadNode(const natsrpc_fuzz::Node* node, int depth) {
   }
   ReadLeaf(node->leaf());
   switch (node->any_type()) {
-    case natsrpc_fuzz::Any::Leaf:
+    case natsrpc_fuzz::Any_Leaf:
       ReadLeaf(node->any_as_Leaf());
       break;
-    case natsrpc_fuzz::Any::Other:
+    case natsrpc_fuzz::Any_Other:
       if (const natsrpc_fuzz::Other* o = node->any_as_Other()) {
         sink += o->flag();
         if (o->tags() != nullptr) {

@@ -175,6 +175,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::fprintf(stderr, "server_receive_fuzzer: cannot add services\n");
       std::abort();
     }
+    // The client side: someone listens on the reply subjects (else the
+    // transport answers an `accept` with a no-responders message to the
+    // stream subject, as NATS does, and every stream ends at once).
+    auto replies = transport->Subscribe("responses.>", "", [](natsrpc::MessagePtr) {});
+    if (!replies.ok()) std::abort();
     for (FuzzMessage& m : messages) {
       const std::string stream = LatestStreamSubject(transport->sent());
       transport->Inject({Substitute(m.subject, {{"$S", stream}}),
