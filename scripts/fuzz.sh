@@ -39,7 +39,7 @@ scripts/install-deps.sh
 
 options=(-DNATSRPC_BUILD_FUZZERS=ON -DNATSRPC_BUILD_TESTS=ON
          -DNATSRPC_BUILD_EXAMPLES=OFF -DNATSRPC_BUILD_BENCHMARKS=OFF
-         -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+         -DCMAKE_CXX_COMPILER=clang++)
 if command -v ccache >/dev/null; then
   options+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
