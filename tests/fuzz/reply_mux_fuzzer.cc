@@ -74,6 +74,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto transport = std::make_shared<InMemoryTransport>();
   Connection connection(transport);
   std::atomic<int> completions[3] = {0, 0, 0};
+  // The server side: someone listens on the requests (else the transport
+  // answers each with no-responders, as NATS does, and every call ends at
+  // once).
+  auto server = transport->Subscribe("requests.>", "", [](MessagePtr) {});
+  if (!server.ok()) Fail("cannot subscribe");
   {
     internal::ClientChannel channel(
         connection,
