@@ -29,8 +29,8 @@ namespace natsrpc::internal {
 namespace {
 
 [[noreturn]] void Fail(const std::string& what, absl::string_view block) {
-  std::fprintf(stderr, "header_block_fuzzer: %s\nblock: \"%s\"\n",
-               what.c_str(), absl::CEscape(block).c_str());
+  std::fprintf(stderr, "header_block_fuzzer: %s\nblock: \"%s\"\n", what.c_str(),
+               absl::CEscape(block).c_str());
   std::abort();
 }
 

@@ -94,8 +94,8 @@ void CheckStatus(const natsrpc::Metadata& md, absl::string_view body,
     if (out[1].value.find_first_of("\r\n") != absl::string_view::npos) {
       Fail("error message header has a line break", input);
     }
-    const absl::Status again = wire::StatusFromHeaders(out[0].value,
-                                                       out[1].value);
+    const absl::Status again =
+        wire::StatusFromHeaders(out[0].value, out[1].value);
     if (again.code() != from_headers.code()) {
       Fail("error headers do not give back the code", input);
     }

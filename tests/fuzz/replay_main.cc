@@ -69,8 +69,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cannot read %s\n", file.c_str());
       return 2;
     }
-    std::fprintf(stderr, "running %s (%zu bytes)\n", file.c_str(),
-                 data.size());
+    std::fprintf(stderr, "running %s (%zu bytes)\n", file.c_str(), data.size());
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(data.data()),
                            data.size());
   }

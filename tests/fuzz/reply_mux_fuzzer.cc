@@ -53,8 +53,7 @@ void DrainAndCancel(internal::StreamEndpoint& e) {
   }
   internal::StreamCancel(e, absl::CancelledError("fuzzer done"));
   MessagePtr m;
-  if (internal::StreamReadMessage(e, absl::Now() + absl::Seconds(10), m)
-          .ok() &&
+  if (internal::StreamReadMessage(e, absl::Now() + absl::Seconds(10), m).ok() &&
       m != nullptr) {
     // A message may still be buffered; the stream must end after it.
     for (int i = 0; i < 64 && m != nullptr; ++i) {
@@ -92,11 +91,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     options.timeout = absl::Seconds(30);
     CallHandle calls[3];
     for (int i = 0; i < 3; ++i) {
-      calls[i] = channel.StartCall(
-          0, Payload(std::string("req")), "application/protobuf", options,
-          [&completions, i](absl::Status, MessagePtr) {
-            completions[i].fetch_add(1);
-          });
+      calls[i] = channel.StartCall(0, Payload(std::string("req")),
+                                   "application/protobuf", options,
+                                   [&completions, i](absl::Status, MessagePtr) {
+                                     completions[i].fetch_add(1);
+                                   });
     }
     const Payload request(std::string("count"));
     std::shared_ptr<internal::StreamEndpoint> server_stream =

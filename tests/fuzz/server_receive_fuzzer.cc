@@ -144,11 +144,11 @@ bool ServerStillAnswers(InMemoryTransport& transport) {
   if (!sub.ok()) return false;
   tv1::EchoRequest req;
   req.set_payload("still there?");
-  transport.Inject({"requests.alice.bob.natsrpc_testing_v1.TestService.Echo",
-                    std::string(kReply),
-                    {{"Natsrpc-Timeout", "10S"},
-                     {"Content-Type", "application/protobuf"}},
-                    req.SerializeAsString()});
+  transport.Inject(
+      {"requests.alice.bob.natsrpc_testing_v1.TestService.Echo",
+       std::string(kReply),
+       {{"Natsrpc-Timeout", "10S"}, {"Content-Type", "application/protobuf"}},
+       req.SerializeAsString()});
   return answered.WaitForNotificationWithTimeout(absl::Seconds(10));
 }
 
@@ -178,7 +178,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The client side: someone listens on the reply subjects (else the
     // transport answers an `accept` with a no-responders message to the
     // stream subject, as NATS does, and every stream ends at once).
-    auto replies = transport->Subscribe("responses.>", "", [](natsrpc::MessagePtr) {});
+    auto replies =
+        transport->Subscribe("responses.>", "", [](natsrpc::MessagePtr) {});
     if (!replies.ok()) std::abort();
     for (FuzzMessage& m : messages) {
       const std::string stream = LatestStreamSubject(transport->sent());

@@ -73,8 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           "request subject does not rebuild", subject);
     const absl::Status r = wire::CheckReplySubject(reply, *request);
     const std::string prefix =
-        absl::StrCat("responses.", request->requester, ".",
-                     request->responder, ".", request->app, ".");
+        absl::StrCat("responses.", request->requester, ".", request->responder,
+                     ".", request->app, ".");
     if (r.ok()) {
       Check(absl::StartsWith(reply, prefix),
             "accepted a reply-to of another requester", reply);
@@ -100,11 +100,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (stream.ok()) {
     Check(stream->instance_id != wire::kCancelToken,
           "stream subject with instance \"cancel\"", subject);
-    Check(wire::StreamSubject(stream->requester, stream->responder,
-                              stream->app, stream->service, stream->method,
-                              stream->instance_id,
-                              stream->stream_id) == subject,
-          "stream subject does not rebuild", subject);
+    Check(
+        wire::StreamSubject(stream->requester, stream->responder, stream->app,
+                            stream->service, stream->method,
+                            stream->instance_id, stream->stream_id) == subject,
+        "stream subject does not rebuild", subject);
   }
 
   // Cancels.
@@ -117,8 +117,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(wire::CancelSubject(t[1], t[2], t[3], t[4], t[5], t[7], t[8]) ==
               subject,
           "cancel subject does not rebuild", subject);
-    Check(*target == absl::StrCat("responses.", t[1], ".", t[2], ".", t[3],
-                                  ".", t[7], ".", t[8]),
+    Check(*target == absl::StrCat("responses.", t[1], ".", t[2], ".", t[3], ".",
+                                  t[7], ".", t[8]),
           "cancel names another call's reply-to", subject);
   }
   return 0;

@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "absl/status/statusor.h"
