@@ -15,6 +15,7 @@
 #include "natsrpc/names.h"
 #include "natsrpc/server.h"
 #include "natsrpc/status_macros.h"
+#include "natsrpc/trace.h"
 #include "natsrpc/stream.h"
 #include "natsrpc/version.h"
 
