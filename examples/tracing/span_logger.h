@@ -17,10 +17,12 @@
 //
 // prints, for a call of alice's that bob's handler serves:
 //
-//   span start client example_v1.Calculator/Add trace=4bf9... span=00f0... parent=-
-//   span start server example_v1.Calculator/Add trace=4bf9... span=7a1c... parent=00f0...
-//   span end   server example_v1.Calculator/Add trace=4bf9... span=7a1c... parent=00f0... status=OK duration=85us
-//   span end   client example_v1.Calculator/Add trace=4bf9... span=00f0... parent=- status=OK duration=310us
+//   span start client example_v1.Calculator/Add trace=4bf9... span=00f0...
+//   parent=- span start server example_v1.Calculator/Add trace=4bf9...
+//   span=7a1c... parent=00f0... span end   server example_v1.Calculator/Add
+//   trace=4bf9... span=7a1c... parent=00f0... status=OK duration=85us span end
+//   client example_v1.Calculator/Add trace=4bf9... span=00f0... parent=-
+//   status=OK duration=310us
 
 #ifndef NATSRPC_EXAMPLES_TRACING_SPAN_LOGGER_H_
 #define NATSRPC_EXAMPLES_TRACING_SPAN_LOGGER_H_
@@ -40,20 +42,21 @@ namespace examples {
 
 // One span event.
 struct Span {
-  bool end = false;       // false: the span started
-  std::string kind;       // "client" or "server"
-  std::string method;     // <app>.<service>/<method>
+  bool end = false;    // false: the span started
+  std::string kind;    // "client" or "server"
+  std::string method;  // <app>.<service>/<method>
   natsrpc::TraceContext trace;
-  absl::Status status;    // end only
+  absl::Status status;                             // end only
   absl::Duration duration = absl::ZeroDuration();  // end only
 
   std::string Line() const {
     std::string line = absl::StrCat(
         end ? "span end   " : "span start ", kind, " ", method,
-        " trace=", trace.trace_id, " span=", trace.span_id, " parent=",
-        trace.parent_span_id.empty() ? "-" : trace.parent_span_id);
+        " trace=", trace.trace_id, " span=", trace.span_id,
+        " parent=", trace.parent_span_id.empty() ? "-" : trace.parent_span_id);
     if (end) {
-      absl::StrAppend(&line, " status=", absl::StatusCodeToString(status.code()),
+      absl::StrAppend(&line,
+                      " status=", absl::StatusCodeToString(status.code()),
                       " duration=", absl::FormatDuration(duration));
     }
     return line;
@@ -69,8 +72,7 @@ class SpanCall {
   SpanCall(std::string kind, const natsrpc::CallInfo& call, SpanSink sink)
       : trace_(call.trace), sink_(std::move(sink)) {
     span_.kind = std::move(kind);
-    span_.method =
-        absl::StrCat(call.app, ".", call.service, "/", call.method);
+    span_.method = absl::StrCat(call.app, ".", call.service, "/", call.method);
   }
   void Start() {
     span_.trace = *trace_;

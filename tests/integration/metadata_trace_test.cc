@@ -93,9 +93,9 @@ class StreamServiceImpl final : public tv1::StreamService::Service {
     }
     return absl::OkStatus();
   }
-  absl::Status Echo(
-      ServerContext& ctx,
-      ServerReaderWriter<tv1::Item, tv1::Item, ProtobufCodec>& stream) override {
+  absl::Status Echo(ServerContext& ctx,
+                    ServerReaderWriter<tv1::Item, tv1::Item, ProtobufCodec>&
+                        stream) override {
     SetReplyMetadata(ctx);
     tv1::Item item;
     while (stream.Read(&item)) {
@@ -113,8 +113,7 @@ MATCHER(IsInitial, "") {
   return ::testing::ExplainMatchResult(
       ::testing::UnorderedElementsAre(Pair("x-init", "i1"),
                                       Pair("x-two", "i2")),
-      arg,
-      result_listener);
+      arg, result_listener);
 }
 MATCHER(IsTrailing, "") {
   return ::testing::ExplainMatchResult(
@@ -173,15 +172,15 @@ class MetadataTraceTest : public ::testing::Test {
         testing::ConnectForTest(ConnectOptions{.url = nats_->url()});
     ASSERT_TRUE(c.ok()) << c.status();
     conn_ = std::make_unique<Connection>(*c);
-    server_ = std::make_unique<Server>(*conn_, ServerOptions{.responder = "bob"});
+    server_ =
+        std::make_unique<Server>(*conn_, ServerOptions{.responder = "bob"});
     ASSERT_TRUE(server_->AddService(tests_).ok());
     ASSERT_TRUE(server_->AddService(streams_).ok());
   }
 
   ClientOptions Options() {
-    return ClientOptions{.requester = "alice",
-                         .responder = "bob",
-                         .interceptors = {recorder_}};
+    return ClientOptions{
+        .requester = "alice", .responder = "bob", .interceptors = {recorder_}};
   }
 
   static natsrpc::testing::NatsServer* nats_;
@@ -202,30 +201,29 @@ TEST_F(MetadataTraceTest, UnaryReplyCarriesInitialMetadataAndTrailers) {
   req.set_payload("x");
   absl::StatusOr<tv1::EchoReply> r = client.Echo(req, {.context = &ctx});
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(ctx.GetServerInitialMetadata(),
-              ::testing::UnorderedElementsAre(Pair("x-init", "i1"),
-                                              Pair("x-two", "i2"),
-                                              Pair("x-legacy", "l")));
+  EXPECT_THAT(
+      ctx.GetServerInitialMetadata(),
+      ::testing::UnorderedElementsAre(Pair("x-init", "i1"), Pair("x-two", "i2"),
+                                      Pair("x-legacy", "l")));
   EXPECT_THAT(ctx.GetServerTrailingMetadata(), IsTrailing());
   ASSERT_TRUE(recorder_->WaitFor(1));
-  EXPECT_THAT(recorder_->Seen()[0],
-              ::testing::UnorderedElementsAre(
-                  Pair("x-init", "i1"), Pair("x-two", "i2"),
-                  Pair("x-legacy", "l"), Pair("x-trail", "t1"),
-                  Pair("x-trail", "t2")));
+  EXPECT_THAT(
+      recorder_->Seen()[0],
+      ::testing::UnorderedElementsAre(
+          Pair("x-init", "i1"), Pair("x-two", "i2"), Pair("x-legacy", "l"),
+          Pair("x-trail", "t1"), Pair("x-trail", "t2")));
 
   // The async form fills the context before its callback runs.
   ClientContext async_ctx;
   absl::Notification done;
   Metadata seen_in_callback;
-  client.EchoAsync(
-      req,
-      [&](absl::StatusOr<tv1::EchoReply> reply) {
-        EXPECT_TRUE(reply.ok()) << reply.status();
-        seen_in_callback = async_ctx.GetServerTrailingMetadata();
-        done.Notify();
-      },
-      {.context = &async_ctx});
+  client.EchoAsync(req,
+                   [&](absl::StatusOr<tv1::EchoReply> reply) {
+                     EXPECT_TRUE(reply.ok()) << reply.status();
+                     seen_in_callback = async_ctx.GetServerTrailingMetadata();
+                     done.Notify();
+                   },
+                   {.context = &async_ctx});
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
   EXPECT_THAT(seen_in_callback, IsTrailing());
 }
@@ -454,29 +452,27 @@ TEST_F(MetadataTraceTest, NoParentNoTraceAndInvalidTraceparentIsIgnored) {
   }
   // A malformed traceparent put in the metadata by hand (upper-case hex) is
   // not a parent: the call has no trace.
-  ASSERT_TRUE(
-      client
-          .Add(example::v1::AddRequest(),
-               {.metadata = {{"traceparent",
-                              "00-4BF92F3577B34DA6A3CE929D0E0E4736-"
-                              "00f067aa0ba902b7-01"}},
-                .context = &ctx})
-          .ok());
+  ASSERT_TRUE(client
+                  .Add(example::v1::AddRequest(),
+                       {.metadata = {{"traceparent",
+                                      "00-4BF92F3577B34DA6A3CE929D0E0E4736-"
+                                      "00f067aa0ba902b7-01"}},
+                        .context = &ctx})
+                  .ok());
   EXPECT_FALSE(ctx.trace_context().valid());
   {
     absl::MutexLock lock(&inner.mu);
     EXPECT_FALSE(inner.seen.valid());
   }
   // A valid one is: the call becomes its child.
-  ASSERT_TRUE(
-      client
-          .Add(example::v1::AddRequest(),
-               {.metadata = {{"traceparent",
-                              "00-4bf92f3577b34da6a3ce929d0e0e4736-"
-                              "00f067aa0ba902b7-01"},
-                             {"tracestate", "congo=t61rcWkgMzE"}},
-                .context = &ctx})
-          .ok());
+  ASSERT_TRUE(client
+                  .Add(example::v1::AddRequest(),
+                       {.metadata = {{"traceparent",
+                                      "00-4bf92f3577b34da6a3ce929d0e0e4736-"
+                                      "00f067aa0ba902b7-01"},
+                                     {"tracestate", "congo=t61rcWkgMzE"}},
+                        .context = &ctx})
+                  .ok());
   EXPECT_EQ(ctx.trace_context().parent_span_id, "00f067aa0ba902b7");
   absl::MutexLock lock(&inner.mu);
   EXPECT_EQ(inner.seen.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -492,25 +488,31 @@ TEST_F(MetadataTraceTest, SpanLoggerExampleLogsEverySpanOfANestedCall) {
     spans.push_back(s);
   };
   Inner inner;
-  Server carol(*conn_, ServerOptions{.responder = "carol",
-                                     .interceptors = {std::make_shared<
-                                         examples::ServerSpanLogger>(sink)}});
+  Server carol(
+      *conn_,
+      ServerOptions{.responder = "carol",
+                    .interceptors = {
+                        std::make_shared<examples::ServerSpanLogger>(sink)}});
   ASSERT_TRUE(carol.AddService(inner).ok());
   example::v1::Calculator::Client to_carol(
-      *conn_, ClientOptions{.requester = "bob",
-                            .responder = "carol",
-                            .interceptors = {std::make_shared<
-                                examples::ClientSpanLogger>(sink)}});
+      *conn_,
+      ClientOptions{.requester = "bob",
+                    .responder = "carol",
+                    .interceptors = {
+                        std::make_shared<examples::ClientSpanLogger>(sink)}});
   Outer outer(to_carol);
-  Server dave(*conn_, ServerOptions{.responder = "dave",
-                                    .interceptors = {std::make_shared<
-                                        examples::ServerSpanLogger>(sink)}});
+  Server dave(
+      *conn_,
+      ServerOptions{.responder = "dave",
+                    .interceptors = {
+                        std::make_shared<examples::ServerSpanLogger>(sink)}});
   ASSERT_TRUE(dave.AddService(outer).ok());
   tv1::TestService::Client client(
-      *conn_, ClientOptions{.requester = "alice",
-                            .responder = "dave",
-                            .interceptors = {std::make_shared<
-                                examples::ClientSpanLogger>(sink)}});
+      *conn_,
+      ClientOptions{.requester = "alice",
+                    .responder = "dave",
+                    .interceptors = {
+                        std::make_shared<examples::ClientSpanLogger>(sink)}});
   // No parent: the client logger starts the trace.
   ASSERT_TRUE(client.Echo(tv1::EchoRequest()).ok());
 

@@ -6,6 +6,8 @@
 // server cores over the in-memory transport, where the exact headers are
 // visible.
 
+#include "wire/reply_metadata.h"
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,7 +18,6 @@
 #include "in_memory_transport.h"
 #include "natsrpc/impl/codegen.h"
 #include "natsrpc/trace.h"
-#include "wire/reply_metadata.h"
 #include "wire/trace_context.h"
 
 namespace natsrpc {
@@ -24,14 +25,15 @@ namespace {
 
 using ::google::protobuf::StringValue;
 using ::testing::ElementsAre;
+using testing::InMemoryTransport;
 using ::testing::IsEmpty;
 using ::testing::Pair;
-using testing::InMemoryTransport;
 
 constexpr absl::string_view kW3cExample =
     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-TEST(ReplyMetadataTest, AppendDropsReservedTraceAndInvalidKeysKeepsEmptyValues) {
+TEST(ReplyMetadataTest,
+     AppendDropsReservedTraceAndInvalidKeysKeepsEmptyValues) {
   Metadata out;
   wire::AppendMetadata({{"a", "1"},
                         {"empty", ""},
@@ -93,12 +95,17 @@ TEST(TraceparentTest, ParsesTheW3cExample) {
 TEST(TraceparentTest, InvalidValuesAreIgnored) {
   for (absl::string_view bad : {
            "",
-           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",  // short
-           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",  // 00 + extra
-           "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  // zero trace
-           "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  // zero span
-           "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // upper case
-           "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // version ff
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",      // short
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",  // 00 +
+                                                                        // extra
+           "00-00000000000000000000000000000000-00f067aa0ba902b7-01",   // zero
+                                                                        // trace
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",   // zero
+                                                                        // span
+           "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",   // upper
+                                                                        // case
+           "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // version
+                                                                       // ff
            "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",
@@ -112,7 +119,8 @@ TEST(TraceparentTest, HeadersJoinTracestateAndDropABadOne) {
   TraceContext t = wire::TraceContextFromHeaders(
       {{"tracestate", "a=1"},
        {"traceparent", std::string(kW3cExample)},
-       {"traceparent", "00-11111111111111111111111111111111-1111111111111111-01"},
+       {"traceparent",
+        "00-11111111111111111111111111111111-1111111111111111-01"},
        {"tracestate", "b=2"}});
   EXPECT_EQ(t.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");  // first one
   EXPECT_EQ(t.trace_state, "a=1,b=2");
@@ -121,8 +129,8 @@ TEST(TraceparentTest, HeadersJoinTracestateAndDropABadOne) {
   EXPECT_TRUE(t.valid());
   EXPECT_EQ(t.trace_state, "");
   // Without a valid traceparent the tracestate is ignored too.
-  t = wire::TraceContextFromHeaders({{"traceparent", "junk"},
-                                     {"tracestate", "a=1"}});
+  t = wire::TraceContextFromHeaders(
+      {{"traceparent", "junk"}, {"tracestate", "a=1"}});
   EXPECT_FALSE(t.valid());
   EXPECT_EQ(t.trace_state, "");
 }
@@ -166,7 +174,8 @@ TEST(TraceContextTest, ScopesNestPerThread) {
 class Meta : public Service {
  public:
   Meta() : Service("Meta", "unit") {
-    RegisterMethod("Say", internal::MakeUnaryHandler<ProtobufCodec>(&Meta::Say));
+    RegisterMethod("Say",
+                   internal::MakeUnaryHandler<ProtobufCodec>(&Meta::Say));
   }
   absl::Status Say(ServerContext& ctx, const StringValue& req,
                    StringValue& resp) {

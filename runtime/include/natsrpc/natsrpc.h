@@ -15,8 +15,8 @@
 #include "natsrpc/names.h"
 #include "natsrpc/server.h"
 #include "natsrpc/status_macros.h"
-#include "natsrpc/trace.h"
 #include "natsrpc/stream.h"
+#include "natsrpc/trace.h"
 #include "natsrpc/version.h"
 
 #endif  // NATSRPC_NATSRPC_H_

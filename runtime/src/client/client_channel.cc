@@ -16,8 +16,8 @@
 #include "wire/defaults.h"
 #include "wire/headers.h"
 #include "wire/reply_metadata.h"
-#include "wire/trace_context.h"
 #include "wire/subjects.h"
+#include "wire/trace_context.h"
 
 namespace natsrpc {
 

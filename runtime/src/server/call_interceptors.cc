@@ -16,8 +16,8 @@ absl::Status ServerCallInterceptors::Start(
   std::optional<Metadata> headers;
   TraceContext caller = wire::TraceContextFromMessage(request);
   if (caller.valid() || interceptors.size() > builtins) {
-    trace_ = std::make_unique<TraceContext>(
-        caller.valid() ? caller.NewChild() : TraceContext());
+    trace_ = std::make_unique<TraceContext>(caller.valid() ? caller.NewChild()
+                                                           : TraceContext());
     call.trace = trace_.get();
   } else {
     // The built-in interceptors do not look at it.

@@ -426,8 +426,7 @@ void StreamEndpoint::OnPeerCancel(absl::Status why) {
   Fail(std::move(why), /*notify_peer=*/false);
 }
 
-void StreamEndpoint::SetFirstMessageMetadata(
-    std::function<Metadata()> source) {
+void StreamEndpoint::SetFirstMessageMetadata(std::function<Metadata()> source) {
   absl::MutexLock lock(&write_mu_);
   first_message_metadata_ = std::move(source);
 }

@@ -236,8 +236,7 @@ class StreamEndpoint {
 
   // Serialises data frames (msg, end) so that seqs go out in order.
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  std::function<Metadata()> first_message_metadata_
-      ABSL_GUARDED_BY(write_mu_);
+  std::function<Metadata()> first_message_metadata_ ABSL_GUARDED_BY(write_mu_);
 
   mutable absl::Mutex mu_;
   absl::CondVar cv_;

@@ -2,13 +2,14 @@
 //
 // natsrpc/trace.h: span ids and the current span of a thread.
 
+#include "wire/trace_context.h"
+
 #include <cstdint>
 #include <string>
 #include <utility>
 
 #include "absl/random/random.h"
 #include "natsrpc/trace.h"
-#include "wire/trace_context.h"
 
 namespace natsrpc {
 namespace {

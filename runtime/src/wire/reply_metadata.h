@@ -4,11 +4,11 @@
 // revision 4): initial metadata and trailers, and how one header block
 // carries both.
 //
-//   message             plain application headers   prefixed headers
-//   unary reply         initial metadata            `Natsrpc-Trailer-<key>`: trailers
-//   accept, first msg   initial metadata            -
-//   server's end        trailers                    `Natsrpc-Initial-<key>`: initial
-//                                                   metadata not sent before (no msg)
+//   unary reply:        initial metadata as plain application headers,
+//                       trailers as `Natsrpc-Trailer-<key>`;
+//   accept, first msg:  initial metadata as plain application headers;
+//   server's end:       trailers as plain application headers, and initial
+//                       metadata no msg carried as `Natsrpc-Initial-<key>`.
 //
 // An application header is any header whose name is not reserved
 // (`Nats-*`, `Natsrpc-*`, `Content-Type`: wire/headers.h) nor a trace header

@@ -64,7 +64,8 @@ std::optional<TraceContext> ParseTraceparent(absl::string_view value) {
   TraceContext out;
   out.trace_id = std::string(trace_id);
   out.span_id = std::string(span_id);
-  out.flags = static_cast<uint8_t>(HexValue(flags[0]) * 16 + HexValue(flags[1]));
+  out.flags =
+      static_cast<uint8_t>(HexValue(flags[0]) * 16 + HexValue(flags[1]));
   return out;
 }
 
