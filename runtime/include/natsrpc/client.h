@@ -32,12 +32,46 @@
 #include "natsrpc/export.h"
 #include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
+#include "natsrpc/trace.h"
 
 namespace natsrpc {
 
 namespace internal {
+class ClientChannel;
 class ReplyMux;
 }  // namespace internal
+
+// What a unary call brought back besides its result, like gRPC's
+// ClientContext: pass one in CallOptions::context; the runtime fills it
+// before the blocking call returns or the async callback runs. Reuse for
+// another call clears it. Streams keep theirs on the stream object
+// (natsrpc/stream.h: GetServerInitialMetadata()).
+//
+//   natsrpc::ClientContext ctx;
+//   absl::StatusOr<AddReply> r = client.Add(req, {.context = &ctx});
+//   for (const auto& [k, v] : ctx.GetServerTrailingMetadata()) ...
+class NATSRPC_EXPORT ClientContext {
+ public:
+  ClientContext() = default;
+  ClientContext(const ClientContext&) = delete;
+  ClientContext& operator=(const ClientContext&) = delete;
+
+  // The metadata the handler set with ServerContext::AddInitialMetadata()
+  // (and AddResponseMetadata()), in order; also on an error reply. Empty if
+  // no reply came (deadline, cancel, no responders).
+  const Metadata& GetServerInitialMetadata() const { return initial_; }
+  // The trailers the handler set with ServerContext::AddTrailingMetadata().
+  const Metadata& GetServerTrailingMetadata() const { return trailing_; }
+  // The span of the call (natsrpc/trace.h): what was sent as `traceparent`;
+  // empty (valid() false) if the call carried no trace context.
+  const TraceContext& trace_context() const { return trace_; }
+
+ private:
+  friend class internal::ClientChannel;
+  Metadata initial_;
+  Metadata trailing_;
+  TraceContext trace_;
+};
 
 // The timeout used when neither the call, the IDL nor ClientOptions set one.
 inline constexpr absl::Duration kDefaultCallTimeout = absl::Seconds(10);
@@ -79,6 +113,13 @@ struct CallOptions {
   absl::Time deadline = absl::InfiniteFuture();
   // Headers for this call, after ClientOptions::metadata.
   Metadata metadata{};
+  // Unary calls: receives the server's metadata and the call's span; must
+  // live until the call ended. Null: not kept.
+  ClientContext* context = nullptr;
+  // The span this call is a child of (natsrpc/trace.h). Empty: the thread's
+  // CurrentTraceContext() (inside a handler, the span of the call it
+  // serves), else a valid `traceparent` in `metadata`, else none.
+  TraceContext trace_parent{};
 };
 
 template <typename T>

@@ -48,6 +48,7 @@
 #include "absl/time/time.h"
 #include "natsrpc/export.h"
 #include "natsrpc/metadata.h"
+#include "natsrpc/trace.h"
 
 namespace natsrpc {
 
@@ -71,6 +72,20 @@ struct CallInfo {
   // When the caller stops waiting; InfiniteFuture() if never (a stream
   // without a deadline).
   absl::Time deadline = absl::InfiniteFuture();
+  // The call's span (natsrpc/trace.h), never null when the runtime asks;
+  // the span hook of tracing. On a client: the span of this outgoing call,
+  // a child of the caller's current span (empty, valid() false, when the
+  // caller has none); what it holds after the last OnStart is sent as
+  // `traceparent` / `tracestate` (nothing if not valid()). On a server: the
+  // span of the call served, a child of the caller's span (empty when the
+  // request carried no valid `traceparent`); what it holds after the last
+  // OnStart is the handler's ServerContext::trace_context() and the parent
+  // of the calls the handler makes. An interceptor may read and change it
+  // from Intercept() until its OnFinish returns (the object outlives that),
+  // e.g. to start a root span (TraceContext::NewRoot()) or use an
+  // OpenTelemetry SDK's ids; ids it sets must be valid() or the call is sent
+  // without trace headers.
+  TraceContext* trace = nullptr;
 };
 
 // Follows one call on the client.
@@ -87,12 +102,12 @@ class NATSRPC_EXPORT ClientCallInterceptor {
   }
 
   // Once, when the call ends: the status of the call, and the metadata the
-  // reply carried (unary: the reply's application headers, reserved ones
-  // left out; streams: none for now, the stream core does not keep the
-  // trailers of the server's end). Runs before the caller's callback or
-  // blocking call returns (streams: before the Read that sees the end
-  // returns, or when the stream fails). A unary reply that then fails to
-  // decode reaches the caller as INTERNAL although OnFinish saw OK.
+  // server sent back: its initial metadata followed by its trailers
+  // (ClientContext, natsrpc/client.h; for a stream, what arrived before it
+  // ended). Runs before the caller's callback or blocking call returns
+  // (streams: before the Read that sees the end returns, or when the stream
+  // fails). A unary reply that then fails to decode reaches the caller as
+  // INTERNAL although OnFinish saw OK.
   virtual void OnFinish(const absl::Status& /*status*/,
                         const Metadata& /*response_metadata*/) {}
 };

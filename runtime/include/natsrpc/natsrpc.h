@@ -16,6 +16,7 @@
 #include "natsrpc/server.h"
 #include "natsrpc/status_macros.h"
 #include "natsrpc/stream.h"
+#include "natsrpc/trace.h"
 #include "natsrpc/version.h"
 
 #endif  // NATSRPC_NATSRPC_H_

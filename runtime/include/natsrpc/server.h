@@ -37,6 +37,7 @@
 #include "natsrpc/export.h"
 #include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
+#include "natsrpc/trace.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc {
@@ -127,12 +128,38 @@ class NATSRPC_EXPORT ServerContext {
   // All request headers, reserved ones included.
   Metadata all_metadata() const { return request_->headers(); }
 
-  // Adds a header to the reply (sent with OK and error replies alike).
-  // Reserved keys are dropped when the reply is sent.
+  // Metadata back to the caller (docs/protocol.md 3 and 9.1, revision 4),
+  // sent with OK and error replies alike and read by the caller through
+  // ClientContext (unary) or the stream object (natsrpc/client.h,
+  // natsrpc/stream.h). Reserved keys (natsrpc/metadata.h) and `traceparent`
+  // / `tracestate` are dropped when sent; a value may be empty.
+  //
+  // Initial metadata: with a unary reply; on a stream, with the first
+  // message the handler writes (or, if it writes none, with the end). Add it
+  // before the first Write: what is added later is not sent.
+  void AddInitialMetadata(std::string key, std::string value) {
+    initial_metadata_.emplace_back(std::move(key), std::move(value));
+  }
+  // Trailers: with the unary reply or the stream's end.
+  void AddTrailingMetadata(std::string key, std::string value) {
+    trailing_metadata_.emplace_back(std::move(key), std::move(value));
+  }
+  const Metadata& initial_metadata() const { return initial_metadata_; }
+  const Metadata& trailing_metadata() const { return trailing_metadata_; }
+
+  // Before revision 4's AddInitialMetadata / AddTrailingMetadata: initial
+  // metadata of a unary call (sent after those of AddInitialMetadata),
+  // trailers of a stream (sent before those of AddTrailingMetadata).
   void AddResponseMetadata(std::string key, std::string value) {
     response_metadata_.emplace_back(std::move(key), std::move(value));
   }
   const Metadata& response_metadata() const { return response_metadata_; }
+
+  // The span of this call (natsrpc/trace.h): a child of the caller's span,
+  // with the caller's trace id; empty (valid() false) if the request carried
+  // no valid `traceparent`. While the handler runs it is its thread's
+  // CurrentTraceContext(), so the calls it makes there are its children.
+  const TraceContext& trace_context() const { return trace_; }
 
   // The received NATS message (a stream's open message).
   const IncomingMessage& request_message() const { return *request_; }
@@ -158,6 +185,9 @@ class NATSRPC_EXPORT ServerContext {
   absl::string_view method_;
   absl::Time deadline_;
   Metadata response_metadata_;
+  Metadata initial_metadata_;
+  Metadata trailing_metadata_;
+  TraceContext trace_;
   const std::atomic<bool>* cancelled_ = nullptr;
 };
 

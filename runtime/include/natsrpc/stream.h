@@ -62,6 +62,16 @@ class ClientReader {
   void Cancel() {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
   }
+  // The server's initial metadata (ServerContext::AddInitialMetadata):
+  // complete once the first reply was read, or the stream ended.
+  Metadata GetServerInitialMetadata() const {
+    return internal::StreamInitialMetadata(s_.endpoint());
+  }
+  // The server's trailers (ServerContext::AddTrailingMetadata): complete
+  // once Finish() returned (or a Read returned false).
+  Metadata GetServerTrailingMetadata() const {
+    return internal::StreamTrailingMetadata(s_.endpoint());
+  }
   // This side's counters.
   StreamStats stats() const { return s_.stats(); }
 
@@ -115,6 +125,16 @@ class ClientWriter {
   void Cancel() {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
   }
+  // The server's initial metadata (ServerContext::AddInitialMetadata):
+  // complete once the first reply was read, or the stream ended.
+  Metadata GetServerInitialMetadata() const {
+    return internal::StreamInitialMetadata(s_.endpoint());
+  }
+  // The server's trailers (ServerContext::AddTrailingMetadata): complete
+  // once Finish() returned (or a Read returned false).
+  Metadata GetServerTrailingMetadata() const {
+    return internal::StreamTrailingMetadata(s_.endpoint());
+  }
   // This side's counters.
   StreamStats stats() const { return s_.stats(); }
 
@@ -145,6 +165,16 @@ class ClientReaderWriter {
   absl::Status Finish() { return s_.Drain(); }
   void Cancel() {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
+  }
+  // The server's initial metadata (ServerContext::AddInitialMetadata):
+  // complete once the first reply was read, or the stream ended.
+  Metadata GetServerInitialMetadata() const {
+    return internal::StreamInitialMetadata(s_.endpoint());
+  }
+  // The server's trailers (ServerContext::AddTrailingMetadata): complete
+  // once Finish() returned (or a Read returned false).
+  Metadata GetServerTrailingMetadata() const {
+    return internal::StreamTrailingMetadata(s_.endpoint());
   }
   // This side's counters.
   StreamStats stats() const { return s_.stats(); }
@@ -230,6 +260,11 @@ class ClientReadReactor {
   // The final status: OK when the server ended the stream with OK.
   virtual void OnDone(const absl::Status& status) = 0;
 
+  // The server's metadata (see ClientReader): initial metadata once the
+  // first reply arrived; trailers by OnDone.
+  Metadata GetServerInitialMetadata() { return core_->initial_metadata(); }
+  Metadata GetServerTrailingMetadata() { return core_->trailing_metadata(); }
+
  private:
   friend struct internal::ReactorBinder;
   std::shared_ptr<internal::ReactorCore> core_ =
@@ -257,6 +292,11 @@ class ClientWriteReactor {
   virtual void OnWritesDoneDone(bool /*ok*/) {}
   // The reply, or the call's status.
   virtual void OnDone(absl::StatusOr<Resp> result) = 0;
+
+  // The server's metadata (see ClientReader): initial metadata once the
+  // first reply arrived; trailers by OnDone.
+  Metadata GetServerInitialMetadata() { return core_->initial_metadata(); }
+  Metadata GetServerTrailingMetadata() { return core_->trailing_metadata(); }
 
  private:
   friend struct internal::ReactorBinder;
@@ -290,6 +330,11 @@ class ClientBidiReactor {
   virtual void OnWriteDone(bool /*ok*/) {}
   virtual void OnWritesDoneDone(bool /*ok*/) {}
   virtual void OnDone(const absl::Status& status) = 0;
+
+  // The server's metadata (see ClientReader): initial metadata once the
+  // first reply arrived; trailers by OnDone.
+  Metadata GetServerInitialMetadata() { return core_->initial_metadata(); }
+  Metadata GetServerTrailingMetadata() { return core_->trailing_metadata(); }
 
  private:
   friend struct internal::ReactorBinder;

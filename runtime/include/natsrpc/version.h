@@ -21,7 +21,9 @@
 // Version of the wire protocol in docs/protocol.md.
 #define NATSRPC_PROTOCOL_VERSION 1
 // Its revision (docs/protocol.md): 2 adds streams and cancellation; 3 adds
-// the exact status in the body of error replies and `Natsrpc-Revision`.
-#define NATSRPC_PROTOCOL_REVISION 3
+// the exact status in the body of error replies and `Natsrpc-Revision`; 4
+// adds metadata back to the caller (initial and trailers) and W3C trace
+// context.
+#define NATSRPC_PROTOCOL_REVISION 4
 
 #endif  // NATSRPC_VERSION_H_

@@ -5,19 +5,25 @@
 #include <utility>
 
 #include "wire/headers.h"
+#include "wire/reply_metadata.h"
 
 namespace natsrpc::internal {
 
 std::shared_ptr<ClientCallInterceptors> ClientCallInterceptors::Intercept(
     absl::Span<const std::shared_ptr<ClientInterceptor>> interceptors,
-    const CallInfo& call) {
-  std::shared_ptr<ClientCallInterceptors> chain;
+    CallInfo call, TraceContext& span) {
+  auto chain = std::make_shared<ClientCallInterceptors>();
+  chain->trace_ = std::move(span);
+  call.trace = &chain->trace_;
   for (const std::shared_ptr<ClientInterceptor>& interceptor : interceptors) {
     if (interceptor == nullptr) continue;
     std::unique_ptr<ClientCallInterceptor> one = interceptor->Intercept(call);
     if (one == nullptr) continue;
-    if (chain == nullptr) chain = std::make_shared<ClientCallInterceptors>();
     chain->calls_.push_back(std::move(one));
+  }
+  if (chain->calls_.empty()) {
+    span = std::move(chain->trace_);
+    return nullptr;
   }
   return chain;
 }
@@ -42,9 +48,9 @@ void ClientCallInterceptors::Finish(const absl::Status& status,
 
 Metadata ResponseMetadata(const IncomingMessage& reply) {
   Metadata out;
-  for (auto& [key, value] : reply.headers()) {
-    if (!wire::IsReservedHeader(key)) out.emplace_back(key, value);
-  }
+  Metadata trailers;
+  wire::SplitMetadata(reply.headers(), wire::kTrailerPrefix, out, trailers);
+  out.insert(out.end(), trailers.begin(), trailers.end());
   return out;
 }
 

@@ -16,16 +16,23 @@
 #include "absl/types/span.h"
 #include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
+#include "natsrpc/trace.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc::internal {
 
 class ClientCallInterceptors {
  public:
-  // Asks every interceptor about `call`; null if none follows it.
+  // Asks every interceptor about `call`, with CallInfo::trace pointing to
+  // the chain's copy of `span`; null if none follows it (then `span` is
+  // what the interceptors left in it).
   static std::shared_ptr<ClientCallInterceptors> Intercept(
       absl::Span<const std::shared_ptr<ClientInterceptor>> interceptors,
-      const CallInfo& call);
+      CallInfo call, TraceContext& span);
+
+  // The call's span, as the interceptors left it (valid until the chain is
+  // destroyed; read it after Start()).
+  const TraceContext& trace() const { return trace_; }
 
   // Runs OnStart in order on `request_metadata` (what the call sends). On
   // the first non-OK status, or if the metadata then holds a reserved key
@@ -42,9 +49,11 @@ class ClientCallInterceptors {
   std::vector<std::unique_ptr<ClientCallInterceptor>> calls_;
   size_t started_ = 0;
   std::atomic<bool> finished_{false};
+  TraceContext trace_;
 };
 
-// The application metadata of a reply: its headers minus the reserved ones.
+// The metadata a unary reply carried back (revision 4,
+// wire/reply_metadata.h): initial metadata, then trailers (unprefixed).
 Metadata ResponseMetadata(const IncomingMessage& reply);
 
 }  // namespace natsrpc::internal

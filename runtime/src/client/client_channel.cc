@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "client/call_interceptors.h"
 #include "client/connection_state.h"
 #include "client/reply_mux.h"
@@ -14,7 +15,9 @@
 #include "stream/stream_endpoint.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
+#include "wire/reply_metadata.h"
 #include "wire/subjects.h"
+#include "wire/trace_context.h"
 
 namespace natsrpc {
 
@@ -25,6 +28,39 @@ bool CallHandle::Cancel() const {
 }
 
 namespace internal {
+
+namespace {
+
+// The span of an outgoing call (natsrpc/trace.h): a child of the call's
+// parent, or empty if it has none.
+TraceContext CallSpan(const CallOptions& options, const Metadata* metadata) {
+  if (options.trace_parent.valid()) return options.trace_parent.NewChild();
+  const TraceContext& current = CurrentTraceContext();
+  if (current.valid()) return current.NewChild();
+  if (metadata != nullptr) {
+    // A `traceparent` the caller put in its metadata by hand.
+    TraceContext given = wire::TraceContextFromHeaders(*metadata);
+    if (given.valid()) return given.NewChild();
+  }
+  return TraceContext();
+}
+
+// What a call sends: `metadata`, and the trace headers of `span` in place of
+// any in `metadata` (in `storage` when there are some).
+const Metadata* WithTrace(const TraceContext& span, const Metadata* metadata,
+                          Metadata& storage) {
+  if (!span.valid()) return metadata;
+  storage.clear();
+  if (metadata != nullptr) {
+    for (const auto& kv : *metadata) {
+      if (!wire::IsTraceHeader(kv.first)) storage.push_back(kv);
+    }
+  }
+  wire::AppendTraceHeaders(span, storage);
+  return &storage;
+}
+
+}  // namespace
 
 absl::Status ReplyDecodeError(const absl::Status& status) {
   return absl::InternalError(
@@ -113,33 +149,68 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     done(metadata.status(), nullptr);
     return CallHandle();
   }
+  TraceContext span = CallSpan(options, *metadata);
+  if (options.context != nullptr) {
+    options.context->initial_.clear();
+    options.context->trailing_.clear();
+    options.context->trace_ = TraceContext();
+  }
   if (!interceptors_.empty()) {
     return StartIntercepted(m, request.view(), content_type, *metadata,
-                            deadline, std::move(done));
+                            std::move(span), options.context, deadline,
+                            std::move(done));
   }
-  return mux_->Start(m.subject, reply_prefix_, content_type, *metadata,
+  Metadata traced;
+  const Metadata* sent = WithTrace(span, *metadata, traced);
+  if (options.context != nullptr) {
+    options.context->trace_ = std::move(span);
+    done = FillContext(options.context, std::move(done));
+  }
+  return mux_->Start(m.subject, reply_prefix_, content_type, sent,
                      request.view(), deadline, std::move(done));
+}
+
+ClientChannel::RawCallback ClientChannel::FillContext(ClientContext* context,
+                                                      RawCallback done) {
+  return [context, done = std::move(done)](absl::Status status,
+                                           MessagePtr reply) mutable {
+    if (reply != nullptr) {
+      wire::SplitMetadata(reply->headers(), wire::kTrailerPrefix,
+                          context->initial_, context->trailing_);
+    }
+    done(std::move(status), std::move(reply));
+  };
 }
 
 CallHandle ClientChannel::StartIntercepted(
     const Method& m, absl::string_view payload, absl::string_view content_type,
-    const Metadata* metadata, absl::Time deadline, RawCallback done) {
+    const Metadata* metadata, TraceContext span, ClientContext* context,
+    absl::Time deadline, RawCallback done) {
   std::shared_ptr<ClientCallInterceptors> chain =
       ClientCallInterceptors::Intercept(
-          interceptors_, CallInfo{requester_, responder_, app_, service_,
-                                  m.name, CallKind::kUnary, deadline});
+          interceptors_,
+          CallInfo{requester_, responder_, app_, service_, m.name,
+                   CallKind::kUnary, deadline},
+          span);
+  if (context != nullptr) done = FillContext(context, std::move(done));
+  Metadata traced;
   if (chain == nullptr) {
-    return mux_->Start(m.subject, reply_prefix_, content_type, metadata,
-                       payload, deadline, std::move(done));
+    if (context != nullptr) context->trace_ = span;
+    return mux_->Start(m.subject, reply_prefix_, content_type,
+                       WithTrace(span, metadata, traced), payload, deadline,
+                       std::move(done));
   }
   Metadata request_metadata = metadata == nullptr ? Metadata() : *metadata;
   if (absl::Status s = chain->Start(request_metadata); !s.ok()) {
     done(std::move(s), nullptr);
     return CallHandle();
   }
+  if (context != nullptr) context->trace_ = chain->trace();
+  const Metadata* sent =
+      WithTrace(chain->trace(),
+                request_metadata.empty() ? nullptr : &request_metadata, traced);
   return mux_->Start(
-      m.subject, reply_prefix_, content_type,
-      request_metadata.empty() ? nullptr : &request_metadata, payload, deadline,
+      m.subject, reply_prefix_, content_type, sent, payload, deadline,
       [chain = std::move(chain), done = std::move(done)](
           absl::Status status, MessagePtr reply) mutable {
         chain->Finish(status,
@@ -179,12 +250,15 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   Metadata merged;
   absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
   if (!metadata.ok()) return FailedStream(metadata.status());
+  TraceContext span = CallSpan(options, *metadata);
   std::shared_ptr<ClientCallInterceptors> chain;
   Metadata request_metadata;
   if (!interceptors_.empty()) {
     chain = ClientCallInterceptors::Intercept(
-        interceptors_, CallInfo{requester_, responder_, app_, service_, m.name,
-                                m.kind, deadline});
+        interceptors_,
+        CallInfo{requester_, responder_, app_, service_, m.name, m.kind,
+                 deadline},
+        span);
   }
   if (chain != nullptr) {
     if (*metadata != nullptr) request_metadata = **metadata;
@@ -192,7 +266,10 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
       return FailedStream(std::move(s));
     }
     metadata = request_metadata.empty() ? nullptr : &request_metadata;
+    span = chain->trace();
   }
+  Metadata traced;
+  metadata = WithTrace(span, *metadata, traced);
   ClientStreamParams params;
   params.requester = requester_;
   params.responder = responder_;
@@ -206,18 +283,43 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   params.content_type = std::string(content_type);
   params.metadata = *metadata;
   if (request != nullptr) params.payload = std::string(request->view());
+  // Set once the endpoint exists; the callbacks below run only after the
+  // open, which follows.
+  struct EndpointRef {
+    absl::Mutex mu;
+    std::weak_ptr<StreamEndpoint> endpoint ABSL_GUARDED_BY(mu);
+  };
+  auto endpoint = std::make_shared<EndpointRef>();
   if (chain != nullptr) {
     // The endpoint reports the end once to these (a failure, or the end a
-    // Read returns); the chain runs OnFinish for the first. The stream core
-    // does not keep the server end's trailers: interceptors get none.
-    params.on_failure = [chain](const absl::Status& status) {
-      chain->Finish(status, Metadata());
+    // Read returns); the chain runs OnFinish for the first, with the
+    // server's initial metadata and trailers received by then.
+    auto received = [endpoint] {
+      Metadata out;
+      std::shared_ptr<StreamEndpoint> e;
+      {
+        absl::MutexLock lock(&endpoint->mu);
+        e = endpoint->endpoint.lock();
+      }
+      if (e != nullptr) {
+        out = e->initial_metadata();
+        Metadata trailers = e->trailing_metadata();
+        out.insert(out.end(), trailers.begin(), trailers.end());
+      }
+      return out;
     };
-    params.on_read_end = [chain](const absl::Status& status) {
-      chain->Finish(status, Metadata());
+    params.on_failure = [chain, received](const absl::Status& status) {
+      chain->Finish(status, received());
+    };
+    params.on_read_end = [chain, received](const absl::Status& status) {
+      chain->Finish(status, received());
     };
   }
   std::shared_ptr<StreamEndpoint> stream = mux_->OpenStream(std::move(params));
+  {
+    absl::MutexLock lock(&endpoint->mu);
+    endpoint->endpoint = stream;
+  }
   // A stream that could not be opened (no connection, deadline passed) comes
   // back failed without an endpoint that reports it.
   if (chain != nullptr) {

@@ -313,11 +313,8 @@ void ReplyMux::OnReply(MessagePtr message) {
   absl::Status status = wire::StatusFromErrorReply(
       message->header(wire::kErrorCodeHeader),
       message->header(wire::kErrorHeader), message->data());
-  if (!status.ok()) {
-    done(std::move(status), nullptr);
-    return;
-  }
-  done(absl::OkStatus(), std::move(message));
+  // An error reply is passed on too: it may carry metadata.
+  done(std::move(status), std::move(message));
 }
 
 std::vector<ReplyMux::Pending> ReplyMux::TakeAll(

@@ -5,13 +5,26 @@
 #include <optional>
 #include <utility>
 
+#include "wire/trace_context.h"
+
 namespace natsrpc::internal {
 
 absl::Status ServerCallInterceptors::Start(
     const std::vector<std::shared_ptr<ServerInterceptor>>& interceptors,
-    size_t builtins, const CallInfo& call, const IncomingMessage& request) {
+    size_t builtins, CallInfo call, const IncomingMessage& request) {
   static const Metadata* const kNone = new Metadata();
   std::optional<Metadata> headers;
+  TraceContext caller = wire::TraceContextFromMessage(request);
+  if (caller.valid() || interceptors.size() > builtins) {
+    trace_ = std::make_unique<TraceContext>(caller.valid() ? caller.NewChild()
+                                                           : TraceContext());
+    call.trace = trace_.get();
+  } else {
+    // The built-in interceptors do not look at it.
+    thread_local TraceContext scratch;
+    scratch = TraceContext();
+    call.trace = &scratch;
+  }
   for (size_t i = 0; i < interceptors.size(); ++i) {
     std::unique_ptr<ServerCallInterceptor> c = interceptors[i]->Intercept(call);
     if (c == nullptr) continue;
@@ -26,6 +39,11 @@ absl::Status ServerCallInterceptors::Start(
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+const TraceContext& ServerCallInterceptors::trace() const {
+  static const TraceContext* const kNone = new TraceContext();
+  return trace_ == nullptr ? *kNone : *trace_;
 }
 
 void ServerCallInterceptors::Finish(const absl::Status& status,

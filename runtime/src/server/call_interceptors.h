@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
+#include "natsrpc/trace.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc::internal {
@@ -30,9 +31,17 @@ class ServerCallInterceptors {
   // The first `builtins` interceptors are the runtime's own, which read no
   // request metadata: the request's headers are copied into a Metadata only
   // for a user interceptor that follows the call.
+  //
+  // Tracing (natsrpc/trace.h): the call's span is made here, a child of the
+  // request's `traceparent` (none if it has no valid one), and
+  // CallInfo::trace points to it for the interceptors; trace() is the
+  // result after their OnStart.
   absl::Status Start(
       const std::vector<std::shared_ptr<ServerInterceptor>>& interceptors,
-      size_t builtins, const CallInfo& call, const IncomingMessage& request);
+      size_t builtins, CallInfo call, const IncomingMessage& request);
+
+  // The call's span after Start(); empty if the call has none.
+  const TraceContext& trace() const;
 
   // OnFinish, in reverse order, on every object whose OnStart ran. Once:
   // later calls do nothing.
@@ -42,6 +51,10 @@ class ServerCallInterceptors {
   // Two inline: the built-in counters and one user interceptor cost no
   // allocation of the vector.
   absl::InlinedVector<std::unique_ptr<ServerCallInterceptor>, 2> started_;
+  // Heap-allocated so that CallInfo::trace stays valid when the chain moves
+  // (a stream's chain moves to its handler's thread); only for calls with a
+  // trace context or a user interceptor.
+  std::unique_ptr<TraceContext> trace_;
 };
 
 }  // namespace natsrpc::internal

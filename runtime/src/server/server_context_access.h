@@ -7,6 +7,7 @@
 #define NATSRPC_SRC_SERVER_SERVER_CONTEXT_ACCESS_H_
 
 #include <atomic>
+#include <utility>
 
 #include "natsrpc/server.h"
 
@@ -18,6 +19,10 @@ class ServerContextAccess {
   static void SetCancelFlag(ServerContext& context,
                             const std::atomic<bool>* flag) {
     context.cancelled_ = flag;
+  }
+  // The call's span (natsrpc/trace.h).
+  static void SetTrace(ServerContext& context, TraceContext trace) {
+    context.trace_ = std::move(trace);
   }
 };
 

@@ -20,6 +20,7 @@
 #include "server/server_context_access.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
+#include "wire/reply_metadata.h"
 #include "wire/status_body.h"
 
 namespace natsrpc {
@@ -380,7 +381,8 @@ void ServerCore::Serve(const RegisteredService& reg,
     table_.RemoveCall(request.reply());
     Metadata response;
     interceptors.Finish(s, response);
-    const Metadata sendable = wire::SendableMetadata(response);
+    Metadata sendable;
+    wire::AppendMetadata(response, {}, sendable);
     Reply(request, s, {}, {}, sendable.empty() ? nullptr : &sendable);
     return;
   }
@@ -388,11 +390,22 @@ void ServerCore::Serve(const RegisteredService& reg,
   ServerContext context(message, parts.requester, parts.responder, parts.app,
                         parts.service, parts.method, deadline);
   ServerContextAccess::SetCancelFlag(context, &state.cancelled);
+  if (interceptors.trace().valid()) {
+    ServerContextAccess::SetTrace(context, interceptors.trace());
+  }
   Payload reply;
   absl::string_view content_type;
   const absl::Time start = absl::Now();
-  const absl::Status status = RunHandler(reg, method, context, message, reply,
-                                         content_type, delivery);
+  absl::Status status;
+  if (context.trace_context().valid()) {
+    // The handler's nested calls are children of this call's span.
+    ScopedTraceContext current(context.trace_context());
+    status = RunHandler(reg, method, context, message, reply, content_type,
+                        delivery);
+  } else {
+    status = RunHandler(reg, method, context, message, reply, content_type,
+                        delivery);
+  }
   method.timing->Record(absl::Now() - start);
   table_.RemoveCall(request.reply());
   if (state.cancelled.load(std::memory_order_acquire)) {
@@ -404,7 +417,13 @@ void ServerCore::Serve(const RegisteredService& reg,
   }
   Metadata response = context.response_metadata();
   interceptors.Finish(status, response);
-  const Metadata extra = wire::SendableMetadata(response);
+  // Revision 4: initial metadata as plain headers, trailers prefixed
+  // (wire/reply_metadata.h).
+  Metadata extra;
+  wire::AppendMetadata(context.initial_metadata(), {}, extra);
+  wire::AppendMetadata(response, {}, extra);
+  wire::AppendMetadata(context.trailing_metadata(), wire::kTrailerPrefix,
+                       extra);
   Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
         content_type, extra.empty() ? nullptr : &extra,
         ReplyFlushPolicy(*pool_, in_flight_.load(std::memory_order_relaxed),

@@ -4,6 +4,7 @@
 // an open, and running its handler on a thread the StreamRunner owns.
 
 #include <exception>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@
 #include "stream/stream_endpoint.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
+#include "wire/reply_metadata.h"
 
 namespace natsrpc::internal {
 
@@ -103,6 +105,21 @@ void ServerCore::RunStream(const RegisteredService& reg, MethodHandler* handler,
   ServerContext context(message, parts.requester, parts.responder, parts.app,
                         parts.service, parts.method, deadline);
   ServerContextAccess::SetCancelFlag(context, &state->cancelled);
+  std::optional<ScopedTraceContext> current_span;
+  if (interceptors.trace().valid()) {
+    ServerContextAccess::SetTrace(context, interceptors.trace());
+    // The handler's nested calls are children of this stream's span.
+    current_span.emplace(interceptors.trace());
+  }
+  // Revision 4: the handler's initial metadata goes with its first message
+  // (wire/reply_metadata.h).
+  bool initial_sent = false;
+  endpoint->SetFirstMessageMetadata([&context, &initial_sent] {
+    initial_sent = true;
+    Metadata out;
+    wire::AppendMetadata(context.initial_metadata(), {}, out);
+    return out;
+  });
   Payload reply;
   absl::string_view content_type;
   absl::Status status;
@@ -127,10 +144,18 @@ void ServerCore::RunStream(const RegisteredService& reg, MethodHandler* handler,
   }
   // A stream that already failed (cancelled, client gone, shutdown) sends
   // nothing: its interceptors see how it ended instead.
+  endpoint->SetFirstMessageMetadata(nullptr);
   const absl::Status failure = endpoint->failure();
   Metadata response = context.response_metadata();
   interceptors.Finish(failure.ok() ? status : failure, response);
-  const Metadata trailers = wire::SendableMetadata(response);
+  // Trailers plain; initial metadata that no message carried, prefixed.
+  Metadata trailers;
+  wire::AppendMetadata(response, {}, trailers);
+  wire::AppendMetadata(context.trailing_metadata(), {}, trailers);
+  if (!initial_sent) {
+    wire::AppendMetadata(context.initial_metadata(), wire::kInitialPrefix,
+                         trailers);
+  }
   endpoint->WritesDone(status, trailers.empty() ? nullptr : &trailers)
       .IgnoreError();
   if (state->cancelled.load(std::memory_order_acquire)) {

@@ -112,6 +112,8 @@ void ClientStream::OnReply(MessagePtr message) {
     absl::MutexLock lock(&mu_);
     accepted_ = true;
   }
+  // Revision 4: the accept's application headers are initial metadata.
+  endpoint_->AddInitialMetadata(message->headers());
   // Both sides use the server's interval (it only raises the client's).
   endpoint_->SetPeer(accept->stream_subject, accept->credit, accept->heartbeat);
 }

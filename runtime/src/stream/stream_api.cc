@@ -39,6 +39,14 @@ namespace natsrpc::internal {
 
 absl::Time StreamDeadline(const StreamEndpoint& e) { return e.deadline(); }
 
+Metadata StreamInitialMetadata(const StreamEndpoint& e) {
+  return e.initial_metadata();
+}
+
+Metadata StreamTrailingMetadata(const StreamEndpoint& e) {
+  return e.trailing_metadata();
+}
+
 StreamStats GetStreamStats(const StreamEndpoint& e) {
   const StreamEndpointStats s = e.stats();
   StreamStats out;
@@ -195,6 +203,24 @@ void ReactorCore::Cancel() {
     endpoint = endpoint_;
   }
   endpoint->Cancel(absl::CancelledError("cancelled by the caller"));
+}
+
+Metadata ReactorCore::initial_metadata() {
+  std::shared_ptr<StreamEndpoint> endpoint;
+  {
+    absl::MutexLock lock(&mu_);
+    endpoint = endpoint_;
+  }
+  return endpoint == nullptr ? Metadata() : endpoint->initial_metadata();
+}
+
+Metadata ReactorCore::trailing_metadata() {
+  std::shared_ptr<StreamEndpoint> endpoint;
+  {
+    absl::MutexLock lock(&mu_);
+    endpoint = endpoint_;
+  }
+  return endpoint == nullptr ? Metadata() : endpoint->trailing_metadata();
 }
 
 void ReactorCore::MaybeDone() {

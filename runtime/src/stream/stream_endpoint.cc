@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "wire/reply_metadata.h"
 #include "wire/subjects.h"
 
 namespace natsrpc::internal {
@@ -150,6 +151,11 @@ absl::Status StreamEndpoint::Write(absl::string_view payload,
     }
     out.seq = ++sent_;
     out.subject = peer_subject_;
+  }
+  Metadata first;
+  if (metadata == nullptr && out.seq == 1 && first_message_metadata_) {
+    first = first_message_metadata_();
+    if (!first.empty()) metadata = &first;
   }
   out.metadata = metadata;
   out.payload = payload;
@@ -420,6 +426,27 @@ void StreamEndpoint::OnPeerCancel(absl::Status why) {
   Fail(std::move(why), /*notify_peer=*/false);
 }
 
+void StreamEndpoint::SetFirstMessageMetadata(std::function<Metadata()> source) {
+  absl::MutexLock lock(&write_mu_);
+  first_message_metadata_ = std::move(source);
+}
+
+Metadata StreamEndpoint::initial_metadata() const {
+  absl::MutexLock lock(&mu_);
+  return initial_metadata_;
+}
+
+Metadata StreamEndpoint::trailing_metadata() const {
+  absl::MutexLock lock(&mu_);
+  return trailing_metadata_;
+}
+
+void StreamEndpoint::AddInitialMetadata(const Metadata& headers) {
+  Metadata unused;
+  absl::MutexLock lock(&mu_);
+  wire::SplitMetadata(headers, {}, initial_metadata_, unused);
+}
+
 void StreamEndpoint::OnMessage(MessagePtr message) {
   std::optional<wire::StreamFrame> frame;
   if (auto v = message->header(wire::kStreamHeader))
@@ -464,6 +491,11 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
             violation = absl::ResourceExhaustedError(absl::StrCat(
                 "peer sent message ", *seq, " beyond its credit ", granted_));
           } else {
+            if (*seq == 1) {
+              Metadata unused;
+              wire::SplitMetadata(message->headers(), {}, initial_metadata_,
+                                  unused);
+            }
             buffer_.emplace(*seq, std::move(message));
             ++stats_.received;
             stats_.max_buffered =
@@ -491,6 +523,8 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
                              "missing or extra messages)"));
           } else {
             end_count_ = *count;
+            wire::SplitMetadata(message->headers(), wire::kInitialPrefix,
+                                trailing_metadata_, initial_metadata_);
             end_status_ = wire::StatusFromErrorReply(
                 message->header(wire::kErrorCodeHeader),
                 message->header(wire::kErrorHeader), message->data());

@@ -120,6 +120,20 @@ class StreamEndpoint {
   void SetPeer(absl::string_view peer_subject, uint64_t credit,
                std::optional<absl::Duration> heartbeat = std::nullopt);
 
+  // Server side: where the first data message gets its metadata when Write
+  // is given none (the handler's initial metadata, docs/protocol.md 9.1).
+  // Called once, on the writing thread, under the write lock; null: none.
+  // Clearing it waits for a Write in progress.
+  void SetFirstMessageMetadata(std::function<Metadata()> source);
+
+  // Client side: the server's initial metadata (the application headers of
+  // accept and of its first msg, then the `Natsrpc-Initial-*` of its end)
+  // and trailers (the application headers of its end), as received so far.
+  Metadata initial_metadata() const;
+  Metadata trailing_metadata() const;
+  // Client side, on accept: its application headers.
+  void AddInitialMetadata(const Metadata& headers);
+
   // Sends one data message, waiting (until `deadline`) for credit. Returns
   // OK; DEADLINE_EXCEEDED if no credit came by `deadline` (the stream goes
   // on); FAILED_PRECONDITION after WritesDone or after the peer ended the
@@ -222,6 +236,7 @@ class StreamEndpoint {
 
   // Serialises data frames (msg, end) so that seqs go out in order.
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::function<Metadata()> first_message_metadata_ ABSL_GUARDED_BY(write_mu_);
 
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
@@ -239,6 +254,9 @@ class StreamEndpoint {
   uint64_t granted_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<uint64_t> end_count_ ABSL_GUARDED_BY(mu_);
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);
+  // What the peer sent back (client side): initial metadata, trailers.
+  Metadata initial_metadata_ ABSL_GUARDED_BY(mu_);
+  Metadata trailing_metadata_ ABSL_GUARDED_BY(mu_);
   bool end_read_ ABSL_GUARDED_BY(mu_) = false;
   // Async operations.
   absl::AnyInvocable<void(StreamRead)> read_callback_ ABSL_GUARDED_BY(mu_);

@@ -38,9 +38,10 @@ inline constexpr absl::string_view kCountHeader = "Natsrpc-Count";
 inline constexpr absl::string_view kHeartbeatHeader = "Natsrpc-Heartbeat";
 // Revision 3 (section 9.3.5): on `open` and `accept`, the protocol revision
 // the sender implements; peers of revision <= 2 neither send nor read it.
+// (Revision 4's headers: wire/reply_metadata.h, wire/trace_context.h.)
 inline constexpr absl::string_view kRevisionHeader = "Natsrpc-Revision";
-inline constexpr absl::string_view kRevisionValue = "3";
-static_assert(NATSRPC_PROTOCOL_REVISION == 3,
+inline constexpr absl::string_view kRevisionValue = "4";
+static_assert(NATSRPC_PROTOCOL_REVISION == 4,
               "kRevisionValue must spell NATSRPC_PROTOCOL_REVISION");
 
 // Values of the `Natsrpc-Stream` header.

@@ -25,6 +25,7 @@
 #include "natsrpc/connection.h"
 #include "natsrpc/export.h"
 #include "natsrpc/metadata.h"
+#include "natsrpc/trace.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc::internal {
@@ -46,7 +47,8 @@ struct MethodSpec {
 // connection's reply multiplexer.
 class NATSRPC_EXPORT ClientChannel {
  public:
-  // Completion of a raw call: OK with the reply message, or the status.
+  // Completion of a raw call: OK with the reply message, or the status
+  // (with the error reply's message if the server sent one, else null).
   using RawCallback = absl::AnyInvocable<void(absl::Status, MessagePtr)>;
 
   // Never fails; a bad option (a requester, responder or app that is not a
@@ -98,10 +100,14 @@ class NATSRPC_EXPORT ClientChannel {
   absl::StatusOr<const Metadata*> CallMetadata(const CallOptions& options,
                                                Metadata& merged) const;
 
+  // Wraps `done` to fill `context` from the reply first.
+  static RawCallback FillContext(ClientContext* context, RawCallback done);
   // StartCall with ClientOptions::interceptors (natsrpc/interceptor.h).
+  // `span`: the call's span before the interceptors.
   CallHandle StartIntercepted(const Method& m, absl::string_view payload,
                               absl::string_view content_type,
-                              const Metadata* metadata, absl::Time deadline,
+                              const Metadata* metadata, TraceContext span,
+                              ClientContext* context, absl::Time deadline,
                               RawCallback done);
 
   absl::Status status_;

@@ -50,6 +50,10 @@ NATSRPC_EXPORT void StreamCancel(StreamEndpoint& e, absl::Status why);
 // The status the stream failed with; OK if it has not.
 NATSRPC_EXPORT absl::Status StreamFailure(const StreamEndpoint& e);
 NATSRPC_EXPORT StreamStats GetStreamStats(const StreamEndpoint& e);
+// Client side: the server's initial metadata and trailers received so far
+// (docs/protocol.md 9.1, revision 4).
+NATSRPC_EXPORT Metadata StreamInitialMetadata(const StreamEndpoint& e);
+NATSRPC_EXPORT Metadata StreamTrailingMetadata(const StreamEndpoint& e);
 // The stream's deadline (infinite if none).
 NATSRPC_EXPORT absl::Time StreamDeadline(const StreamEndpoint& e);
 // Cancels the stream unless it already ended: what a client object does
@@ -129,6 +133,7 @@ class TypedStream {
   bool ended() const { return ended_; }
   StreamStats stats() const { return GetStreamStats(*endpoint_); }
   StreamEndpoint& endpoint() { return *endpoint_; }
+  const StreamEndpoint& endpoint() const { return *endpoint_; }
   absl::Time deadline() const { return deadline_; }
 
  private:
@@ -171,6 +176,9 @@ class NATSRPC_EXPORT ReactorCore : public std::enable_shared_from_this<ReactorCo
   void StartWrite(absl::StatusOr<std::string> payload);
   void StartWritesDone();
   void Cancel();
+  // The server's metadata received so far; empty before the stream opened.
+  Metadata initial_metadata();
+  Metadata trailing_metadata();
 
  private:
   void OnRead(MessagePtr message, absl::Status status);
