@@ -402,7 +402,8 @@ ServiceText RenderService(const ServiceDef& service) {
       {"methods",
        has_methods
            ? service.method_table_name
-           : std::string("::absl::Span<const ::natsrpc::internal::MethodSpec>()")},
+           : std::string(
+                 "::absl::Span<const ::natsrpc::internal::MethodSpec>()")},
       {"client_decls", all.client_decls},
       {"client_defs", all.client_defs},
       {"service_decls", all.service_decls},

@@ -4,6 +4,8 @@
 // health check (docs/protocol.md section 11). The JSON and the subjects are
 // spelled in wire/discovery.h; this file gathers what they say.
 
+#include "wire/discovery.h"
+
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -14,7 +16,6 @@
 #include "absl/strings/str_cat.h"
 #include "natsrpc/version.h"
 #include "server/server_core.h"
-#include "wire/discovery.h"
 
 namespace natsrpc::internal {
 namespace {
@@ -65,8 +66,8 @@ void ServerCore::EnableDiscovery() {
   }
   for (size_t i = 0; i < std::size(subjects); ++i) {
     const bool discovery = i == 0;
-    absl::StatusOr<std::unique_ptr<Subscription>> sub = transport.Subscribe(
-        subjects[i], "", [weak, discovery](MessagePtr m) {
+    absl::StatusOr<std::unique_ptr<Subscription>> sub =
+        transport.Subscribe(subjects[i], "", [weak, discovery](MessagePtr m) {
           auto self = weak.lock();
           if (self == nullptr) return;
           if (discovery) {
@@ -87,10 +88,10 @@ void ServerCore::DiscoveryUnavailable(const absl::Status& status) {
   absl::MutexLock lock(&events_mu_);
   if (!discovery_status_.ok()) return;
   discovery_status_ = absl::Status(
-      status.code(), absl::StrCat("discovery and health of responder ",
-                                  options_.responder,
-                                  " are unavailable (calls are still served): ",
-                                  status.message()));
+      status.code(),
+      absl::StrCat(
+          "discovery and health of responder ", options_.responder,
+          " are unavailable (calls are still served): ", status.message()));
   std::fprintf(stderr, "natsrpc server: %s\n",
                std::string(discovery_status_.message()).c_str());
 }
@@ -110,8 +111,8 @@ bool ServerCore::Refused(const RegisteredService& reg) const {
 
 void ServerCore::Answer(absl::string_view reply, absl::string_view json) {
   if (reply.empty()) return;
-  absl::Status s = connection_.transport().Publish(OutgoingMessage{
-      reply, {}, {}, nullptr, json, FlushPolicy::kNow});
+  absl::Status s = connection_.transport().Publish(
+      OutgoingMessage{reply, {}, {}, nullptr, json, FlushPolicy::kNow});
   if (!s.ok()) publish_errors_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -164,9 +165,10 @@ void ServerCore::OnDiscovery(const IncomingMessage& message) {
                                        reg->name, m.name);
       e.queue_group = reg->queue;
       if (request->verb == wire::DiscoveryVerb::kInfo) {
-        e.metadata = {{std::string(wire::kMetaKind), std::string(KindName(m.kind))},
-                      {std::string(wire::kMetaRequestType), m.request_type},
-                      {std::string(wire::kMetaResponseType), m.response_type}};
+        e.metadata = {
+            {std::string(wire::kMetaKind), std::string(KindName(m.kind))},
+            {std::string(wire::kMetaRequestType), m.request_type},
+            {std::string(wire::kMetaResponseType), m.response_type}};
       } else {
         for (const MethodStats& s : stats) {
           if (s.app != reg->app || s.service != reg->name ||

@@ -146,13 +146,12 @@ absl::Status ServerCore::Subscribe(
   // AddService returned (CallbackScope drops its message then).
   const std::string requests =
       wire::ServiceWildcard(options_.responder, reg->app, name);
-  absl::StatusOr<std::unique_ptr<Subscription>> sub =
-      transport.Subscribe(requests, reg->queue,
-                          [weak, reg](MessagePtr m, Delivery& delivery) {
-                            if (auto self = weak.lock()) {
-                              self->OnRequest(*reg, std::move(m), delivery);
-                            }
-                          });
+  absl::StatusOr<std::unique_ptr<Subscription>> sub = transport.Subscribe(
+      requests, reg->queue, [weak, reg](MessagePtr m, Delivery& delivery) {
+        if (auto self = weak.lock()) {
+          self->OnRequest(*reg, std::move(m), delivery);
+        }
+      });
   if (!sub.ok()) return SubscribeError(requests, sub.status());
   reg->subscription = *std::move(sub);
   const std::string cancels =
@@ -427,8 +426,8 @@ void ServerCore::Serve(const RegisteredService& reg,
   Payload reply;
   absl::string_view content_type;
   const absl::Time start = absl::Now();
-  const absl::Status status = RunHandler(reg, method, context, message, reply,
-                                         content_type, delivery);
+  const absl::Status status =
+      RunHandler(reg, method, context, message, reply, content_type, delivery);
   method.timing->Record(absl::Now() - start);
   table_.RemoveCall(request.reply());
   if (state.cancelled.load(std::memory_order_acquire)) {

@@ -122,8 +122,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
                           Delivery* delivery);
   void Reply(const IncomingMessage& request, const absl::Status& status,
              absl::string_view payload, absl::string_view content_type,
-             const Metadata* metadata,
-             FlushPolicy flush = FlushPolicy::kBatch);
+             const Metadata* metadata, FlushPolicy flush = FlushPolicy::kBatch);
   CallInfo MakeCallInfo(const wire::RequestSubjectParts& parts, MethodKind kind,
                         absl::Time deadline) const;
 

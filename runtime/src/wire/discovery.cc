@@ -230,10 +230,11 @@ std::string EncodeStatsResponse(const MicroIdentity& identity,
     AppendEndpointHead(out, e);
     absl::StrAppend(&out, ",\"num_requests\":", e.num_requests,
                     ",\"num_errors\":", e.num_errors);
-    if (!e.last_error.empty()) AppendStringField(out, "last_error", e.last_error);
-    absl::StrAppend(&out, ",\"processing_time\":", e.processing_time_ns,
-                    ",\"average_processing_time\":",
-                    e.average_processing_time_ns, "}");
+    if (!e.last_error.empty())
+      AppendStringField(out, "last_error", e.last_error);
+    absl::StrAppend(
+        &out, ",\"processing_time\":", e.processing_time_ns,
+        ",\"average_processing_time\":", e.average_processing_time_ns, "}");
   }
   out += "]}";
   return out;
