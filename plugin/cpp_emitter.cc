@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "names.h"
 #include "natsrpc/version.h"
@@ -56,6 +58,17 @@ std::string DocComment(const std::vector<std::string>& lines,
                     safe.empty() || safe[0] == ' ' ? "" : " ", safe, "\n");
   }
   return out;
+}
+
+// A doc comment as one line of text (discovery's description): the lines
+// trimmed and joined with spaces, empty ones dropped.
+std::string Description(const std::vector<std::string>& lines) {
+  std::vector<absl::string_view> words;
+  for (const std::string& line : lines) {
+    absl::string_view trimmed = absl::StripAsciiWhitespace(line);
+    if (!trimmed.empty()) words.push_back(trimmed);
+  }
+  return absl::StrJoin(words, " ");
 }
 
 // Opens C++ namespaces on construction and closes them, innermost first, on
@@ -324,6 +337,8 @@ MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
            ? std::string("::absl::ZeroDuration()")
            : absl::StrCat("::absl::Milliseconds(", method.timeout_ms, ")")},
       {"doc", DocComment(method.doc, "    ")},
+      {"req_name", CppStringContent(method.request_type_name)},
+      {"resp_name", CppStringContent(method.response_type_name)},
   };
   MethodText text;
   // The kind goes into the method table for the runtime's CallInfo
@@ -346,6 +361,11 @@ MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
       kind = "kBidiStreaming";
       break;
   }
+  Render(text.service_registration,
+         R"(  ::natsrpc::Service::DescribeMethod(
+      "$wire$", "$req_name$", "$resp_name$");
+)",
+         vars);
   Render(text.table_entry,
          absl::StrCat("    {\"$wire$\", $timeout$, ::natsrpc::CallKind::", kind,
                       "},\n"),
@@ -376,11 +396,14 @@ ServiceText RenderService(const ServiceDef& service) {
       {"name", CppStringContent(service.name)},
       {"app", CppStringContent(service.app)},
       {"doc", DocComment(service.doc, "")},
+      {"full_name", CppStringContent(service.full_name)},
+      {"description", CppStringContent(Description(service.doc))},
       {"table", service.method_table_name},
       {"methods",
        has_methods
            ? service.method_table_name
-           : std::string("::absl::Span<const ::natsrpc::internal::MethodSpec>()")},
+           : std::string(
+                 "::absl::Span<const ::natsrpc::internal::MethodSpec>()")},
       {"client_decls", all.client_decls},
       {"client_defs", all.client_defs},
       {"service_decls", all.service_decls},
@@ -437,6 +460,9 @@ $table_entries$};
 $client_defs$
 $class$::Service::Service()
     : ::natsrpc::Service(kServiceName, kDefaultApp) {
+  ::natsrpc::Service::Describe(
+      "$full_name$",
+      "$description$");
 $registration$}
 $service_defs$)",
          vars);

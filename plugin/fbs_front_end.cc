@@ -420,6 +420,8 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
           "::natsrpc::FlatMessage<",
           QualifiedFlatcType(Components(*call.response), call.response->name),
           ">");
+      md.request_type_name = FullName(*call.request);
+      md.response_type_name = FullName(*call.response);
       md.codec = "::natsrpc::FlatBuffersCodec";
       md.timeout_ms = service_timeout;
       md.doc = call.doc_comment;

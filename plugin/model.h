@@ -53,6 +53,10 @@ struct MethodDef {
   // Fully qualified C++ types of the request and response.
   std::string request_type;   // "::example::v1::AddRequest"
   std::string response_type;  // "::example::v1::AddReply"
+  // The IDL's fully qualified names of the two types, for discovery
+  // (docs/protocol.md section 11).
+  std::string request_type_name;   // "example.v1.AddRequest"
+  std::string response_type_name;  // "example.v1.AddReply"
   // The codec class template both types are used with, fully qualified.
   std::string codec;  // "::natsrpc::ProtobufCodec"
   StreamingKind streaming = StreamingKind::kUnary;

@@ -201,6 +201,9 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
       md.cpp_async_name = ids[m].async_call;
       md.request_type = CppType(*method.input_type());
       md.response_type = CppType(*method.output_type());
+      md.request_type_name = compat::ToString(method.input_type()->full_name());
+      md.response_type_name =
+          compat::ToString(method.output_type()->full_name());
       md.codec = "::natsrpc::ProtobufCodec";
       md.streaming = Streaming(method);
       md.timeout_ms =

@@ -83,6 +83,18 @@ struct ServerOptions {
   // that has proved fast run on the subscription's delivery thread in a free
   // worker's place (see num_workers); false hands every request to a worker.
   bool run_fast_handlers_inline = true;
+  // Answer NATS's service discovery (ADR-32: `$SRV.PING|INFO|STATS`, so
+  // `nats micro ls|info|stats` and the service clients of nats.go, nats.js
+  // and nats.c list this server's services) and natsrpc's health check
+  // (`natsrpc.health.<responder>[.<app>.<service>]`); docs/protocol.md
+  // section 11. It needs grants beyond the four of section 2; without them
+  // the services still serve calls and discovery_status() says why
+  // discovery is unavailable.
+  bool discovery = true;
+  // The SemVer version every added service announces in discovery. Empty:
+  // "0.0.0". AddService() fails with INVALID_ARGUMENT on a version that is
+  // not SemVer 2.0.0.
+  std::string version{};
 };
 
 namespace internal {
@@ -202,6 +214,12 @@ class NATSRPC_EXPORT Service {
   absl::string_view service_name() const { return name_; }
   // The app the IDL gives this service, e.g. "example_v1".
   absl::string_view default_app() const { return default_app_; }
+  // The IDL's fully qualified name, e.g. "example.v1.Calculator"; empty if
+  // the generated code did not say.
+  absl::string_view full_name() const { return full_name_; }
+  // The IDL's doc comment of the service, for discovery (docs/protocol.md
+  // section 11); may be empty.
+  absl::string_view description() const { return description_; }
 
  protected:
   Service(absl::string_view name, absl::string_view default_app);
@@ -209,6 +227,11 @@ class NATSRPC_EXPORT Service {
   // Generated constructors register each method once.
   void RegisterMethod(absl::string_view method,
                       std::unique_ptr<internal::MethodHandler> handler);
+  // Generated constructors describe the service and the IDL types of each
+  // method, for discovery (docs/protocol.md section 11).
+  void Describe(absl::string_view full_name, absl::string_view description);
+  void DescribeMethod(absl::string_view method, absl::string_view request_type,
+                      absl::string_view response_type);
 
  private:
   friend class internal::ServerCore;
@@ -218,6 +241,11 @@ class NATSRPC_EXPORT Service {
   std::string default_app_;
   std::vector<std::pair<std::string, std::unique_ptr<internal::MethodHandler>>>
       methods_;
+  std::string full_name_;
+  std::string description_;
+  // Method -> {request type, response type}, as the IDL names them.
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>>
+      method_types_;
 };
 
 // Counters of one server instance.
@@ -255,6 +283,9 @@ struct MethodStats {
   // Time from the call's start on this server (just before the handler, or
   // at a stream's accept) to its end, summed over the finished calls.
   absl::Duration total_latency = absl::ZeroDuration();
+  // The status of the latest call that ended with an error ("CODE: message");
+  // empty if none did.
+  std::string last_error;
 
   absl::Duration average_latency() const {
     return finished == 0 ? absl::ZeroDuration()
@@ -278,9 +309,21 @@ class NATSRPC_EXPORT Server {
   // FAILED_PRECONDITION after Shutdown(); the subscribe error otherwise.
   absl::Status AddService(Service& service);
 
+  // Starts draining: every service's health turns NOT_SERVING
+  // (docs/protocol.md section 11) and the server stops taking new calls
+  // (it unsubscribes its request subjects, so other instances of the
+  // responder get them); calls and streams already running go on, and
+  // discovery and the health check keep answering until Shutdown().
+  // Idempotent; Shutdown() drains first.
+  void Drain();
+
   // Stops taking requests, lets running handlers finish and answers queued
   // requests UNAVAILABLE. Idempotent; after it returns no handler runs.
   void Shutdown();
+
+  // This server instance's id: 22 random base62 characters, the `id` of its
+  // services in ADR-32 discovery (`$SRV.INFO.<name>.<id>`).
+  const std::string& instance_id() const;
 
   ServerStats stats() const;
 
@@ -291,8 +334,16 @@ class NATSRPC_EXPORT Server {
   // OK, or the last problem that stops a running server from getting
   // requests: PERMISSION_DENIED naming the subject and service when NATS
   // refused one of its subscriptions after AddService() returned (also
-  // logged on stderr, counted in ServerStats::permission_errors).
+  // logged on stderr, counted in ServerStats::permission_errors);
+  // UNAVAILABLE once Drain() or Shutdown() was called. Its health check
+  // answers SERVING while this is OK (docs/protocol.md section 11).
   absl::Status health() const;
+
+  // OK while discovery and the health check are answered (or
+  // ServerOptions::discovery is false); else why not, for example
+  // PERMISSION_DENIED when the server's NATS user may not subscribe to
+  // `$SRV.>` (logged on stderr once). Never affects calls.
+  absl::Status discovery_status() const;
 
  private:
   std::shared_ptr<internal::ServerCore> core_;

@@ -6,6 +6,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace natsrpc::internal {
@@ -24,6 +25,12 @@ class CountingCall final : public ServerCallInterceptor {
     counters_.total_nanos.fetch_add(
         absl::ToInt64Nanoseconds(absl::Now() - start_),
         std::memory_order_relaxed);
+    if (!status.ok()) {
+      std::string error = absl::StrCat(absl::StatusCodeToString(status.code()),
+                                       ": ", status.message());
+      absl::MutexLock lock(&counters_.last_error_mu);
+      counters_.last_error = std::move(error);
+    }
   }
 
  private:
@@ -83,6 +90,10 @@ std::vector<MethodStats> MethodStatsInterceptor::Snapshot() const {
       }
       m.total_latency =
           absl::Nanoseconds(c->total_nanos.load(std::memory_order_relaxed));
+      {
+        absl::MutexLock error_lock(&c->last_error_mu);
+        m.last_error = c->last_error;
+      }
       out.push_back(std::move(m));
     }
   }

@@ -37,6 +37,9 @@ class MethodStatsInterceptor final : public ServerInterceptor {
     // Ended calls by final status code (absl::StatusCode 0..16).
     std::array<std::atomic<uint64_t>, 17> by_code{};
     std::atomic<int64_t> total_nanos{0};
+    // The latest error ("CODE: message"), for discovery's last_error.
+    mutable absl::Mutex last_error_mu;
+    std::string last_error ABSL_GUARDED_BY(last_error_mu);
   };
 
  private:

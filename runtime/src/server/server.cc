@@ -24,6 +24,19 @@ void Service::RegisterMethod(absl::string_view method,
   methods_.emplace_back(std::string(method), std::move(handler));
 }
 
+void Service::Describe(absl::string_view full_name,
+                       absl::string_view description) {
+  full_name_ = std::string(full_name);
+  description_ = std::string(description);
+}
+
+void Service::DescribeMethod(absl::string_view method,
+                             absl::string_view request_type,
+                             absl::string_view response_type) {
+  method_types_[std::string(method)] = {std::string(request_type),
+                                        std::string(response_type)};
+}
+
 Server::Server(const Connection& connection, ServerOptions options)
     : core_(std::make_shared<internal::ServerCore>(connection,
                                                    std::move(options))) {}
@@ -34,7 +47,15 @@ absl::Status Server::AddService(Service& service) {
   return core_->AddService(service);
 }
 
+void Server::Drain() { core_->Drain(); }
+
 void Server::Shutdown() { core_->Shutdown(); }
+
+const std::string& Server::instance_id() const { return core_->instance_id(); }
+
+absl::Status Server::discovery_status() const {
+  return core_->discovery_status();
+}
 
 ServerStats Server::stats() const { return core_->stats(); }
 

@@ -112,6 +112,10 @@ absl::Status ServerCore::AddService(Service& service) {
           if (auto self = weak.lock()) self->OnTransportEvent(event);
         });
   }
+  if (draining_) {
+    return absl::FailedPreconditionError(
+        "AddService() called after Server::Drain()");
+  }
   if (absl::Status s = Subscribe(*reg); !s.ok()) {
     // Nothing stays half-registered. Its callbacks keep `reg` alive until
     // the transport drops them (a cycle otherwise: reg -> subscription ->
@@ -121,7 +125,9 @@ absl::Status ServerCore::AddService(Service& service) {
     return s;
   }
   (*reg)->registered = true;
+  (*reg)->started = absl::Now();
   registry_.Add(*std::move(reg));
+  if (options_.discovery) EnableDiscovery();
   return absl::OkStatus();
 }
 
@@ -141,13 +147,12 @@ absl::Status ServerCore::Subscribe(
   // AddService returned (CallbackScope drops its message then).
   const std::string requests =
       wire::ServiceWildcard(options_.responder, reg->app, name);
-  absl::StatusOr<std::unique_ptr<Subscription>> sub =
-      transport.Subscribe(requests, reg->queue,
-                          [weak, reg](MessagePtr m, Delivery& delivery) {
-                            if (auto self = weak.lock()) {
-                              self->OnRequest(*reg, std::move(m), delivery);
-                            }
-                          });
+  absl::StatusOr<std::unique_ptr<Subscription>> sub = transport.Subscribe(
+      requests, reg->queue, [weak, reg](MessagePtr m, Delivery& delivery) {
+        if (auto self = weak.lock()) {
+          self->OnRequest(*reg, std::move(m), delivery);
+        }
+      });
   if (!sub.ok()) return SubscribeError(requests, sub.status());
   reg->subscription = *std::move(sub);
   const std::string cancels =
@@ -191,8 +196,20 @@ void ServerCore::OnTransportEvent(const TransportEvent& event) {
     return;
   }
   absl::MutexLock lock(&events_mu_);
+  if (discovery_subjects_.contains(event.subject)) {
+    if (discovery_status_.ok()) {
+      discovery_status_ = absl::PermissionDeniedError(absl::StrCat(
+          "NATS refused the subscription to ", event.subject,
+          " (discovery and health of responder ", options_.responder,
+          "; calls are still served): ", event.message));
+      std::fprintf(stderr, "natsrpc server: %s\n",
+                   std::string(discovery_status_.message()).c_str());
+    }
+    return;
+  }
   auto it = subject_owners_.find(event.subject);
   if (it == subject_owners_.end()) return;
+  refused_.insert(event.subject);
   permission_errors_.fetch_add(1, std::memory_order_relaxed);
   health_ = absl::PermissionDeniedError(absl::StrCat(
       "NATS refused the subscription to ", event.subject, " (", it->second,
@@ -203,8 +220,26 @@ void ServerCore::OnTransportEvent(const TransportEvent& event) {
 }
 
 absl::Status ServerCore::health() const {
-  absl::MutexLock lock(&events_mu_);
-  return health_;
+  {
+    absl::MutexLock lock(&events_mu_);
+    if (!health_.ok()) return health_;
+  }
+  absl::MutexLock lock(&mu_);
+  if (shutdown_) return absl::UnavailableError("the server was shut down");
+  if (draining_) return absl::UnavailableError("the server is draining");
+  return absl::OkStatus();
+}
+
+void ServerCore::Drain() {
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  {
+    absl::MutexLock lock(&mu_);
+    if (draining_) return;
+    draining_ = true;
+    subscriptions = registry_.TakeRequestSubscriptions();
+  }
+  // Outside the mutex: a callback that runs now may need it.
+  subscriptions.clear();
 }
 
 void ServerCore::OnRequest(const RegisteredService& reg, MessagePtr message,
@@ -501,6 +536,7 @@ void ServerCore::Reply(const IncomingMessage& request,
 }
 
 void ServerCore::Shutdown() {
+  Drain();
   std::vector<std::unique_ptr<Subscription>> subscriptions;
   std::optional<uint64_t> listener;
   {
@@ -508,6 +544,10 @@ void ServerCore::Shutdown() {
     if (shutdown_) return;
     shutdown_ = true;
     subscriptions = registry_.TakeSubscriptions();
+    for (auto& sub : discovery_subscriptions_) {
+      subscriptions.push_back(std::move(sub));
+    }
+    discovery_subscriptions_.clear();
     listener.swap(event_listener_);
   }
   if (listener.has_value()) {

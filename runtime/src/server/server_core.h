@@ -21,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -45,7 +46,10 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   ~ServerCore();
 
   absl::Status AddService(Service& service);
+  void Drain();
   void Shutdown();
+  const std::string& instance_id() const { return table_.instance_id(); }
+  absl::Status discovery_status() const;
   ServerStats stats() const;
   std::vector<MethodStats> method_stats() const {
     return method_stats_->Snapshot();
@@ -83,6 +87,19 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void OnTransportEvent(const TransportEvent& event);
   WorkerPool& pool() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Discovery and health (discovery.cc, docs/protocol.md section 11).
+  // Subscribes `$SRV.>` and the health subjects once; a refusal is kept in
+  // discovery_status_, never returned.
+  void EnableDiscovery() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnDiscovery(const IncomingMessage& message);
+  void OnHealth(const IncomingMessage& message);
+  // Records why discovery is unavailable (logged once).
+  void DiscoveryUnavailable(const absl::Status& status);
+  // Publishes a JSON answer to `reply`.
+  void Answer(absl::string_view reply, absl::string_view json);
+  // True if NATS refused a subscription of `reg` (health NOT_SERVING).
+  bool Refused(const RegisteredService& reg) const;
+
   // Unary dispatch (server_core.cc).
   void OnRequest(const RegisteredService& reg, MessagePtr message,
                  Delivery& delivery);
@@ -105,8 +122,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
                           Delivery* delivery);
   void Reply(const IncomingMessage& request, const absl::Status& status,
              absl::string_view payload, absl::string_view content_type,
-             const Metadata* metadata,
-             FlushPolicy flush = FlushPolicy::kBatch);
+             const Metadata* metadata, FlushPolicy flush = FlushPolicy::kBatch);
   CallInfo MakeCallInfo(const wire::RequestSubjectParts& parts, MethodKind kind,
                         absl::Time deadline) const;
 
@@ -130,6 +146,11 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
   mutable absl::Mutex mu_;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // `$SRV.>`, the server's and the services' health subjects.
+  std::vector<std::unique_ptr<Subscription>> discovery_subscriptions_
+      ABSL_GUARDED_BY(mu_);
+  bool discovery_enabled_ ABSL_GUARDED_BY(mu_) = false;
   int in_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
   ServiceRegistry registry_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<WorkerPool> pool_;  // created by the first AddService
@@ -149,6 +170,12 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   absl::flat_hash_map<std::string, std::string> subject_owners_
       ABSL_GUARDED_BY(events_mu_);
   absl::Status health_ ABSL_GUARDED_BY(events_mu_);
+  // Subjects NATS refused after they were subscribed.
+  absl::flat_hash_set<std::string> refused_ ABSL_GUARDED_BY(events_mu_);
+  // The discovery subjects, and why discovery is unavailable.
+  absl::flat_hash_set<std::string> discovery_subjects_
+      ABSL_GUARDED_BY(events_mu_);
+  absl::Status discovery_status_ ABSL_GUARDED_BY(events_mu_);
 
   std::atomic<int> in_flight_{0};
 

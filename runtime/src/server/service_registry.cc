@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "natsrpc/status_macros.h"
+#include "wire/discovery.h"
 #include "wire/subjects.h"
 
 namespace natsrpc::internal {
@@ -48,7 +49,28 @@ absl::StatusOr<std::shared_ptr<RegisteredService>> ServiceRegistry::Prepare(
   reg->service = &service;
   reg->app = app;
   reg->queue = std::move(queue);
+  if (options.discovery) {
+    const std::string version = options.version.empty()
+                                    ? std::string(wire::kDefaultMicroVersion)
+                                    : options.version;
+    if (!wire::IsSemVer(version)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ServerOptions.version \"", version,
+                       "\" is not a SemVer 2.0.0 version (like 1.2.3)"));
+    }
+  }
+  reg->name = std::string(service.service_name());
+  reg->full_name = service.full_name_;
+  reg->description = service.description_;
+  reg->micro_name = wire::MicroServiceName(app, service.service_name());
   for (auto& [name, handler] : service.methods_) {
+    RegisteredService::MethodInfo info{name, handler->kind(), "", ""};
+    if (auto it = service.method_types_.find(name);
+        it != service.method_types_.end()) {
+      info.request_type = it->second.first;
+      info.response_type = it->second.second;
+    }
+    reg->method_infos.push_back(std::move(info));
     reg->methods.emplace(
         name,
         RegisteredMethod{handler.get(), std::make_unique<MethodTiming>()});
@@ -81,6 +103,13 @@ ServiceRegistry::TakeSubscriptions() {
     subscriptions.push_back(std::move(r->subscription));
     subscriptions.push_back(std::move(r->cancel_subscription));
   }
+  return subscriptions;
+}
+
+std::vector<std::unique_ptr<Subscription>>
+ServiceRegistry::TakeRequestSubscriptions() {
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  for (auto& r : services_) subscriptions.push_back(std::move(r->subscription));
   return subscriptions;
 }
 

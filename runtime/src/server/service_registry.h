@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "natsrpc/impl/method_handler.h"
 #include "natsrpc/server.h"
 #include "natsrpc/transport.h"
@@ -33,6 +34,20 @@ struct RegisteredService {
   Service* service;
   std::string app;
   std::string queue;  // empty: broadcast
+  // For discovery (server/discovery.cc), copied from the Service so that
+  // answering never touches it: the methods in registration order, with
+  // kind and IDL types; the ADR-32 name; when it was added.
+  struct MethodInfo {
+    std::string name;
+    MethodKind kind;
+    std::string request_type, response_type;
+  };
+  std::string name;  // the IDL service name
+  std::string full_name;
+  std::string description;
+  std::vector<MethodInfo> method_infos;
+  std::string micro_name;
+  absl::Time started;
   absl::flat_hash_map<std::string, RegisteredMethod> methods;
   bool has_streams = false;
   // True once every subscription of the service is made. Guarded by the
@@ -61,6 +76,12 @@ class ServiceRegistry {
   // Every service's subscriptions, moved out (to unsubscribe outside the
   // server's mutex).
   std::vector<std::unique_ptr<Subscription>> TakeSubscriptions();
+  // Every service's request subscription (not its cancels), moved out.
+  std::vector<std::unique_ptr<Subscription>> TakeRequestSubscriptions();
+
+  const std::vector<std::shared_ptr<RegisteredService>>& services() const {
+    return services_;
+  }
 
  private:
   std::vector<std::shared_ptr<RegisteredService>> services_;

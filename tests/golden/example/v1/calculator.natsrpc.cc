@@ -77,18 +77,27 @@ Calculator::Client::Client(
 
 Calculator::Service::Service()
     : ::natsrpc::Service(kServiceName, kDefaultApp) {
+  ::natsrpc::Service::Describe(
+      "example.v1.Calculator",
+      "Integer arithmetic over NATS.");
   ::natsrpc::Service::RegisterMethod(
       "Add",
       ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
           &Calculator::Service::Add));
+  ::natsrpc::Service::DescribeMethod(
+      "Add", "example.v1.AddRequest", "example.v1.AddReply");
   ::natsrpc::Service::RegisterMethod(
       "Divide",
       ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
           &Calculator::Service::Divide));
+  ::natsrpc::Service::DescribeMethod(
+      "Divide", "example.v1.DivideRequest", "example.v1.DivideReply");
   ::natsrpc::Service::RegisterMethod(
       "Echo",
       ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
           &Calculator::Service::Echo));
+  ::natsrpc::Service::DescribeMethod(
+      "Echo", "example.v1.EchoMessage", "example.v1.EchoMessage");
 }
 
 ::absl::Status Calculator::Service::Add(

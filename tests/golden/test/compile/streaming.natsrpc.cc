@@ -88,22 +88,33 @@ void Streamer::Client::ChatAsync(
 
 Streamer::Service::Service()
     : ::natsrpc::Service(kServiceName, kDefaultApp) {
+  ::natsrpc::Service::Describe(
+      "natsrpc_test.streaming.Streamer",
+      "One method of every kind.");
   ::natsrpc::Service::RegisterMethod(
       "Echo",
       ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
           &Streamer::Service::Echo));
+  ::natsrpc::Service::DescribeMethod(
+      "Echo", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "Watch",
       ::natsrpc::internal::MakeServerStreamHandler<::natsrpc::ProtobufCodec>(
           &Streamer::Service::Watch));
+  ::natsrpc::Service::DescribeMethod(
+      "Watch", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "Sum",
       ::natsrpc::internal::MakeClientStreamHandler<::natsrpc::ProtobufCodec>(
           &Streamer::Service::Sum));
+  ::natsrpc::Service::DescribeMethod(
+      "Sum", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Total");
   ::natsrpc::Service::RegisterMethod(
       "Chat",
       ::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::ProtobufCodec>(
           &Streamer::Service::Chat));
+  ::natsrpc::Service::DescribeMethod(
+      "Chat", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Total");
 }
 
 ::absl::Status Streamer::Service::Echo(
@@ -433,78 +444,117 @@ void class_::Client::optionsAsync(
 
 class_::Service::Service()
     : ::natsrpc::Service(kServiceName, kDefaultApp) {
+  ::natsrpc::Service::Describe(
+      "natsrpc_test.streaming.class",
+      "Streaming methods whose C++ names must be escaped or moved.");
   ::natsrpc::Service::RegisterMethod(
       "delete",
       ::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::delete_));
+  ::natsrpc::Service::DescribeMethod(
+      "delete", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "co_yield",
       ::natsrpc::internal::MakeServerStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::co_yield_));
+  ::natsrpc::Service::DescribeMethod(
+      "co_yield", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "assert",
       ::natsrpc::internal::MakeClientStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::assert_));
+  ::natsrpc::Service::DescribeMethod(
+      "assert", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Total");
   ::natsrpc::Service::RegisterMethod(
       "Foo",
       ::natsrpc::internal::MakeServerStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::Foo));
+  ::natsrpc::Service::DescribeMethod(
+      "Foo", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "FooAsync",
       ::natsrpc::internal::MakeClientStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::FooAsync_));
+  ::natsrpc::Service::DescribeMethod(
+      "FooAsync", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Total");
   ::natsrpc::Service::RegisterMethod(
       "BarAsync",
       ::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::BarAsync));
+  ::natsrpc::Service::DescribeMethod(
+      "BarAsync", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "Bar",
       ::natsrpc::internal::MakeUnaryHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::Bar_));
+  ::natsrpc::Service::DescribeMethod(
+      "Bar", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "Client",
       ::natsrpc::internal::MakeServerStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::Client_));
+  ::natsrpc::Service::DescribeMethod(
+      "Client", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "Service",
       ::natsrpc::internal::MakeClientStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::Service_));
+  ::natsrpc::Service::DescribeMethod(
+      "Service", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Total");
   ::natsrpc::Service::RegisterMethod(
       "channel_",
       ::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::channel__));
+  ::natsrpc::Service::DescribeMethod(
+      "channel_", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "reactor",
       ::natsrpc::internal::MakeServerStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::reactor));
+  ::natsrpc::Service::DescribeMethod(
+      "reactor", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "reader",
       ::natsrpc::internal::MakeClientStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::reader));
+  ::natsrpc::Service::DescribeMethod(
+      "reader", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Total");
   ::natsrpc::Service::RegisterMethod(
       "writer",
       ::natsrpc::internal::MakeServerStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::writer));
+  ::natsrpc::Service::DescribeMethod(
+      "writer", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "stream",
       ::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::stream));
+  ::natsrpc::Service::DescribeMethod(
+      "stream", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "request",
       ::natsrpc::internal::MakeServerStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::request));
+  ::natsrpc::Service::DescribeMethod(
+      "request", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "response",
       ::natsrpc::internal::MakeClientStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::response));
+  ::natsrpc::Service::DescribeMethod(
+      "response", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Total");
   ::natsrpc::Service::RegisterMethod(
       "context",
       ::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::context));
+  ::natsrpc::Service::DescribeMethod(
+      "context", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
   ::natsrpc::Service::RegisterMethod(
       "options",
       ::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::ProtobufCodec>(
           &class_::Service::options));
+  ::natsrpc::Service::DescribeMethod(
+      "options", "natsrpc_test.streaming.Tick", "natsrpc_test.streaming.Tick");
 }
 
 ::absl::Status class_::Service::delete_(
