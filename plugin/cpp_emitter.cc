@@ -378,7 +378,43 @@ struct ServiceText {
   std::string source;
 };
 
-ServiceText RenderService(const ServiceDef& service) {
+// The constructor argument handing the file's schema to the runtime.
+std::string SchemaArgument(const ServiceModel& model,
+                           const ServiceDef& service) {
+  if (model.schema.empty()) return "::natsrpc::ServiceSchema{}";
+  std::string out;
+  Render(out, R"(::natsrpc::ServiceSchema{
+              $encoding$,
+              "$full_name$",
+              ::absl::string_view(
+                  reinterpret_cast<const char*>($array$),
+                  sizeof($array$))})",
+         {{"encoding", model.schema_encoding},
+          {"full_name", CppStringContent(service.full_name)},
+          {"array", model.schema_array_name}});
+  return out;
+}
+
+// The schema as a byte array definition, 12 bytes a line.
+std::string SchemaArray(const ServiceModel& model) {
+  std::string out;
+  Render(out, R"(// The schema of $source$ (docs/protocol.md section 12).
+constexpr unsigned char $array$[] = {)",
+         {{"source", SafeCommentText(model.idl_file)},
+          {"array", model.schema_array_name}});
+  for (size_t i = 0; i < model.schema.size(); ++i) {
+    out += i % 12 == 0 ? "\n    " : " ";
+    absl::StrAppend(
+        &out, "0x",
+        absl::Hex(static_cast<unsigned char>(model.schema[i]), absl::kZeroPad2),
+        ",");
+  }
+  out += "\n};\n";
+  return out;
+}
+
+ServiceText RenderService(const ServiceModel& model,
+                          const ServiceDef& service) {
   MethodText all;
   for (size_t i = 0; i < service.methods.size(); ++i) {
     MethodText m =
@@ -410,6 +446,7 @@ ServiceText RenderService(const ServiceDef& service) {
       {"service_defs", all.service_defs},
       {"registration", all.service_registration},
       {"table_entries", all.table_entry},
+      {"schema", SchemaArgument(model, service)},
   };
   ServiceText text;
   Render(text.header, R"($doc$class $class$ final {
@@ -459,7 +496,9 @@ $table_entries$};
                $methods$) {}
 $client_defs$
 $class$::Service::Service()
-    : ::natsrpc::Service(kServiceName, kDefaultApp) {
+    : ::natsrpc::Service(
+          kServiceName, kDefaultApp,
+          $schema$) {
   ::natsrpc::Service::Describe(
       "$full_name$",
       "$description$");
@@ -520,7 +559,7 @@ absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model) {
 
   std::vector<ServiceText> services;
   for (const ServiceDef& service : model.services) {
-    services.push_back(RenderService(service));
+    services.push_back(RenderService(model, service));
   }
 
   const Vars vars = {
@@ -584,6 +623,11 @@ absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model) {
   if (!model.services.empty()) {
     cc += "\n#include <utility>\n\n";
     NamespaceScope ns(cc, model.namespaces);
+    if (!model.schema.empty()) {
+      cc += "namespace {\n\n";
+      cc += SchemaArray(model);
+      cc += "\n}  // namespace\n\n";
+    }
     for (size_t i = 0; i < services.size(); ++i) {
       if (i > 0) cc += "\n";
       cc += services[i].source;

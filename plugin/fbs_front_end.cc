@@ -462,6 +462,14 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
     namespace_names.insert(def.method_table_name);
     model.services.push_back(std::move(def));
   }
+  // The binary schema of everything parsed (the file and its includes), as
+  // `flatc --binary --schema` writes it.
+  parser.Serialize();
+  model.schema.assign(
+      reinterpret_cast<const char*>(parser.builder_.GetBufferPointer()),
+      parser.builder_.GetSize());
+  model.schema_encoding = "::natsrpc::SchemaEncoding::kFlatBuffersBinarySchema";
+  model.schema_array_name = Uniquify("kNatsrpcSchema", namespace_names);
   return model;
 }
 

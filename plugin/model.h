@@ -102,6 +102,20 @@ struct ServiceModel {
   // C++ namespaces, outermost first; empty: the global namespace.
   std::vector<std::string> namespaces;  // {"example", "v1"}
   std::vector<ServiceDef> services;
+
+  // The file's schema, embedded in the generated .cc and handed to the
+  // runtime with every service of the file, which answers schema requests
+  // with it (docs/protocol.md section 12). The front end serializes it: a
+  // `google.protobuf.FileDescriptorSet` of the file and everything it
+  // imports, dependencies first (.proto), or the binary schema, `.bfbs`
+  // (.fbs). Empty: no schema.
+  std::string schema;
+  // The `::natsrpc::SchemaEncoding` enumerator naming `schema`'s format,
+  // fully qualified.
+  std::string schema_encoding;  // "::natsrpc::SchemaEncoding::kProtobuf..."
+  // The name of the byte array holding `schema` in the generated .cc,
+  // unique in the namespace (like method_table_name).
+  std::string schema_array_name;  // "kNatsrpcSchema"
 };
 
 }  // namespace natsrpc::gen

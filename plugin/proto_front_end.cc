@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "compat.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "names.h"
 #include "natsrpc/options.pb.h"
 
@@ -128,6 +129,32 @@ absl::Status CheckApp(const std::string& app, absl::string_view where) {
   return absl::OkStatus();
 }
 
+// Appends `file` to `set` after everything it imports (each file once), the
+// order protoc's --include_imports gives and DescriptorPool::BuildFile needs.
+void AddWithImports(const pb::FileDescriptor& file,
+                    std::vector<const pb::FileDescriptor*>& added,
+                    pb::FileDescriptorSet& set) {
+  for (const pb::FileDescriptor* f : added) {
+    if (f == &file) return;
+  }
+  added.push_back(&file);
+  for (int i = 0; i < file.dependency_count(); ++i) {
+    AddWithImports(*file.dependency(i), added, set);
+  }
+  pb::FileDescriptorProto* proto = set.add_file();
+  file.CopyTo(proto);
+  file.CopyJsonNameTo(proto);
+}
+
+std::string SerializedDescriptorSet(const pb::FileDescriptor& file) {
+  pb::FileDescriptorSet set;
+  std::vector<const pb::FileDescriptor*> added;
+  AddWithImports(file, added, set);
+  std::string bytes;
+  set.SerializeToString(&bytes);
+  return bytes;
+}
+
 }  // namespace
 
 absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
@@ -218,6 +245,12 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);
     namespace_names.insert(def.method_table_name);
     model.services.push_back(std::move(def));
+  }
+  if (!model.services.empty()) {
+    model.schema = SerializedDescriptorSet(file);
+    model.schema_encoding =
+        "::natsrpc::SchemaEncoding::kProtobufFileDescriptorSet";
+    model.schema_array_name = Uniquify("kNatsrpcSchema", namespace_names);
   }
   return model;
 }

@@ -5,6 +5,8 @@
 #   3. starts nats-server on a free port of 127.0.0.1,
 #   4. starts examples/calculator/server.cc as responder "bob",
 #   5. runs examples/calculator/client.cc as requester "alice" against it,
+#      then fetches the server's /metrics (Prometheus text) with curl and
+#      prints its per-method request counts,
 #   6. does the same with the streaming example (examples/streaming: file
 #      download and upload, a chat, a cancelled download),
 #   7. stops the processes it started.
@@ -59,9 +61,9 @@ port="${NATS_PORT}"
 url="nats://127.0.0.1:${port}"
 echo "nats-server (pid ${NATS_PID}) listening on ${url}"
 
-say "starting calculator_server --responder bob"
+say "starting calculator_server --responder bob --metrics_port 0"
 "${build}/examples/calculator_server" --url "${url}" --responder bob \
-  >"${work}/server.log" 2>&1 &
+  --metrics_port 0 >"${work}/server.log" 2>&1 &
 server_pid=$!
 if ! natsrpc_wait_for_line "${work}/server.log" 10 "serving" "${server_pid}"; then
   echo "demo: calculator_server did not start:" >&2
@@ -76,7 +78,17 @@ client_status=0
   --responder bob || client_status=$?
 
 say "calculator_server log"
-sed -n '2,$p' "${work}/server.log"
+# Lines 1 and 2 are the metrics address and "serving".
+sed -n '3,$p' "${work}/server.log"
+
+metrics_url="$(sed -n 's/^calculator_server: metrics on \(http[^ ]*\)$/\1/p' \
+  "${work}/server.log")"
+say "calculator_server metrics: curl -s $(sed 's/:[0-9][0-9]*\//:<port>\//' <<<"${metrics_url}") | grep requests_total"
+if ! curl -sf "${metrics_url}" >"${work}/metrics.txt"; then
+  say "demo FAILED (cannot fetch ${metrics_url})"
+  exit 1
+fi
+grep '^natsrpc_server_requests_total' "${work}/metrics.txt"
 
 if ((client_status != 0)); then
   say "demo FAILED (calculator_client exited ${client_status})"

@@ -16,6 +16,14 @@
 //   alice: Add(40, 2) = 42
 //
 // Several servers with the same --responder share the calls between them.
+//
+// With --metrics_port it also serves its per-method counters
+// (natsrpc::Server::method_stats()) in Prometheus' text format on
+// http://127.0.0.1:<port>/metrics (0: a free port, printed at start):
+//
+//   build/examples/calculator_server --responder bob --metrics_port 9464 &
+//   curl -s http://127.0.0.1:9464/metrics | grep requests_total
+//   natsrpc_server_requests_total{app="example_v1",service="Calculator",method="Add",code="OK"} 2
 
 #include <pthread.h>
 
@@ -24,6 +32,7 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -31,9 +40,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "example/v1/calculator.natsrpc.h"
+#include "httplib.h"
 
 ABSL_FLAG(std::string, url, "nats://127.0.0.1:4222", "NATS server URL");
 ABSL_FLAG(std::string, responder, "bob", "who this server answers for");
+ABSL_FLAG(int, metrics_port, -1,
+          "serve Prometheus metrics on http://127.0.0.1:<port>/metrics; "
+          "0: a free port; -1: no metrics");
 
 namespace {
 
@@ -133,6 +146,29 @@ int main(int argc, char** argv) {
     Print(absl::StrCat("calculator_server: ", status.ToString()));
     return 1;
   }
+  // /metrics: the server's per-method counters as Prometheus text, served
+  // by cpp-httplib on its own threads (natsrpc/metrics.h).
+  httplib::Server http;
+  std::thread http_thread;
+  if (const int port = absl::GetFlag(FLAGS_metrics_port); port >= 0) {
+    http.Get("/metrics", [&server](const httplib::Request&,
+                                   httplib::Response& response) {
+      response.set_content(natsrpc::PrometheusText(server.method_stats()),
+                           "text/plain; version=0.0.4; charset=utf-8");
+    });
+    const int bound = port == 0 ? http.bind_to_any_port("127.0.0.1")
+                                : (http.bind_to_port("127.0.0.1", port) ? port
+                                                                        : -1);
+    if (bound < 0) {
+      Print(absl::StrCat("calculator_server: cannot listen on 127.0.0.1:",
+                         port));
+      return 1;
+    }
+    http_thread = std::thread([&http] { http.listen_after_bind(); });
+    Print(absl::StrCat("calculator_server: metrics on http://127.0.0.1:", bound,
+                       "/metrics"));
+  }
+
   Print(absl::StrCat("calculator_server: ", responder, " serving ",
                      natsrpc::ServiceWildcard(responder, Calculator::kDefaultApp,
                                               Calculator::kServiceName),
@@ -140,6 +176,10 @@ int main(int argc, char** argv) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
+  if (http_thread.joinable()) {
+    http.stop();
+    http_thread.join();
+  }
   server.Shutdown();
   Print(absl::StrCat("calculator_server: stopped by signal ", signal_number));
   return 0;

@@ -9,7 +9,7 @@
 //    diff.
 //  - The same services from .proto (tests/golden/example/v1/,
 //    tests/golden/test/compile/) and .fbs differ only in file names,
-//    includes, type spellings and codec.
+//    includes, type spellings, codec and embedded schema.
 //  - The `streaming` attribute gives the streaming kinds; other values are
 //    refused.
 //  - Bad schemas: exit status 1, one clear line naming file:line, service,
@@ -33,6 +33,7 @@
 #include "cpp_emitter.h"
 #include "fbs_command.h"
 #include "fbs_front_end.h"
+#include "flatbuffers/reflection.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "names.h"
@@ -165,11 +166,25 @@ TEST_P(FbsGoldenTest, CommandMatchesGolden) {
   }
 }
 
+// The embedded schemas (docs/protocol.md section 12) differ by nature, a
+// FileDescriptorSet and a binary schema: without the byte array and with one
+// encoding name, the rest must match.
+std::string WithoutSchemaBytes(std::string text) {
+  const size_t begin = text.find("// The schema of ");
+  if (begin != std::string::npos) {
+    const size_t end = text.find("};\n", begin);
+    if (end != std::string::npos) text.erase(begin, end + 3 - begin);
+  }
+  return absl::StrReplaceAll(
+      text, {{"::natsrpc::SchemaEncoding::kProtobufFileDescriptorSet",
+              "::natsrpc::SchemaEncoding::kFlatBuffersBinarySchema"}});
+}
+
 // The same services described in .proto and .fbs: rewriting the proto output
 // where the codec differs (file names, includes, message type spellings and
-// the codec) gives the fbs output exactly. So everything else (doc comments,
-// namespaces, app, timeouts, the method table, the API shape of unary and
-// of every streaming kind) is the same.
+// the codec) gives the fbs output exactly, but for the embedded schema. So
+// everything else (doc comments, namespaces, app, timeouts, the method table,
+// the API shape of unary and of every streaming kind) is the same.
 TEST_P(FbsGoldenTest, ProtoAndFbsOutputsDifferOnlyWhereTheCodecDiffers) {
   const GoldenPair& pair = GetParam();
   const std::string stem = Stem(pair.fbs);
@@ -208,9 +223,9 @@ TEST_P(FbsGoldenTest, ProtoAndFbsOutputsDifferOnlyWhereTheCodecDiffers) {
                           absl::StrCat("::natsrpc::FlatMessage<",
                                        pair.proto_package_prefix, type, ">")});
     }
-    proto = absl::StrReplaceAll(proto, rewrites);
+    proto = WithoutSchemaBytes(absl::StrReplaceAll(proto, rewrites));
     ExpectSameText(
-        fbs, proto,
+        WithoutSchemaBytes(fbs), proto,
         absl::StrCat(stem, ".natsrpc", suffix, " (fbs vs rewritten proto)"));
   }
 }
@@ -223,6 +238,28 @@ INSTANTIATE_TEST_SUITE_P(Schemas, FbsGoldenTest,
 
 // The `streaming` attribute gives the kinds; the names follow the same
 // rules as unary ones (and as the .proto front end's, for the same names).
+// The embedded schema (docs/protocol.md section 12) is a binary schema that
+// FlatBuffers' reflection reads: the service, its methods and their types.
+TEST(FbsFrontEndTest, SchemaIsTheBinarySchema) {
+  absl::StatusOr<ServiceModel> model =
+      BuildFbsModel(kFbs + "/example/calculator.fbs", {kFbs});
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(model->schema_encoding,
+            "::natsrpc::SchemaEncoding::kFlatBuffersBinarySchema");
+  const auto* data = reinterpret_cast<const uint8_t*>(model->schema.data());
+  flatbuffers::Verifier verifier(data, model->schema.size());
+  ASSERT_TRUE(reflection::VerifySchemaBuffer(verifier));
+  const reflection::Schema* schema = reflection::GetSchema(data);
+  ASSERT_NE(schema->services(), nullptr);
+  const reflection::Service* service =
+      schema->services()->LookupByKey("example.v1.Calculator");
+  ASSERT_NE(service, nullptr);
+  const reflection::RPCCall* add = service->calls()->LookupByKey("Add");
+  ASSERT_NE(add, nullptr);
+  EXPECT_EQ(add->request()->name()->str(), "example.v1.AddRequest");
+  EXPECT_EQ(add->response()->name()->str(), "example.v1.AddReply");
+}
+
 TEST(FbsFrontEndTest, StreamingAttributeGivesTheKinds) {
   absl::StatusOr<ServiceModel> model =
       BuildFbsModel(kFbs + "/test/compile/streaming.fbs", {kFbs});
@@ -265,7 +302,8 @@ TEST(FbsFrontEndTest, StreamingAttributeGivesTheKinds) {
                                             StreamingKind::kBidiStreaming));
   absl::StatusOr<GeneratedFiles> files = EmitCpp(*one);
   ASSERT_TRUE(files.ok()) << files.status();
-  EXPECT_THAT(files->header, HasSubstr("#include \"natsrpc/impl/codegen.h\"\n"));
+  EXPECT_THAT(files->header,
+              HasSubstr("#include \"natsrpc/impl/codegen.h\"\n"));
   EXPECT_THAT(files->source,
               HasSubstr("::natsrpc::internal::MakeBidiStreamHandler<::natsrpc::"
                         "FlatBuffersCodec>(\n          &S::Service::D));"));

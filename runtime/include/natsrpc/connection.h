@@ -6,7 +6,8 @@
 // when Close() is called.
 //
 //   absl::StatusOr<natsrpc::Connection> conn =
-//       natsrpc::Connect(natsrpc::ConnectOptions{.url = "nats://127.0.0.1:4222"});
+//       natsrpc::Connect(natsrpc::ConnectOptions{.url =
+//       "nats://127.0.0.1:4222"});
 //   if (!conn.ok()) return conn.status();
 
 #ifndef NATSRPC_CONNECTION_H_
@@ -21,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "natsrpc/export.h"
+#include "natsrpc/metrics.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc {
@@ -142,6 +144,11 @@ class NATSRPC_EXPORT Connection {
   // The transport underneath, for messages outside natsrpc's calls (the
   // ones natsrpc sends follow docs/protocol.md).
   Transport& transport() const;
+
+  // Per-method counters of the clients made on this connection (all
+  // requesters), and the replies that found no call; PrometheusText()
+  // formats them (natsrpc/metrics.h).
+  ClientMetrics client_stats() const;
 
  private:
   friend class internal::ConnectionAccess;

@@ -12,6 +12,7 @@
 #include "natsrpc/connection.h"
 #include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
+#include "natsrpc/metrics.h"
 #include "natsrpc/names.h"
 #include "natsrpc/server.h"
 #include "natsrpc/status_macros.h"

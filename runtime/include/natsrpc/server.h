@@ -38,6 +38,7 @@
 #include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
 #include "natsrpc/trace.h"
+#include "natsrpc/metrics.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc {
@@ -203,6 +204,29 @@ class NATSRPC_EXPORT ServerContext {
   const std::atomic<bool>* cancelled_ = nullptr;
 };
 
+// The format of a service's schema (docs/protocol.md section 12).
+enum class SchemaEncoding {
+  kNone,
+  // A serialized google.protobuf.FileDescriptorSet: the service's .proto
+  // file and everything it imports, each file after its imports.
+  kProtobufFileDescriptorSet,
+  // A FlatBuffers binary schema (`.bfbs`, reflection.fbs's Schema): the
+  // service's .fbs file and its includes.
+  kFlatBuffersBinarySchema,
+};
+
+// The schema generated code embeds for each service, which the server sends
+// to whoever asks (docs/protocol.md section 12), so that a generic client
+// can call methods it was not compiled with. The views point into static
+// data of the generated code.
+struct ServiceSchema {
+  SchemaEncoding encoding = SchemaEncoding::kNone;
+  // The IDL's fully qualified service name in the schema,
+  // e.g. "example.v1.Calculator".
+  absl::string_view full_name{};
+  absl::string_view bytes{};
+};
+
 // Base of generated service skeletons.
 class NATSRPC_EXPORT Service {
  public:
@@ -223,6 +247,9 @@ class NATSRPC_EXPORT Service {
 
  protected:
   Service(absl::string_view name, absl::string_view default_app);
+  // With the schema a schema request is answered with (section 12).
+  Service(absl::string_view name, absl::string_view default_app,
+          const ServiceSchema& schema);
 
   // Generated constructors register each method once.
   void RegisterMethod(absl::string_view method,
@@ -239,6 +266,7 @@ class NATSRPC_EXPORT Service {
 
   std::string name_;
   std::string default_app_;
+  ServiceSchema schema_;
   std::vector<std::pair<std::string, std::unique_ptr<internal::MethodHandler>>>
       methods_;
   std::string full_name_;
@@ -265,11 +293,16 @@ struct ServerStats {
   // NATS refused a subscription of this server after it was made (a
   // permission change on a running server); see Server::health().
   uint64_t permission_errors = 0;
+  // Schema requests answered (docs/protocol.md section 12); they do not
+  // reach interceptors nor method_stats().
+  uint64_t schema_requests = 0;
 };
 
 // The calls of one method that reached the interceptor chain
 // (ServerOptions::interceptors): those that passed the protocol's checks and
-// were not dropped while queued.
+// were not dropped while queued; and, besides, the requests of the method
+// queued now or refused for overload. PrometheusText() (natsrpc/metrics.h)
+// formats them.
 struct MethodStats {
   std::string app;
   std::string service;
@@ -286,6 +319,28 @@ struct MethodStats {
   // The status of the latest call that ended with an error ("CODE: message");
   // empty if none did.
   std::string last_error;
+
+  // Added in 0.3:
+  // The latencies above, per bucket of kLatencyBucketBounds
+  // (natsrpc/metrics.h).
+  LatencyHistogram latency_histogram{};
+  // Started and not ended: running handlers (and, for a streaming method,
+  // open streams).
+  uint64_t in_flight = 0;
+  // Unary requests of this method waiting for a worker now (the worker
+  // pool's queue, ServerOptions::max_queued_requests).
+  uint64_t queued = 0;
+  // Refused with RESOURCE_EXHAUSTED before reaching the interceptors: the
+  // queue was full, or (streams) ServerOptions::max_open_streams were open.
+  // Not in `calls` nor `errors`.
+  uint64_t resource_exhausted = 0;
+  // A streaming method (client, server or bidi).
+  bool streaming = false;
+  // Streaming methods: open streams (= in_flight); 0 for unary ones.
+  uint64_t streams_open = 0;
+  // Streaming methods: writes of the server's handlers that had to wait
+  // for the client's credit (docs/protocol.md 9.5): slow readers.
+  uint64_t credit_stalls = 0;
 
   absl::Duration average_latency() const {
     return finished == 0 ? absl::ZeroDuration()

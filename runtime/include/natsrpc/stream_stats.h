@@ -16,6 +16,9 @@ struct StreamStats {
   uint64_t consumed = 0;      // messages returned by Read
   uint64_t max_buffered = 0;  // most received but unread messages held
   uint64_t window = 0;        // this side's receive window
+  // Writes that found no credit and waited for the peer's reader (flow
+  // control, docs/protocol.md 9.5): a sign of a slow reader.
+  uint64_t credit_stalls = 0;
 };
 
 }  // namespace natsrpc

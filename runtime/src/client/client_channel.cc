@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "client/call_interceptors.h"
+#include "client/client_metrics.h"
 #include "client/connection_state.h"
 #include "client/reply_mux.h"
 #include "natsrpc/client.h"
@@ -105,8 +106,8 @@ ClientChannel::ClientChannel(const Connection& connection,
     }
   }
   if (!status_.ok()) return;
-  reply_prefix_ = wire::ResponsePrefix(options.requester, options.responder, app_,
-                                 mux_->client_id());
+  reply_prefix_ = wire::ResponsePrefix(options.requester, options.responder,
+                                       app_, mux_->client_id());
   methods_.reserve(methods.size());
   for (const MethodSpec& m : methods) {
     const absl::Duration stream_timeout =
@@ -118,7 +119,10 @@ ClientChannel::ClientChannel(const Connection& connection,
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : default_timeout_,
         std::string(m.name), std::max(stream_timeout, absl::ZeroDuration()),
-        m.kind});
+        m.kind,
+        ConnectionAccess::State(connection)
+            ->metrics()
+            .Method(app_, service, m.name, m.kind)});
   }
 }
 
@@ -139,6 +143,14 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     return CallHandle();
   }
   const Method& m = methods_[static_cast<size_t>(method)];
+  // Counted once it ends, whichever way (Connection::client_stats()).
+  m.counters->calls.fetch_add(1, std::memory_order_relaxed);
+  done = [counters = m.counters.get(), start = absl::Now(),
+          done = std::move(done)](absl::Status status,
+                                  MessagePtr reply) mutable {
+    counters->Finish(status.code(), start);
+    done(std::move(status), std::move(reply));
+  };
   const absl::Duration timeout =
       options.timeout > absl::ZeroDuration() ? options.timeout : m.timeout;
   const absl::Time deadline = std::min(absl::Now() + timeout, options.deadline);
@@ -240,6 +252,19 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
         absl::StrCat("no method number ", method, " in this client")));
   }
   const Method& m = methods_[static_cast<size_t>(method)];
+  // Counted once when the stream ends (the first of the endpoint's reports,
+  // or a failed open), as the interceptors' chain below.
+  m.counters->calls.fetch_add(1, std::memory_order_relaxed);
+  struct Ended {
+    ClientMethodCounters* counters;
+    absl::Time start = absl::Now();
+    std::atomic<bool> done{false};
+    void Finish(const absl::Status& status) {
+      if (!done.exchange(true)) counters->Finish(status.code(), start);
+    }
+  };
+  auto ended = std::make_shared<Ended>();
+  ended->counters = m.counters.get();
   const absl::Duration timeout = options.timeout > absl::ZeroDuration()
                                      ? options.timeout
                                      : m.stream_timeout;
@@ -249,7 +274,10 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
                options.deadline);
   Metadata merged;
   absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
-  if (!metadata.ok()) return FailedStream(metadata.status());
+  if (!metadata.ok()) {
+    ended->Finish(metadata.status());
+    return FailedStream(metadata.status());
+  }
   TraceContext span = CallSpan(options, *metadata);
   std::shared_ptr<ClientCallInterceptors> chain;
   Metadata request_metadata;
@@ -263,6 +291,7 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   if (chain != nullptr) {
     if (*metadata != nullptr) request_metadata = **metadata;
     if (absl::Status s = chain->Start(request_metadata); !s.ok()) {
+      ended->Finish(s);
       return FailedStream(std::move(s));
     }
     metadata = request_metadata.empty() ? nullptr : &request_metadata;
@@ -283,6 +312,7 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   params.content_type = std::string(content_type);
   params.metadata = *metadata;
   if (request != nullptr) params.payload = std::string(request->view());
+  params.credit_stalls = m.counters->credit_stalls;
   // Set once the endpoint exists; the callbacks below run only after the
   // open, which follows.
   struct EndpointRef {
@@ -290,31 +320,31 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
     std::weak_ptr<StreamEndpoint> endpoint ABSL_GUARDED_BY(mu);
   };
   auto endpoint = std::make_shared<EndpointRef>();
-  if (chain != nullptr) {
-    // The endpoint reports the end once to these (a failure, or the end a
-    // Read returns); the chain runs OnFinish for the first, with the
-    // server's initial metadata and trailers received by then.
-    auto received = [endpoint] {
-      Metadata out;
-      std::shared_ptr<StreamEndpoint> e;
-      {
-        absl::MutexLock lock(&endpoint->mu);
-        e = endpoint->endpoint.lock();
-      }
-      if (e != nullptr) {
-        out = e->initial_metadata();
-        Metadata trailers = e->trailing_metadata();
-        out.insert(out.end(), trailers.begin(), trailers.end());
-      }
-      return out;
-    };
-    params.on_failure = [chain, received](const absl::Status& status) {
-      chain->Finish(status, received());
-    };
-    params.on_read_end = [chain, received](const absl::Status& status) {
-      chain->Finish(status, received());
-    };
-  }
+  // The endpoint reports the end once to these (a failure, or the end a
+  // Read returns); the chain runs OnFinish for the first, with the
+  // server's initial metadata and trailers received by then.
+  auto received = [endpoint] {
+    Metadata out;
+    std::shared_ptr<StreamEndpoint> e;
+    {
+      absl::MutexLock lock(&endpoint->mu);
+      e = endpoint->endpoint.lock();
+    }
+    if (e != nullptr) {
+      out = e->initial_metadata();
+      Metadata trailers = e->trailing_metadata();
+      out.insert(out.end(), trailers.begin(), trailers.end());
+    }
+    return out;
+  };
+  params.on_failure = [chain, ended, received](const absl::Status& status) {
+    ended->Finish(status);
+    if (chain != nullptr) chain->Finish(status, received());
+  };
+  params.on_read_end = [chain, ended, received](const absl::Status& status) {
+    ended->Finish(status);
+    if (chain != nullptr) chain->Finish(status, received());
+  };
   std::shared_ptr<StreamEndpoint> stream = mux_->OpenStream(std::move(params));
   {
     absl::MutexLock lock(&endpoint->mu);
@@ -322,10 +352,9 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   }
   // A stream that could not be opened (no connection, deadline passed) comes
   // back failed without an endpoint that reports it.
-  if (chain != nullptr) {
-    if (absl::Status failure = StreamFailure(*stream); !failure.ok()) {
-      chain->Finish(failure, Metadata());
-    }
+  if (absl::Status failure = StreamFailure(*stream); !failure.ok()) {
+    ended->Finish(failure);
+    if (chain != nullptr) chain->Finish(failure, Metadata());
   }
   return stream;
 }

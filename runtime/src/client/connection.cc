@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "client/connection_state.h"
-#include "nats/nats_transport.h"
 #include "client/reply_mux.h"
+#include "nats/nats_transport.h"
 
 namespace natsrpc {
 namespace internal {
@@ -17,7 +17,7 @@ absl::StatusOr<std::shared_ptr<ReplyMux>> ConnectionState::GetReplyMux(
   auto& slot = muxes_[requester];
   if (std::shared_ptr<ReplyMux> mux = slot.lock()) return mux;
   absl::StatusOr<std::shared_ptr<ReplyMux>> mux =
-      ReplyMux::Create(transport_, requester);
+      ReplyMux::Create(transport_, requester, metrics_.replies());
   if (mux.ok()) slot = *mux;
   return mux;
 }
@@ -25,7 +25,8 @@ absl::StatusOr<std::shared_ptr<ReplyMux>> ConnectionState::GetReplyMux(
 }  // namespace internal
 
 Connection::Connection(std::shared_ptr<Transport> transport)
-    : state_(std::make_shared<internal::ConnectionState>(std::move(transport))) {}
+    : state_(
+          std::make_shared<internal::ConnectionState>(std::move(transport))) {}
 
 Connection::~Connection() = default;
 
@@ -38,6 +39,10 @@ bool Connection::connected() const { return state_->transport()->connected(); }
 void Connection::Close() { state_->transport()->Close(); }
 
 Transport& Connection::transport() const { return *state_->transport(); }
+
+ClientMetrics Connection::client_stats() const {
+  return state_->metrics().Snapshot();
+}
 
 absl::StatusOr<Connection> Connect(const ConnectOptions& options) {
   absl::StatusOr<std::shared_ptr<Transport>> transport =

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "client/client_metrics.h"
 #include "natsrpc/connection.h"
 #include "natsrpc/transport.h"
 
@@ -33,11 +34,15 @@ class ConnectionState {
   absl::StatusOr<std::shared_ptr<ReplyMux>> GetReplyMux(
       absl::string_view requester);
 
+  // Per-method counters of this connection's clients.
+  ClientMetricsRegistry& metrics() { return metrics_; }
+
  private:
   std::shared_ptr<Transport> transport_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::weak_ptr<ReplyMux>> muxes_
       ABSL_GUARDED_BY(mu_);
+  ClientMetricsRegistry metrics_;
 };
 
 // The runtime's way into a Connection's shared state.

@@ -18,17 +18,45 @@
 namespace natsrpc::internal {
 
 absl::StatusOr<std::shared_ptr<ReplyMux>> ReplyMux::Create(
-    std::shared_ptr<Transport> transport, absl::string_view requester) {
-  auto mux = std::make_shared<ReplyMux>(std::move(transport), requester);
+    std::shared_ptr<Transport> transport, absl::string_view requester,
+    std::shared_ptr<ReplyCounters> replies) {
+  auto mux = std::make_shared<ReplyMux>(std::move(transport), requester,
+                                        std::move(replies));
   if (absl::Status s = mux->Subscribe(); !s.ok()) return s;
   return mux;
 }
 
 ReplyMux::ReplyMux(std::shared_ptr<Transport> transport,
-                   absl::string_view requester)
+                   absl::string_view requester,
+                   std::shared_ptr<ReplyCounters> replies)
     : transport_(std::move(transport)),
       requester_(requester),
-      client_id_(wire::NewClientId()) {}
+      client_id_(wire::NewClientId()),
+      replies_(std::move(replies)) {}
+
+void ReplyMux::RememberTimeout(uint64_t seq) {
+  if (replies_ == nullptr) return;
+  if (timed_out_order_.size() >= kRememberedTimeouts) {
+    timed_out_.erase(timed_out_order_.front());
+    timed_out_order_.pop_front();
+  }
+  timed_out_.insert(seq);
+  timed_out_order_.push_back(seq);
+}
+
+void ReplyMux::CountUnmatched(uint64_t seq, const IncomingMessage& message) {
+  if (replies_ == nullptr) return;
+  // Stream messages that come after their stream was forgotten are neither.
+  if (message.header(wire::kStreamHeader).has_value()) return;
+  if (seq == 0 || seq >= next_seq_) {
+    replies_->unknown.fetch_add(1, std::memory_order_relaxed);
+  } else if (timed_out_.erase(seq) > 0) {
+    // Once: a second copy of a late reply is a duplicate.
+    replies_->late.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    replies_->duplicate.fetch_add(1, std::memory_order_relaxed);
+  }
+}
 
 absl::Status ReplyMux::Subscribe() {
   std::weak_ptr<ReplyMux> weak = weak_from_this();
@@ -277,6 +305,9 @@ void ReplyMux::OnReply(MessagePtr message) {
   if (dot == absl::string_view::npos ||
       !wire::ParseSeq(subject.substr(dot + 1), seq)) {
     replies_dropped_.fetch_add(1, std::memory_order_relaxed);
+    if (replies_ != nullptr) {
+      replies_->unknown.fetch_add(1, std::memory_order_relaxed);
+    }
     return;
   }
   ClientChannel::RawCallback done;
@@ -290,6 +321,7 @@ void ReplyMux::OnReply(MessagePtr message) {
       auto st = streams_.find(seq);
       if (st == streams_.end()) {
         replies_dropped_.fetch_add(1, std::memory_order_relaxed);
+        CountUnmatched(seq, *message);
         return;
       }
       stream = st->second.stream;
@@ -405,6 +437,7 @@ void ReplyMux::TimerLoop() {
         if (it != pending_.end()) {
           expired.push_back(std::move(it->second));
           pending_.erase(it);
+          RememberTimeout(seq);
           continue;
         }
         // A stream stays routed until it has finished (its cancel is sent

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,10 +20,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/client_metrics.h"
 #include "natsrpc/impl/client_channel.h"
 #include "natsrpc/transport.h"
 #include "stream/client_stream.h"
@@ -31,10 +34,13 @@ namespace natsrpc::internal {
 
 class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
  public:
+  // `replies`, if set, counts the replies that find no call.
   static absl::StatusOr<std::shared_ptr<ReplyMux>> Create(
-      std::shared_ptr<Transport> transport, absl::string_view requester);
+      std::shared_ptr<Transport> transport, absl::string_view requester,
+      std::shared_ptr<ReplyCounters> replies = nullptr);
 
-  ReplyMux(std::shared_ptr<Transport> transport, absl::string_view requester);
+  ReplyMux(std::shared_ptr<Transport> transport, absl::string_view requester,
+           std::shared_ptr<ReplyCounters> replies = nullptr);
   ~ReplyMux();
 
   const std::string& client_id() const { return client_id_; }
@@ -116,6 +122,19 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
   // Points at a flag on the timer thread's stack; written and read only by
   // that thread (~ReplyMux writes it only when it runs there).
   bool* timer_destroyed_ = nullptr;
+
+  // Replies that find no call, by why (ClientMetrics).
+  const std::shared_ptr<ReplyCounters> replies_;
+  // The seqs of the calls that ended at their deadline, the latest
+  // kRememberedTimeouts, oldest first: a reply to one of them is late, to
+  // another ended call a duplicate.
+  static constexpr size_t kRememberedTimeouts = 4096;
+  absl::flat_hash_set<uint64_t> timed_out_ ABSL_GUARDED_BY(mu_);
+  std::deque<uint64_t> timed_out_order_ ABSL_GUARDED_BY(mu_);
+  void RememberTimeout(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts a reply that found no call (mu_ held).
+  void CountUnmatched(uint64_t seq, const IncomingMessage& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::atomic<uint64_t> calls_started_{0};
   std::atomic<uint64_t> replies_received_{0};

@@ -22,9 +22,11 @@ class CountingCall final : public ServerCallInterceptor {
     if (code < counters_.by_code.size()) {
       counters_.by_code[code].fetch_add(1, std::memory_order_relaxed);
     }
-    counters_.total_nanos.fetch_add(
-        absl::ToInt64Nanoseconds(absl::Now() - start_),
-        std::memory_order_relaxed);
+    const absl::Duration latency = absl::Now() - start_;
+    counters_.total_nanos.fetch_add(absl::ToInt64Nanoseconds(latency),
+                                    std::memory_order_relaxed);
+    counters_.latency_buckets[LatencyBucket(latency)].fetch_add(
+        1, std::memory_order_relaxed);
     if (!status.ok()) {
       std::string error = absl::StrCat(absl::StatusCodeToString(status.code()),
                                        ": ", status.message());
@@ -49,7 +51,13 @@ std::unique_ptr<ServerCallInterceptor> MethodStatsInterceptor::Intercept(
 
 MethodStatsInterceptor::Counters& MethodStatsInterceptor::Find(
     const CallInfo& call) {
-  const Key key{call.app, call.service, call.method};
+  return Register(call.app, call.service, call.method, call.kind);
+}
+
+MethodStatsInterceptor::Counters& MethodStatsInterceptor::Register(
+    absl::string_view app, absl::string_view service, absl::string_view method,
+    CallKind kind) {
+  const Key key{app, service, method};
   {
     absl::ReaderMutexLock lock(&mu_);
     auto it = methods_.find(key);
@@ -59,9 +67,10 @@ MethodStatsInterceptor::Counters& MethodStatsInterceptor::Find(
   auto it = methods_.find(key);
   if (it != methods_.end()) return *it->second;
   auto counters = std::make_unique<Counters>();
-  counters->app = std::string(call.app);
-  counters->service = std::string(call.service);
-  counters->method = std::string(call.method);
+  counters->app = std::string(app);
+  counters->service = std::string(service);
+  counters->method = std::string(method);
+  counters->streaming = kind != CallKind::kUnary;
   Counters& c = *counters;
   methods_.emplace(Key{c.app, c.service, c.method}, std::move(counters));
   return c;
@@ -74,10 +83,17 @@ std::vector<MethodStats> MethodStatsInterceptor::Snapshot() const {
     out.reserve(methods_.size());
     for (const auto& [key, c] : methods_) {
       MethodStats m;
+      m.calls = c->calls.load(std::memory_order_relaxed);
+      m.queued = static_cast<uint64_t>(
+          std::max<int64_t>(0, c->queued.load(std::memory_order_relaxed)));
+      m.resource_exhausted =
+          c->resource_exhausted.load(std::memory_order_relaxed);
+      // Registered but never used: as before registration existed.
+      if (m.calls == 0 && m.queued == 0 && m.resource_exhausted == 0) continue;
       m.app = c->app;
       m.service = c->service;
       m.method = c->method;
-      m.calls = c->calls.load(std::memory_order_relaxed);
+      m.streaming = c->streaming;
       for (size_t code = 0; code < c->by_code.size(); ++code) {
         const uint64_t n = c->by_code[code].load(std::memory_order_relaxed);
         if (n == 0) continue;
@@ -94,6 +110,13 @@ std::vector<MethodStats> MethodStatsInterceptor::Snapshot() const {
         absl::MutexLock error_lock(&c->last_error_mu);
         m.last_error = c->last_error;
       }
+      for (size_t i = 0; i < m.latency_histogram.size(); ++i) {
+        m.latency_histogram[i] =
+            c->latency_buckets[i].load(std::memory_order_relaxed);
+      }
+      m.in_flight = m.calls > m.finished ? m.calls - m.finished : 0;
+      if (m.streaming) m.streams_open = m.in_flight;
+      m.credit_stalls = c->credit_stalls->load(std::memory_order_relaxed);
       out.push_back(std::move(m));
     }
   }

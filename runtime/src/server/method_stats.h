@@ -2,7 +2,10 @@
 //
 // The per-method counters behind Server::method_stats(): a ServerInterceptor
 // the server installs ahead of the user's (natsrpc/server.h), so that the
-// interceptor chain carries a feature of the runtime itself.
+// interceptor chain carries a feature of the runtime itself. The server also
+// counts, per method, what never reaches the chain: requests waiting for a
+// worker and RESOURCE_EXHAUSTED refusals (Register() gives it the counters).
+// Everything on the call path is a relaxed atomic.
 
 #ifndef NATSRPC_SRC_SERVER_METHOD_STATS_H_
 #define NATSRPC_SRC_SERVER_METHOD_STATS_H_
@@ -19,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "natsrpc/interceptor.h"
+#include "natsrpc/metrics.h"
 #include "natsrpc/server.h"
 
 namespace natsrpc::internal {
@@ -28,11 +32,13 @@ class MethodStatsInterceptor final : public ServerInterceptor {
   std::unique_ptr<ServerCallInterceptor> Intercept(
       const CallInfo& call) override;
 
-  // Every method called so far, ordered by app, service and method.
+  // Every method that was called, queued or refused so far, ordered by app,
+  // service and method.
   std::vector<MethodStats> Snapshot() const;
 
   struct Counters {
     std::string app, service, method;
+    bool streaming = false;
     std::atomic<uint64_t> calls{0};
     // Ended calls by final status code (absl::StatusCode 0..16).
     std::array<std::atomic<uint64_t>, 17> by_code{};
@@ -40,7 +46,23 @@ class MethodStatsInterceptor final : public ServerInterceptor {
     // The latest error ("CODE: message"), for discovery's last_error.
     mutable absl::Mutex last_error_mu;
     std::string last_error ABSL_GUARDED_BY(last_error_mu);
+    std::array<std::atomic<uint64_t>, kLatencyBucketBounds.size() + 1>
+        latency_buckets{};
+    // Unary requests waiting for a worker now.
+    std::atomic<int64_t> queued{0};
+    // Refused with RESOURCE_EXHAUSTED before the chain (queue full, stream
+    // limit).
+    std::atomic<uint64_t> resource_exhausted{0};
+    // Stream writes that waited for credit; shared with the streams'
+    // endpoints, which may outlive the server.
+    std::shared_ptr<std::atomic<uint64_t>> credit_stalls =
+        std::make_shared<std::atomic<uint64_t>>(0);
   };
+
+  // The counters of a method, created on first use; valid as long as this
+  // object. For the server's own counting outside the chain.
+  Counters& Register(absl::string_view app, absl::string_view service,
+                     absl::string_view method, CallKind kind);
 
  private:
   // Points into the Counters it maps to.

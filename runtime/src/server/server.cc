@@ -17,6 +17,10 @@ namespace natsrpc {
 Service::Service(absl::string_view name, absl::string_view default_app)
     : name_(name), default_app_(default_app) {}
 
+Service::Service(absl::string_view name, absl::string_view default_app,
+                 const ServiceSchema& schema)
+    : name_(name), default_app_(default_app), schema_(schema) {}
+
 Service::~Service() = default;
 
 void Service::RegisterMethod(absl::string_view method,

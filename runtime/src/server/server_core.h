@@ -110,6 +110,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
                      const wire::RequestSubjectParts& parts,
                      absl::Time deadline, Delivery& delivery);
   void OnCancel(const IncomingMessage& message);
+  // Answers a schema request (docs/protocol.md section 12).
+  void ReplySchema(const RegisteredService& reg,
+                   const IncomingMessage& request);
   // `delivery`: the request's delivery when the subscription's handler runs
   // it itself; null on a worker.
   void Serve(const RegisteredService& reg, const RegisteredMethod& method,
@@ -191,6 +194,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::atomic<uint64_t> streams_accepted_{0};
   std::atomic<uint64_t> streams_refused_{0};
   std::atomic<uint64_t> permission_errors_{0};
+  std::atomic<uint64_t> schema_requests_{0};
 };
 
 }  // namespace natsrpc::internal

@@ -39,9 +39,15 @@ void ServerCore::OpenStream(const RegisteredService& reg,
                          parts.method, " is not a streaming method")));
     return;
   }
+  const auto registered = reg.methods.find(parts.method);
+  MethodStatsInterceptor::Counters* counters =
+      registered == reg.methods.end() ? nullptr : registered->second.counters;
   int running = 0;
   if (!streams_.TryReserve(&running)) {
     overloaded_.fetch_add(1, std::memory_order_relaxed);
+    if (counters != nullptr) {
+      counters->resource_exhausted.fetch_add(1, std::memory_order_relaxed);
+    }
     Refuse(*message, absl::ResourceExhaustedError(
                          absl::StrCat("server ", options_.responder, " has ",
                                       running, " streams open, its limit")));
@@ -68,6 +74,7 @@ void ServerCore::OpenStream(const RegisteredService& reg,
                              ? options_.min_stream_heartbeat
                              : wire::kDefaultMinStreamHeartbeat;
   params.deadline = deadline;
+  if (counters != nullptr) params.credit_stalls = counters->credit_stalls;
   params.on_failure = [state](const absl::Status&) {
     state->cancelled.store(true, std::memory_order_release);
   };

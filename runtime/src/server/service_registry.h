@@ -18,12 +18,16 @@
 #include "natsrpc/server.h"
 #include "natsrpc/transport.h"
 #include "server/inline_policy.h"
+#include "server/method_stats.h"
 
 namespace natsrpc::internal {
 
 struct RegisteredMethod {
   MethodHandler* handler;
   std::unique_ptr<MethodTiming> timing;
+  // The method's counters (Server::method_stats()), set by ServerCore when
+  // the service is added.
+  MethodStatsInterceptor::Counters* counters = nullptr;
 };
 
 // One added service. Shared with its subscriptions' callbacks, which may

@@ -43,6 +43,7 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
   o.silence_code = absl::StatusCode::kUnavailable;
   o.peer_end_closes_send = true;
   o.on_failure = params_.on_failure;
+  o.credit_stalls = params_.credit_stalls;
   o.on_read_end = params_.on_read_end;
   o.clock = params_.clock;
   o.deadline = params_.deadline;
@@ -147,6 +148,7 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
   o.own_end_ends_stream = true;
   o.deadline = params.deadline;
   o.on_failure = std::move(params.on_failure);
+  o.credit_stalls = std::move(params.credit_stalls);
   o.clock = std::move(params.clock);
   auto endpoint = std::make_shared<StreamEndpoint>(transport, std::move(o));
   const std::string stream = table.AddStream(

@@ -12,6 +12,7 @@
 #ifndef NATSRPC_SRC_STREAM_CLIENT_STREAM_H_
 #define NATSRPC_SRC_STREAM_CLIENT_STREAM_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,15 +25,17 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "natsrpc/metadata.h"
-#include "wire/subjects.h"
 #include "natsrpc/transport.h"
-#include "stream/stream_endpoint.h"
 #include "stream/server_stream_table.h"
+#include "stream/stream_endpoint.h"
 #include "wire/defaults.h"
+#include "wire/subjects.h"
 
 namespace natsrpc::internal {
 
 struct ClientStreamParams {
+  // Also counts this side's credit stalls (StreamEndpointOptions), if set.
+  std::shared_ptr<std::atomic<uint64_t>> credit_stalls;
   std::string requester, responder, app, service, method;
   std::string client_id;
   uint64_t seq = 0;
@@ -86,6 +89,8 @@ class ClientStream {
 };
 
 struct ServerStreamParams {
+  // Also counts this side's credit stalls (StreamEndpointOptions), if set.
+  std::shared_ptr<std::atomic<uint64_t>> credit_stalls;
   // Client and bidi streams: the server receives messages.
   bool receives = false;
   uint64_t window = wire::kDefaultStreamWindow;

@@ -55,6 +55,7 @@ StreamStats GetStreamStats(const StreamEndpoint& e) {
   out.consumed = s.consumed;
   out.max_buffered = s.max_buffered;
   out.window = e.window();
+  out.credit_stalls = s.credit_stalls;
   return out;
 }
 

@@ -136,6 +136,11 @@ absl::Status StreamEndpoint::Write(absl::string_view payload,
     if (pending_write_.has_value() || async_publishing_) {
       return absl::FailedPreconditionError("Write while a WriteAsync waits");
     }
+    // Waiting for the accept (no peer yet) is not a stall.
+    if (failure_.ok() && send_closed_.ok() && !end_sent_ &&
+        sent_ >= send_credit_ && !peer_subject_.empty()) {
+      CountCreditStall();
+    }
     while (failure_.ok() && send_closed_.ok() && !end_sent_ &&
            sent_ >= send_credit_) {
       if (cv_.WaitWithDeadline(&mu_, deadline) && sent_ >= send_credit_ &&
@@ -348,6 +353,10 @@ void StreamEndpoint::CompleteAsync() {
       out.subject = peer_subject_;
       async_publishing_ = true;
     } else if (sent_ >= send_credit_) {
+      if (!pending_write_->stalled && !peer_subject_.empty()) {
+        pending_write_->stalled = true;
+        CountCreditStall();
+      }
       return;  // waits for credit
     } else {
       out.frame = wire::StreamFrame::kMsg;
@@ -615,6 +624,13 @@ bool StreamEndpoint::finished() const {
   bool send_done = !options_.sends || end_sent_ || !send_closed_.ok();
   bool receive_done = !options_.receives || end_read_;
   return send_done && receive_done;
+}
+
+void StreamEndpoint::CountCreditStall() {
+  ++stats_.credit_stalls;
+  if (options_.credit_stalls != nullptr) {
+    options_.credit_stalls->fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 StreamEndpointStats StreamEndpoint::stats() const {

@@ -15,6 +15,7 @@
 #ifndef NATSRPC_SRC_STREAM_STREAM_ENDPOINT_H_
 #define NATSRPC_SRC_STREAM_STREAM_ENDPOINT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,10 @@ namespace natsrpc::internal {
 absl::Status PublishCancel(Transport& transport, absl::string_view subject);
 
 struct StreamEndpointOptions {
+  // Incremented with StreamEndpointStats::credit_stalls, if set: the
+  // per-method counters of the owner (Server::method_stats(),
+  // Connection::client_stats()).
+  std::shared_ptr<std::atomic<uint64_t>> credit_stalls;
   // Whether this side sends data messages and receives them. A server
   // stream's client only receives; its server only sends.
   bool sends = true;
@@ -99,6 +104,8 @@ struct StreamEndpointStats {
   uint64_t granted = 0;       // cumulative credit granted to the peer
   uint64_t send_credit = 0;   // cumulative credit the peer granted us
   uint64_t pings_sent = 0;
+  // Writes that found no credit and had to wait for the peer's (9.5).
+  uint64_t credit_stalls = 0;
 };
 
 // The result of Read: a message, or (message null) the end of the stream
@@ -211,10 +218,12 @@ class StreamEndpoint {
     std::string payload;
     Metadata metadata;
     bool has_metadata = false;
+    bool stalled = false;  // counted in credit_stalls
     absl::AnyInvocable<void(absl::Status)> done;
   };
 
   absl::Status Publish(const Outgoing& out);
+  void CountCreditStall() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // If a read can complete (message, end or failure), fills `result`, and
   // `credit` when the peer is due more credit; else false.
   bool TakeLocked(StreamRead& result, Outgoing& credit)

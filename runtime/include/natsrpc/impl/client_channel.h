@@ -32,6 +32,7 @@ namespace natsrpc::internal {
 
 class ReplyMux;
 class StreamEndpoint;
+struct ClientMethodCounters;
 
 // A method as the generated code describes it.
 struct MethodSpec {
@@ -76,9 +77,10 @@ class NATSRPC_EXPORT ClientChannel {
   // `client_sends`: a client or bidi stream. `request`: the one request of a
   // server stream (null for the others). Never null; a stream that cannot
   // be opened comes back failed, its reads and writes return why.
-  std::shared_ptr<StreamEndpoint> OpenStream(
-      int method, bool client_sends, const Payload* request,
-      absl::string_view content_type, const CallOptions& options);
+  std::shared_ptr<StreamEndpoint> OpenStream(int method, bool client_sends,
+                                             const Payload* request,
+                                             absl::string_view content_type,
+                                             const CallOptions& options);
 
   // The app the channel's subjects use.
   const std::string& app() const { return app_; }
@@ -94,6 +96,8 @@ class NATSRPC_EXPORT ClientChannel {
     // The timeout of a stream: zero for none.
     absl::Duration stream_timeout;
     CallKind kind;
+    // Connection::client_stats() of this method.
+    std::shared_ptr<ClientMethodCounters> counters;
   };
 
   // Request metadata of a call: ClientOptions::metadata, then the call's.
