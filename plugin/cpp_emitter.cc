@@ -351,6 +351,8 @@ std::string StreamInterfaceType(const MethodDef& method) {
   return "";
 }
 
+// `this->` in the Client's MRaw: a method may be named like a parameter
+// (`request`, `options`; see proto/test/compile/streaming.proto).
 void RenderMockable(const MethodDef& method, Vars vars, MethodText& text) {
   vars["raw"] = method.cpp_raw_name;
   vars["iface"] = StreamInterfaceType(method);
@@ -406,7 +408,7 @@ $doc$    ::std::unique_ptr<$iface$> $name$(
 $class$::Client::$raw$(
     const $req$& request,
     const ::natsrpc::CallOptions& options) {
-  return $name$(request, options);
+  return this->$name$(request, options);
 }
 )",
              vars);
@@ -454,7 +456,7 @@ $doc$    ::std::unique_ptr<$iface$> $name$(
 ::std::unique_ptr<$iface$>
 $class$::Client::$raw$(
     const ::natsrpc::CallOptions& options) {
-  return $name$(options);
+  return this->$name$(options);
 }
 )",
              vars);

@@ -90,19 +90,19 @@ void Streamer::Client::ChatAsync(
 Streamer::Client::WatchRaw(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return Watch(request, options);
+  return this->Watch(request, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>>
 Streamer::Client::SumRaw(
     const ::natsrpc::CallOptions& options) {
-  return Sum(options);
+  return this->Sum(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>>
 Streamer::Client::ChatRaw(
     const ::natsrpc::CallOptions& options) {
-  return Chat(options);
+  return this->Chat(options);
 }
 
 Streamer::Service::Service()
@@ -453,109 +453,109 @@ void class_::Client::optionsAsync(
 ::std::unique_ptr<::natsrpc::ClientReaderWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>>
 class_::Client::delete_Raw(
     const ::natsrpc::CallOptions& options) {
-  return delete_(options);
+  return this->delete_(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderInterface<::natsrpc_test::streaming::Tick>>
 class_::Client::co_yield_Raw(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return co_yield_(request, options);
+  return this->co_yield_(request, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>>
 class_::Client::assert_Raw(
     const ::natsrpc::CallOptions& options) {
-  return assert_(options);
+  return this->assert_(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderInterface<::natsrpc_test::streaming::Tick>>
 class_::Client::FooRaw(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return Foo(request, options);
+  return this->Foo(request, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>>
 class_::Client::FooAsync_Raw(
     const ::natsrpc::CallOptions& options) {
-  return FooAsync_(options);
+  return this->FooAsync_(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>>
 class_::Client::BarAsyncRaw(
     const ::natsrpc::CallOptions& options) {
-  return BarAsync(options);
+  return this->BarAsync(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderInterface<::natsrpc_test::streaming::Tick>>
 class_::Client::Client_Raw(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return Client_(request, options);
+  return this->Client_(request, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>>
 class_::Client::Service_Raw(
     const ::natsrpc::CallOptions& options) {
-  return Service_(options);
+  return this->Service_(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>>
 class_::Client::channel__Raw(
     const ::natsrpc::CallOptions& options) {
-  return channel__(options);
+  return this->channel__(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderInterface<::natsrpc_test::streaming::Tick>>
 class_::Client::reactorRaw(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return reactor(request, options);
+  return this->reactor(request, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>>
 class_::Client::readerRaw(
     const ::natsrpc::CallOptions& options) {
-  return reader(options);
+  return this->reader(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderInterface<::natsrpc_test::streaming::Tick>>
 class_::Client::writerRaw(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return writer(request, options);
+  return this->writer(request, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>>
 class_::Client::streamRaw(
     const ::natsrpc::CallOptions& options) {
-  return stream(options);
+  return this->stream(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderInterface<::natsrpc_test::streaming::Tick>>
 class_::Client::requestRaw(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
-  return request(request, options);
+  return this->request(request, options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total>>
 class_::Client::responseRaw(
     const ::natsrpc::CallOptions& options) {
-  return response(options);
+  return this->response(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>>
 class_::Client::contextRaw(
     const ::natsrpc::CallOptions& options) {
-  return context(options);
+  return this->context(options);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReaderWriterInterface<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick>>
 class_::Client::optionsRaw(
     const ::natsrpc::CallOptions& options) {
-  return options(options);
+  return this->options(options);
 }
 
 class_::Service::Service()
