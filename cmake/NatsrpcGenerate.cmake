@@ -6,7 +6,8 @@
 #                    [FBS <file.fbs>...]
 #                    [IMPORT_DIRS <dir>...]
 #                    [OUT_DIR <dir>]
-#                    [RUNTIME <target>])
+#                    [RUNTIME <target>]
+#                    [GENERATE_MOCKS])
 #
 # TARGET       An existing library or executable defined in the same directory
 #              (CMake runs a custom command only for targets of its own
@@ -33,6 +34,12 @@
 #              after these. For FBS they are flatc's -I include directories.
 # OUT_DIR      Where generated files go. Default:
 #              ${CMAKE_CURRENT_BINARY_DIR}/natsrpc_gen/<target>.
+# GENERATE_MOCKS  Also generate, for every service Svc, Svc::ClientInterface
+#              (which Svc::Client implements; code under test takes it) and
+#              Svc::MockClient, its gMock mock, in <name>.natsrpc_mock.h
+#              (protoc-gen-natsrpc's generate_mock_code=true, natsrpc-fbs
+#              --generate-mock-code). The mock header is only included by
+#              tests, which link GTest::gmock themselves; <target> does not.
 # RUNTIME      The runtime target to link. Default: natsrpc::runtime. natsrpc's
 #              own tests of internal classes pass natsrpc_runtime_static.
 #
@@ -165,7 +172,7 @@ endfunction()
 
 # protoc + protoc-gen-natsrpc for each .proto; appends the generated sources
 # to the variable named by <sources_var>.
-function(_natsrpc_generate_protos sources_var out_dir import_dirs)
+function(_natsrpc_generate_protos sources_var out_dir import_dirs mocks)
   if(NOT TARGET protobuf::protoc)
     message(FATAL_ERROR
       "natsrpc_generate: protoc not found (Debian: protobuf-compiler); "
@@ -192,6 +199,11 @@ function(_natsrpc_generate_protos sources_var out_dir import_dirs)
       "${out_dir}/${stem}.pb.cc"
       "${out_dir}/${stem}.natsrpc.h"
       "${out_dir}/${stem}.natsrpc.cc")
+    set(natsrpc_out "${out_dir}")
+    if(mocks)
+      list(APPEND outputs "${out_dir}/${stem}.natsrpc_mock.h")
+      set(natsrpc_out "generate_mock_code=true:${out_dir}")
+    endif()
     set(depfile "${out_dir}/${stem}.natsrpc.d")
     add_custom_command(
       OUTPUT ${outputs}
@@ -199,7 +211,7 @@ function(_natsrpc_generate_protos sources_var out_dir import_dirs)
       COMMAND protobuf::protoc
               "--plugin=protoc-gen-natsrpc=${plugin}"
               "--cpp_out=${out_dir}"
-              "--natsrpc_out=${out_dir}"
+              "--natsrpc_out=${natsrpc_out}"
               "--dependency_out=${depfile}"
               ${include_args}
               "${proto}"
@@ -214,7 +226,7 @@ endfunction()
 
 # flatc --cpp + natsrpc-fbs for each .fbs; appends the generated sources to
 # the variable named by <sources_var>.
-function(_natsrpc_generate_fbs sources_var out_dir import_dirs)
+function(_natsrpc_generate_fbs sources_var out_dir import_dirs mocks)
   if(TARGET flatbuffers::flatc)
     set(flatc flatbuffers::flatc)
   else()
@@ -248,6 +260,10 @@ function(_natsrpc_generate_fbs sources_var out_dir import_dirs)
     list(APPEND schemas "${fbs}")
   endforeach()
 
+  set(mock_flag)
+  if(mocks)
+    set(mock_flag --generate-mock-code)
+  endif()
   set(sources)
   set(stems)
   foreach(fbs IN LISTS schemas)
@@ -263,12 +279,15 @@ function(_natsrpc_generate_fbs sources_var out_dir import_dirs)
       "${out_dir}/${stem}_generated.h"
       "${out_dir}/${stem}.natsrpc.h"
       "${out_dir}/${stem}.natsrpc.cc")
+    if(mocks)
+      list(APPEND outputs "${out_dir}/${stem}.natsrpc_mock.h")
+    endif()
     add_custom_command(
       OUTPUT ${outputs}
       COMMAND "${CMAKE_COMMAND}" -E make_directory "${out_dir}"
       COMMAND ${flatc} --cpp --gen-name-strings -o "${out_dir}"
               ${include_args} "${fbs}"
-      COMMAND "${tool}" -o "${out_dir}" ${include_args} "${fbs}"
+      COMMAND "${tool}" -o "${out_dir}" ${mock_flag} ${include_args} "${fbs}"
       DEPENDS ${schemas} ${flatc} ${tool_DEPENDS}
       COMMENT "natsrpc: generating ${stem} (flatc + natsrpc-fbs)"
       VERBATIM)
@@ -278,7 +297,7 @@ function(_natsrpc_generate_fbs sources_var out_dir import_dirs)
 endfunction()
 
 function(natsrpc_generate)
-  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "TARGET;OUT_DIR;RUNTIME"
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "GENERATE_MOCKS" "TARGET;OUT_DIR;RUNTIME"
                         "PROTOS;FBS;IMPORT_DIRS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR
@@ -331,10 +350,11 @@ function(natsrpc_generate)
     set(proto_import_dirs ${import_dirs} "${options_dir}" ${protobuf_dirs})
     list(REMOVE_DUPLICATES proto_import_dirs)
     _natsrpc_generate_protos(sources "${out_dir}" "${proto_import_dirs}"
-                             ${ARG_PROTOS})
+                             "${ARG_GENERATE_MOCKS}" ${ARG_PROTOS})
   endif()
   if(ARG_FBS)
-    _natsrpc_generate_fbs(sources "${out_dir}" "${import_dirs}" ${ARG_FBS})
+    _natsrpc_generate_fbs(sources "${out_dir}" "${import_dirs}"
+                          "${ARG_GENERATE_MOCKS}" ${ARG_FBS})
     target_link_libraries(${ARG_TARGET} PUBLIC flatbuffers::flatbuffers_shared)
   endif()
 

@@ -1,6 +1,7 @@
 # Installs natsrpc as a CMake package:
 #
 #   <prefix>/lib/libnatsrpc.so*                     natsrpc::runtime
+#   <prefix>/lib/libnatsrpc_testing.so*             natsrpc::testing (natsrpc/testing/in_process.h)
 #   <prefix>/bin/protoc-gen-natsrpc                 natsrpc::protoc-gen-natsrpc (plugin/)
 #   <prefix>/bin/natsrpc-fbs                        natsrpc::natsrpc-fbs (plugin/, .fbs front end)
 #   <prefix>/include/natsrpc/*.h                    public API + options.pb.h
@@ -14,7 +15,7 @@ include(CMakePackageConfigHelpers)
 set(NATSRPC_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/natsrpc"
     CACHE STRING "Where natsrpc's CMake package files are installed")
 
-install(TARGETS natsrpc_runtime
+install(TARGETS natsrpc_runtime natsrpc_testing
   EXPORT natsrpcTargets
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -104,6 +105,15 @@ struct MethodText {
   std::string service_registration;
   std::string service_defs;
   std::string table_entry;
+  // With EmitOptions::mock_code only (RenderMockable): the method in
+  // Svc::ClientInterface (public part, and the private virtual behind a
+  // streaming call), the Client's override of that virtual, and the
+  // MockClient's MOCK_METHODs.
+  std::string interface_decls;
+  std::string interface_raw_decls;
+  std::string client_raw_decls;
+  std::string client_raw_defs;
+  std::string mock_decls;
 };
 
 // One request, one response: a blocking call returning the response, an
@@ -113,11 +123,11 @@ void RenderUnary(const Vars& vars, MethodText& text) {
   Render(text.client_decls, R"(
 $doc$    ::absl::StatusOr<$resp$> $name$(
         const $req$& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options = {})$override$;
     ::natsrpc::CallHandle $async$(
         const $req$& request,
         ::natsrpc::Callback<$resp$> done,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options = {})$override$;
 )",
          vars);
   Render(text.client_defs, R"(
@@ -174,7 +184,7 @@ $doc$    ::std::unique_ptr<::natsrpc::ClientReader<$resp$, $codec$>> $name$(
     void $async$(
         const $req$& request,
         ::natsrpc::ClientReadReactor<$resp$>* reactor,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options = {})$override$;
 )",
          vars);
   Render(text.client_defs, R"(
@@ -228,7 +238,7 @@ $doc$    ::std::unique_ptr<::natsrpc::ClientWriter<$req$, $resp$, $codec$>> $nam
         const ::natsrpc::CallOptions& options = {});
     void $async$(
         ::natsrpc::ClientWriteReactor<$req$, $resp$>* reactor,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options = {})$override$;
 )",
          vars);
   Render(text.client_defs, R"(
@@ -280,7 +290,7 @@ $doc$    ::std::unique_ptr<::natsrpc::ClientReaderWriter<$req$, $resp$, $codec$>
         const ::natsrpc::CallOptions& options = {});
     void $async$(
         ::natsrpc::ClientBidiReactor<$req$, $resp$>* reactor,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options = {})$override$;
 )",
          vars);
   Render(text.client_defs, R"(
@@ -321,8 +331,162 @@ $doc$    virtual ::absl::Status $name$(
          vars);
 }
 
+
+// ---- Mockable clients (EmitOptions::mock_code) ----------------------------
+//
+// Modelled on gRPC's StubInterface and MockStub: `Svc::ClientInterface` has a
+// pure virtual for every unary call and every asynchronous call, which
+// `Svc::Client` overrides and `Svc::MockClient` (in `foo.natsrpc_mock.h`)
+// mocks. A streaming call returns a stream object whose type names the
+// codec (natsrpc/stream.h); the interface returns the codec-free stream
+// interface instead (ClientReaderInterface, ...) through a non-virtual `M`
+// that calls the private virtual `MRaw`, so `Client::M` keeps returning the
+// concrete stream while `MockClient` mocks `MRaw` and a test returns a
+// natsrpc::testing::MockClientReader (natsrpc/testing/mock_stream.h) from it.
+
+// The stream interface a streaming method's ClientInterface form returns.
+std::string StreamInterfaceType(const MethodDef& method) {
+  switch (method.streaming) {
+    case StreamingKind::kServerStreaming:
+      return absl::StrCat("::natsrpc::ClientReaderInterface<",
+                          method.response_type, ">");
+    case StreamingKind::kClientStreaming:
+      return absl::StrCat("::natsrpc::ClientWriterInterface<",
+                          method.request_type, ", ", method.response_type,
+                          ">");
+    case StreamingKind::kBidiStreaming:
+      return absl::StrCat("::natsrpc::ClientReaderWriterInterface<",
+                          method.request_type, ", ", method.response_type,
+                          ">");
+    case StreamingKind::kUnary:
+      break;
+  }
+  return "";
+}
+
+// `this->` in the Client's MRaw: a method may be named like a parameter
+// (`request`, `options`; see proto/test/compile/streaming.proto).
+void RenderMockable(const MethodDef& method, Vars vars, MethodText& text) {
+  vars["raw"] = method.cpp_raw_name;
+  vars["iface"] = StreamInterfaceType(method);
+  switch (method.streaming) {
+    case StreamingKind::kUnary:
+      Render(text.interface_decls, R"(
+$doc$    virtual ::absl::StatusOr<$resp$> $name$(
+        const $req$& request,
+        const ::natsrpc::CallOptions& options = {}) = 0;
+    virtual ::natsrpc::CallHandle $async$(
+        const $req$& request,
+        ::natsrpc::Callback<$resp$> done,
+        const ::natsrpc::CallOptions& options = {}) = 0;
+)",
+             vars);
+      Render(text.mock_decls, R"(  MOCK_METHOD((::absl::StatusOr<$resp$>), $name$,
+              ((const $req$&),
+               (const ::natsrpc::CallOptions&)),
+              (override));
+  MOCK_METHOD(::natsrpc::CallHandle, $async$,
+              ((const $req$&),
+               (::natsrpc::Callback<$resp$>),
+               (const ::natsrpc::CallOptions&)),
+              (override));
+)",
+             vars);
+      return;
+    case StreamingKind::kServerStreaming:
+      Render(text.interface_decls, R"(
+$doc$    ::std::unique_ptr<$iface$> $name$(
+        const $req$& request,
+        const ::natsrpc::CallOptions& options = {}) {
+      return $raw$(request, options);
+    }
+    virtual void $async$(
+        const $req$& request,
+        ::natsrpc::ClientReadReactor<$resp$>* reactor,
+        const ::natsrpc::CallOptions& options = {}) = 0;
+)",
+             vars);
+      Render(text.interface_raw_decls, R"(    virtual ::std::unique_ptr<$iface$> $raw$(
+        const $req$& request,
+        const ::natsrpc::CallOptions& options) = 0;
+)",
+             vars);
+      Render(text.client_raw_decls, R"(    ::std::unique_ptr<$iface$> $raw$(
+        const $req$& request,
+        const ::natsrpc::CallOptions& options) override;
+)",
+             vars);
+      Render(text.client_raw_defs, R"(
+::std::unique_ptr<$iface$>
+$class$::Client::$raw$(
+    const $req$& request,
+    const ::natsrpc::CallOptions& options) {
+  return this->$name$(request, options);
+}
+)",
+             vars);
+      Render(text.mock_decls, R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
+              ((const $req$&),
+               (const ::natsrpc::CallOptions&)),
+              (override));
+  MOCK_METHOD(void, $async$,
+              ((const $req$&),
+               (::natsrpc::ClientReadReactor<$resp$>*),
+               (const ::natsrpc::CallOptions&)),
+              (override));
+)",
+             vars);
+      return;
+    case StreamingKind::kClientStreaming:
+    case StreamingKind::kBidiStreaming:
+      vars["reactor"] =
+          method.streaming == StreamingKind::kClientStreaming
+              ? absl::StrCat("::natsrpc::ClientWriteReactor<",
+                             method.request_type, ", ", method.response_type,
+                             ">")
+              : absl::StrCat("::natsrpc::ClientBidiReactor<",
+                             method.request_type, ", ", method.response_type,
+                             ">");
+      Render(text.interface_decls, R"(
+$doc$    ::std::unique_ptr<$iface$> $name$(
+        const ::natsrpc::CallOptions& options = {}) {
+      return $raw$(options);
+    }
+    virtual void $async$(
+        $reactor$* reactor,
+        const ::natsrpc::CallOptions& options = {}) = 0;
+)",
+             vars);
+      Render(text.interface_raw_decls, R"(    virtual ::std::unique_ptr<$iface$> $raw$(
+        const ::natsrpc::CallOptions& options) = 0;
+)",
+             vars);
+      Render(text.client_raw_decls, R"(    ::std::unique_ptr<$iface$> $raw$(
+        const ::natsrpc::CallOptions& options) override;
+)",
+             vars);
+      Render(text.client_raw_defs, R"(
+::std::unique_ptr<$iface$>
+$class$::Client::$raw$(
+    const ::natsrpc::CallOptions& options) {
+  return this->$name$(options);
+}
+)",
+             vars);
+      Render(text.mock_decls, R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
+              ((const ::natsrpc::CallOptions&)), (override));
+  MOCK_METHOD(void, $async$,
+              (($reactor$*),
+               (const ::natsrpc::CallOptions&)),
+              (override));
+)",
+             vars);
+      return;
+  }
+}
+
 MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
-                        int index) {
+                        int index, const EmitOptions& options) {
   const Vars vars = {
       {"class", service.cpp_name},
       {"name", method.cpp_name},
@@ -339,8 +503,10 @@ MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
       {"doc", DocComment(method.doc, "    ")},
       {"req_name", CppStringContent(method.request_type_name)},
       {"resp_name", CppStringContent(method.response_type_name)},
+      {"override", options.mock_code ? " override" : ""},
   };
   MethodText text;
+  if (options.mock_code) RenderMockable(method, vars, text);
   // The kind goes into the method table for the runtime's CallInfo
   // (natsrpc/interceptor.h); the enumerators have the same names.
   const char* kind = "kUnary";
@@ -376,6 +542,7 @@ MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
 struct ServiceText {
   std::string header;
   std::string source;
+  std::string mock_header;  // EmitOptions::mock_code only
 };
 
 // The constructor argument handing the file's schema to the runtime.
@@ -413,21 +580,59 @@ constexpr unsigned char $array$[] = {)",
   return out;
 }
 
+// Svc::ClientInterface and the declaration of Svc::MockClient into
+// vars["interface"], and the MockClient's definition into text.mock_header.
+void RenderInterface(const MethodText& all, Vars& vars, ServiceText& text) {
+  Vars v = vars;
+  v["interface_decls"] = all.interface_decls;
+  v["interface_raw"] =
+      all.interface_raw_decls.empty()
+          ? ""
+          : absl::StrCat("\n   private:\n", all.interface_raw_decls);
+  v["mock_decls"] = all.mock_decls;
+  std::string out;
+  Render(out, R"(
+  // The calls of Client as an interface: code that makes calls takes a
+  // ClientInterface&, and its tests give it a MockClient (gMock; defined in
+  // the generated .natsrpc_mock.h) or a Client over
+  // natsrpc/testing/in_process.h.
+  class ClientInterface {
+   public:
+    virtual ~ClientInterface() = default;
+$interface_decls$$interface_raw$  };
+  class MockClient;
+)",
+         v);
+  vars["interface"] = std::move(out);
+  Render(text.mock_header, R"(// A gMock mock of $class$::ClientInterface.
+class $class$::MockClient : public $class$::ClientInterface {
+ public:
+$mock_decls$};
+)",
+         v);
+}
+
 ServiceText RenderService(const ServiceModel& model,
-                          const ServiceDef& service) {
+                          const ServiceDef& service,
+                          const EmitOptions& options) {
   MethodText all;
   for (size_t i = 0; i < service.methods.size(); ++i) {
-    MethodText m =
-        RenderMethod(service, service.methods[i], static_cast<int>(i));
+    MethodText m = RenderMethod(service, service.methods[i],
+                                static_cast<int>(i), options);
     all.client_decls += m.client_decls;
     all.client_defs += m.client_defs;
     all.service_decls += m.service_decls;
     all.service_registration += m.service_registration;
     all.service_defs += m.service_defs;
     all.table_entry += m.table_entry;
+    all.interface_decls += m.interface_decls;
+    all.interface_raw_decls += m.interface_raw_decls;
+    all.client_raw_decls += m.client_raw_decls;
+    all.client_raw_defs += m.client_raw_defs;
+    all.mock_decls += m.mock_decls;
   }
   const bool has_methods = !service.methods.empty();
-  const Vars vars = {
+  Vars vars = {
       {"class", service.cpp_name},
       {"name", CppStringContent(service.name)},
       {"app", CppStringContent(service.app)},
@@ -447,15 +652,20 @@ ServiceText RenderService(const ServiceModel& model,
       {"registration", all.service_registration},
       {"table_entries", all.table_entry},
       {"schema", SchemaArgument(model, service)},
+      {"client_base", options.mock_code ? " : public ClientInterface" : ""},
+      {"interface", ""},
+      {"client_raw_decls", all.client_raw_decls},
+      {"client_raw_defs", all.client_raw_defs},
   };
   ServiceText text;
+  if (options.mock_code) RenderInterface(all, vars, text);
   Render(text.header, R"($doc$class $class$ final {
  public:
   // The IDL name of the service and its default app.
   static constexpr char kServiceName[] = "$name$";
   static constexpr char kDefaultApp[] = "$app$";
-
-  class Client final {
+$interface$
+  class Client final$client_base$ {
    public:
     Client(const ::natsrpc::Connection& connection,
            const ::natsrpc::ClientOptions& options);
@@ -465,7 +675,7 @@ ServiceText RenderService(const ServiceModel& model,
     ::natsrpc::ClientStats stats() const { return channel_.stats(); }
 $client_decls$
    private:
-    ::natsrpc::internal::ClientChannel channel_;
+$client_raw_decls$    ::natsrpc::internal::ClientChannel channel_;
   };
 
   // Derive from this and override the methods you implement; the others
@@ -494,7 +704,7 @@ $table_entries$};
     const ::natsrpc::ClientOptions& options)
     : channel_(connection, options, kServiceName, kDefaultApp,
                $methods$) {}
-$client_defs$
+$client_defs$$client_raw_defs$
 $class$::Service::Service()
     : ::natsrpc::Service(
           kServiceName, kDefaultApp,
@@ -528,7 +738,58 @@ bool IsSafeInclude(absl::string_view path) {
   return true;
 }
 
+// `foo.natsrpc_mock.h`: the MockClient of every service of the file. Like
+// the other outputs it exists for every IDL file; without services it only
+// includes the generated header.
+void EmitMockHeader(const ServiceModel& model,
+                    const std::vector<ServiceText>& services,
+                    GeneratedFiles& files) {
+  files.mock_header_name = MockHeaderName(model.header_file);
+  const Vars vars = {
+      {"source", SafeCommentText(model.idl_file)},
+      {"guard", HeaderGuard(files.mock_header_name)},
+      {"header_include", model.header_include},
+  };
+  std::string& h = files.mock_header;
+  Render(h, R"(// Generated by protoc-gen-natsrpc. DO NOT EDIT.
+// source: $source$
+//
+// gMock mocks of the services' ClientInterface, for tests only: include this
+// header in tests and link GTest::gmock (Debian: libgmock-dev).
+
+#ifndef $guard$
+#define $guard$
+
+)",
+         vars);
+  if (HasStreaming(model)) h += "#include <memory>\n\n";
+  Render(h, "#include \"$header_include$\"\n", vars);
+  if (!model.services.empty()) {
+    h += "#include \"gmock/gmock.h\"\n";
+    if (HasStreaming(model)) {
+      h += "#include \"natsrpc/testing/mock_stream.h\"\n";
+    }
+    h += "\n";
+    NamespaceScope ns(h, model.namespaces);
+    for (size_t i = 0; i < services.size(); ++i) {
+      if (i > 0) h += "\n";
+      h += services[i].mock_header;
+    }
+  }
+  Render(h, "\n#endif  // $guard$\n", vars);
+}
+
 }  // namespace
+
+std::string MockHeaderName(absl::string_view header_file) {
+  absl::string_view stem = header_file;
+  if (absl::EndsWith(stem, ".natsrpc.h")) {
+    stem.remove_suffix(sizeof(".natsrpc.h") - 1);
+  } else if (absl::EndsWith(stem, ".h")) {
+    stem.remove_suffix(2);
+  }
+  return absl::StrCat(stem, ".natsrpc_mock.h");
+}
 
 absl::Status ValidateModel(const ServiceModel& model) {
   for (const std::string& include : model.includes) {
@@ -554,12 +815,13 @@ absl::Status ValidateModel(const ServiceModel& model) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model) {
+absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model,
+                                       const EmitOptions& options) {
   if (absl::Status s = ValidateModel(model); !s.ok()) return s;
 
   std::vector<ServiceText> services;
   for (const ServiceDef& service : model.services) {
-    services.push_back(RenderService(model, service));
+    services.push_back(RenderService(model, service, options));
   }
 
   const Vars vars = {
@@ -633,6 +895,7 @@ absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model) {
       cc += services[i].source;
     }
   }
+  if (options.mock_code) EmitMockHeader(model, services, files);
   return files;
 }
 

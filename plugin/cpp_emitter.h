@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "model.h"
 
 namespace natsrpc::gen {
@@ -37,7 +38,30 @@ struct GeneratedFiles {
   std::string header;
   std::string source_name;  // model.source_file
   std::string source;
+  // With EmitOptions::mock_code only (else both empty): the gMock header,
+  // MockHeaderName(model.header_file).
+  std::string mock_header_name;
+  std::string mock_header;
 };
+
+// What the emitter prints besides the client and service classes; set from
+// the generator's options (`--natsrpc_opt`, natsrpc-fbs flags), never from
+// the IDL kind.
+struct EmitOptions {
+  // `Svc::ClientInterface` (which `Svc::Client` implements: pure virtual
+  // unary and asynchronous calls, and for streaming calls a non-virtual
+  // `M` returning natsrpc/stream.h's stream interface through the private
+  // virtual `MRaw`), plus `Svc::MockClient`, a gMock mock of it, in a
+  // third output `foo.natsrpc_mock.h` (MockHeaderName) that only tests
+  // include. Off: the output is unchanged by this option.
+  bool mock_code = false;
+};
+
+// The gMock header beside a generated header.
+//
+//   MockHeaderName("example/v1/calculator.natsrpc.h")
+//       -> "example/v1/calculator.natsrpc_mock.h"
+std::string MockHeaderName(absl::string_view header_file);
 
 // Checks what the emitter cannot print: includes it cannot quote and apps
 // that are not subject tokens. Errors start with the IDL file and name the
@@ -49,8 +73,9 @@ struct GeneratedFiles {
 // Every streaming kind (model.h) can be printed.
 absl::Status ValidateModel(const ServiceModel& model);
 
-// ValidateModel(), then both files.
-absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model);
+// ValidateModel(), then both files (three with options.mock_code).
+absl::StatusOr<GeneratedFiles> EmitCpp(const ServiceModel& model,
+                                       const EmitOptions& options = {});
 
 }  // namespace natsrpc::gen
 

@@ -21,7 +21,8 @@ namespace natsrpc::gen {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: natsrpc-fbs [-I <dir>]... [-o <dir>] <schema.fbs>...\n"
+    "usage: natsrpc-fbs [-I <dir>]... [-o <dir>] [--generate-mock-code]\n"
+    "                   <schema.fbs>...\n"
     "Generates <name>.natsrpc.h and <name>.natsrpc.cc (natsrpc client stubs\n"
     "and service skeletons) for each schema's rpc_services, beside the\n"
     "<name>_generated.h of `flatc --cpp --gen-name-strings` run with the\n"
@@ -29,6 +30,9 @@ constexpr char kUsage[] =
     "  -I <dir>     include directory (searched in order, then the schema's\n"
     "               own directory)\n"
     "  -o <dir>     output directory (default: .)\n"
+    "  --generate-mock-code\n"
+    "               also the ClientInterface and <name>.natsrpc_mock.h\n"
+    "               (gMock mocks of the clients)\n"
     "  -h, --help   this text\n"
     "  --version    print the version\n";
 
@@ -75,6 +79,8 @@ absl::StatusOr<FbsCommandLine> ParseFbsCommandLine(
       line.help = true;
     } else if (arg == "--version") {
       line.version = true;
+    } else if (arg == "--generate-mock-code") {
+      line.generate_mock_code = true;
     } else if (absl::StartsWith(arg, "-I")) {
       absl::StatusOr<std::string> dir = value("-I");
       if (!dir.ok()) return dir.status();
@@ -127,7 +133,8 @@ int RunFbsCommand(absl::Span<const std::string> args, std::ostream& out,
       failed = true;
       continue;
     }
-    absl::StatusOr<GeneratedFiles> files = EmitCpp(*model);
+    absl::StatusOr<GeneratedFiles> files =
+        EmitCpp(*model, {.mock_code = line->generate_mock_code});
     if (!files.ok()) {
       err << files.status().message() << "\n";
       failed = true;
@@ -155,8 +162,11 @@ int RunFbsCommand(absl::Span<const std::string> args, std::ostream& out,
     return 1;
   }
   for (const GeneratedFiles& g : generated) {
-    for (const auto& [name, content] : {std::pair{&g.header_name, &g.header},
-                                        std::pair{&g.source_name, &g.source}}) {
+    for (const auto& [name, content] :
+         {std::pair{&g.header_name, &g.header},
+          std::pair{&g.source_name, &g.source},
+          std::pair{&g.mock_header_name, &g.mock_header}}) {
+      if (name->empty()) continue;  // no mock header asked for
       if (absl::Status s = WriteFile(dir / *name, *content); !s.ok()) {
         err << s.message() << "\n";
         return 1;

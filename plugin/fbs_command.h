@@ -15,6 +15,9 @@
 //                       schema's own directory, as flatc does)
 //   -o <dir>, -o<dir>   output directory (default: the current directory;
 //                       created if missing)
+//   --generate-mock-code  also write <name>.natsrpc_mock.h and the
+//                       ClientInterface (protoc-gen-natsrpc's
+//                       generate_mock_code=true; see cpp_emitter.h)
 //   -h, --help          usage
 //   --version           the natsrpc version
 //
@@ -40,6 +43,7 @@ struct FbsCommandLine {
   std::vector<std::string> include_dirs;
   std::string out_dir = ".";
   std::vector<std::string> schemas;
+  bool generate_mock_code = false;
   bool help = false;
   bool version = false;
 };

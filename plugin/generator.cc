@@ -41,13 +41,17 @@ bool NatsrpcGenerator::Generate(const pb::FileDescriptor* file,
     *error = std::string(model.status().message());
     return false;
   }
-  absl::StatusOr<GeneratedFiles> files = EmitCpp(*model);
+  absl::StatusOr<GeneratedFiles> files =
+      EmitCpp(*model, {.mock_code = options->generate_mock_code});
   if (!files.ok()) {
     *error = std::string(files.status().message());
     return false;
   }
   Write(*context, files->header_name, files->header);
   Write(*context, files->source_name, files->source);
+  if (!files->mock_header_name.empty()) {
+    Write(*context, files->mock_header_name, files->mock_header);
+  }
   return true;
 }
 

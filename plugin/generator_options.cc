@@ -27,10 +27,18 @@ absl::StatusOr<GeneratorOptions> GeneratorOptions::Parse(
             "\" is not a header file suffix such as \".pb.h\""));
       }
       options.message_header_extension = value;
+    } else if (key == "generate_mock_code") {
+      if (value != "true" && value != "false") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--natsrpc_opt key \"generate_mock_code\": \"", value,
+            "\" is not true or false"));
+      }
+      options.generate_mock_code = value == "true";
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown --natsrpc_opt key \"", key,
-                       "\" (known keys: message_header_extension)"));
+                       "\" (known keys: message_header_extension, "
+                       "generate_mock_code)"));
     }
   }
   return options;

@@ -22,12 +22,22 @@ struct GeneratorOptions {
   // plugin. Default ".pb.h".
   std::string message_header_extension = ".pb.h";
 
+  // `generate_mock_code=true`: also emit `Svc::ClientInterface`, which the
+  // generated Client implements, and a third output `foo.natsrpc_mock.h`
+  // with `Svc::MockClient`, a gMock mock of it (see EmitOptions in
+  // cpp_emitter.h). Same key as gRPC's C++ plugin. Default false.
+  bool generate_mock_code = false;
+
   // Parses protoc's parameter string. Errors name the offending key:
   //
   //   Parse("")                                  -> defaults
   //   Parse("message_header_extension=.proto.h") -> {".proto.h"}
+  //   Parse("generate_mock_code=true")         -> mocks on
+  //   Parse("generate_mock_code=yes") -> INVALID_ARGUMENT: ... "yes" is not
+  //                     true or false
   //   Parse("lite")  -> INVALID_ARGUMENT: unknown --natsrpc_opt key "lite"
-  //                     (known keys: message_header_extension)
+  //                     (known keys: message_header_extension,
+  //                     generate_mock_code)
   static absl::StatusOr<GeneratorOptions> Parse(absl::string_view parameter);
 };
 

@@ -50,6 +50,9 @@ struct MethodDef {
   // Escaped and unique within the service's generated classes.
   std::string cpp_name;        // "Add", "delete_"
   std::string cpp_async_name;  // "AddAsync", "delete_Async"
+  // The virtual behind a streaming call in Svc::ClientInterface (emitted
+  // with generate_mock_code), reserved for every kind.
+  std::string cpp_raw_name;  // "DownloadRaw", "delete_Raw"
   // Fully qualified C++ types of the request and response.
   std::string request_type;   // "::example::v1::AddRequest"
   std::string response_type;  // "::example::v1::AddReply"

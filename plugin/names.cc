@@ -207,8 +207,9 @@ std::string Uniquify(std::string name, const NameSet& taken) {
 
 const NameSet& GeneratedMemberNames() {
   static const auto* const kNames = new NameSet{
-      "Client", "Service",  "kServiceName", "kDefaultApp", "status",
-      "stats",  "channel_", "service_name", "default_app", "RegisterMethod"};
+      "Client",       "Service",      "kServiceName", "kDefaultApp",
+      "status",       "stats",        "channel_",     "service_name",
+      "default_app",  "RegisterMethod", "ClientInterface", "MockClient"};
   return *kNames;
 }
 
@@ -219,12 +220,14 @@ std::vector<MethodIdentifiers> AssignMethodIdentifiers(
   out.reserve(idl_names.size());
   for (const std::string& idl : idl_names) {
     std::string base = EscapeIdentifier(idl);
-    while (taken.contains(base) || taken.contains(base + "Async")) {
+    while (taken.contains(base) || taken.contains(base + "Async") ||
+           taken.contains(base + "Raw")) {
       base += '_';
     }
-    MethodIdentifiers ids{base, base + "Async"};
+    MethodIdentifiers ids{base, base + "Async", base + "Raw"};
     taken.insert(ids.call);
     taken.insert(ids.async_call);
+    taken.insert(ids.raw_call);
     out.push_back(std::move(ids));
   }
   return out;
@@ -233,7 +236,7 @@ std::vector<MethodIdentifiers> AssignMethodIdentifiers(
 std::string ServiceClassName(absl::string_view idl_name, const NameSet& taken,
                              bool global_namespace) {
   std::string name = EscapeIdentifier(idl_name);
-  static const auto* const kNested = new NameSet{"Client", "Service"};
+  static const auto* const kNested = new NameSet{"Client", "Service", "ClientInterface", "MockClient"};
   static const auto* const kGlobal =
       new NameSet{"std", "absl", "google", "natsrpc"};
   while (taken.contains(name) || kNested->contains(name) ||

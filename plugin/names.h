@@ -13,10 +13,11 @@
 //     (EscapeIdentifier).
 //  2. A name that collides with a name the generated code itself defines, or
 //     with a name already taken, gets `_` appended until it is unique
-//     (Uniquify). For methods the blocking name `X` and the async name
-//     `XAsync` must both be free; methods are resolved in IDL order, so in a
-//     service with `Add` then `AddAsync`, the second becomes `AddAsync_`
-//     (async: `AddAsync_Async`).
+//     (Uniquify). For methods the blocking name `X`, the async name
+//     `XAsync` and the name `XRaw` (the virtual behind a streaming call in
+//     the mockable ClientInterface) must all be free; methods are resolved
+//     in IDL order, so in a service with `Add` then `AddAsync`, the second
+//     becomes `AddAsync_` (async: `AddAsync_Async`).
 //  3. The wire name (subjects, method table, errors) is always the IDL name.
 //  4. Message classes and namespaces are spelled exactly as protoc 3.21's C++
 //     generator spells them, so that they name its classes: nested messages
@@ -120,36 +121,42 @@ std::string EscapeIdentifier(absl::string_view name);
 //   Uniquify("Add", {})                        -> "Add"
 std::string Uniquify(std::string name, const NameSet& taken);
 
-// Names the generated `Svc::Client` and `Svc::Service` classes declare or
-// use unqualified, which a method therefore must not take: the nested
-// classes and constructors, the static constants, the channel, and the
-// members of ::natsrpc::Service.
+// Names the generated `Svc::Client`, `Svc::ClientInterface`,
+// `Svc::MockClient` and `Svc::Service` classes declare or use unqualified,
+// which a method therefore must not take: the nested classes and
+// constructors, the static constants, the channel, and the members of
+// ::natsrpc::Service.
 //
 //   {"Client", "Service", "kServiceName", "kDefaultApp", "status", "stats",
-//    "channel_", "service_name", "default_app", "RegisterMethod"}
+//    "channel_", "service_name", "default_app", "RegisterMethod",
+//    "ClientInterface", "MockClient"}
 const NameSet& GeneratedMemberNames();
 
 // The C++ names of one method: the blocking call (also the server's virtual
-// method) and the asynchronous call.
+// method), the asynchronous call, and the virtual a streaming call's
+// ClientInterface form calls (the one a MockClient mocks).
 struct MethodIdentifiers {
   std::string call;
   std::string async_call;
+  std::string raw_call;
 };
 
 // Rules 1 and 2 for all methods of one service, in IDL order.
 //
 //   AssignMethodIdentifiers({"Add", "AddAsync", "Client", "delete", "Get",
 //                            "get"})
-//     -> {{"Add", "AddAsync"}, {"AddAsync_", "AddAsync_Async"},
-//         {"Client_", "Client_Async"}, {"delete_", "delete_Async"},
-//         {"Get", "GetAsync"}, {"get", "getAsync"}}
+//     -> {{"Add", "AddAsync", "AddRaw"},
+//         {"AddAsync_", "AddAsync_Async", "AddAsync_Raw"},
+//         {"Client_", "Client_Async", "Client_Raw"},
+//         {"delete_", "delete_Async", "delete_Raw"},
+//         {"Get", "GetAsync", "GetRaw"}, {"get", "getAsync", "getRaw"}}
 std::vector<MethodIdentifiers> AssignMethodIdentifiers(
     absl::Span<const std::string> idl_names);
 
 // Rules 1 and 2 for a service class at namespace scope. `taken` holds the
 // names already defined in that namespace (protoc's classes, enum values,
-// other services); `Client` and `Service` are refused (a nested class may
-// not share its enclosing class's name), and so are `std`, `absl`, `google`
+// other services); `Client`, `Service`, `ClientInterface` and `MockClient`
+// are refused (a nested class may not share its enclosing class's name), and so are `std`, `absl`, `google`
 // and `natsrpc` in the global namespace.
 //
 //   ServiceClassName("Calculator", {}, false)       -> "Calculator"

@@ -226,6 +226,7 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
       md.name = idl_names[m];
       md.cpp_name = ids[m].call;
       md.cpp_async_name = ids[m].async_call;
+      md.cpp_raw_name = ids[m].raw_call;
       md.request_type = CppType(*method.input_type());
       md.response_type = CppType(*method.output_type());
       md.request_type_name = compat::ToString(method.input_type()->full_name());
@@ -240,6 +241,7 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
       md.doc = DocComment(method);
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
+      table_taken.insert(md.cpp_raw_name);
       def.methods.push_back(std::move(md));
     }
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);

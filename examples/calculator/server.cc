@@ -28,9 +28,7 @@
 #include <pthread.h>
 
 #include <csignal>
-#include <cstdint>
 #include <cstdio>
-#include <limits>
 #include <string>
 #include <thread>
 
@@ -39,6 +37,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "calculator/calculator_service.h"
 #include "example/v1/calculator.natsrpc.h"
 #include "httplib.h"
 
@@ -50,69 +49,13 @@ ABSL_FLAG(int, metrics_port, -1,
 
 namespace {
 
-using ::example::v1::AddReply;
-using ::example::v1::AddRequest;
 using ::example::v1::Calculator;
-using ::example::v1::DivideReply;
-using ::example::v1::DivideRequest;
-using ::example::v1::EchoMessage;
 
 // Handlers run on several worker threads; one fputs per line keeps lines whole.
 void Print(const std::string& line) {
   std::fputs((line + "\n").c_str(), stdout);
   std::fflush(stdout);
 }
-
-// Logs the outcome of a call and returns its status.
-absl::Status Log(const natsrpc::ServerContext& context,
-                 const std::string& call, absl::Status status,
-                 const std::string& result = "") {
-  Print(absl::StrCat(context.requester(), ": ", call,
-                     status.ok() ? " = " + result
-                                 : " -> " + status.ToString()));
-  return status;
-}
-
-class CalculatorImpl final : public Calculator::Service {
- public:
-  absl::Status Add(natsrpc::ServerContext& context, const AddRequest& request,
-                   AddReply& reply) override {
-    const std::string call =
-        absl::StrCat("Add(", request.a(), ", ", request.b(), ")");
-    int64_t sum = 0;
-    if (__builtin_add_overflow(request.a(), request.b(), &sum)) {
-      return Log(context, call, absl::OutOfRangeError("sum overflows int64"));
-    }
-    reply.set_sum(sum);
-    return Log(context, call, absl::OkStatus(), absl::StrCat(sum));
-  }
-
-  absl::Status Divide(natsrpc::ServerContext& context,
-                      const DivideRequest& request,
-                      DivideReply& reply) override {
-    const std::string call = absl::StrCat("Divide(", request.dividend(), ", ",
-                                          request.divisor(), ")");
-    if (request.divisor() == 0) {
-      return Log(context, call,
-                 absl::InvalidArgumentError("division by zero"));
-    }
-    if (request.dividend() == std::numeric_limits<int64_t>::min() &&
-        request.divisor() == -1) {
-      return Log(context, call,
-                 absl::OutOfRangeError("quotient overflows int64"));
-    }
-    reply.set_quotient(request.dividend() / request.divisor());
-    reply.set_remainder(request.dividend() % request.divisor());
-    return Log(context, call, absl::OkStatus(),
-               absl::StrCat(reply.quotient(), " remainder ", reply.remainder()));
-  }
-
-  absl::Status Echo(natsrpc::ServerContext&, const EchoMessage& request,
-                    EchoMessage& reply) override {
-    reply = request;
-    return absl::OkStatus();
-  }
-};
 
 }  // namespace
 
@@ -139,7 +82,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  CalculatorImpl calculator;  // must outlive the server
+  // The handlers (calculator_service.h); must outlive the server.
+  example_calculator::CalculatorService calculator(&Print);
   natsrpc::Server server(*connection,
                          natsrpc::ServerOptions{.responder = responder});
   if (absl::Status status = server.AddService(calculator); !status.ok()) {

@@ -262,6 +262,9 @@ TEST_F(CompileTest, CollisionsKeepWireNames) {
            Case{&col::Collide::Client::natsrpc, "natsrpc"},
            Case{&col::Collide::Client::absl, "absl"},
            Case{&col::Collide::Client::std, "std"},
+           Case{&col::Collide::Client::ClientInterface_, "ClientInterface"},
+           Case{&col::Collide::Client::MockClient_, "MockClient"},
+           Case{&col::Collide::Client::WatchRaw_, "WatchRaw"},
        }) {
     EXPECT_FALSE((client.*c.call)(req, {}).ok());
     EXPECT_EQ(LastSubject(),
@@ -286,6 +289,17 @@ TEST_F(CompileTest, CollisionsKeepWireNames) {
   EXPECT_EQ(LastSubject(), Subject("natsrpc_test_collisions", "Call", "Stub"));
   col::Empty::Client c5(connection_, Options());
   EXPECT_TRUE(c5.status().ok());
+  col::ClientInterface_::Client c6(connection_, Options());
+  EXPECT_FALSE(c6.Call(req).ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_collisions", "ClientInterface", "Call"));
+  col::MockClient_::Client c7(connection_, Options());
+  EXPECT_FALSE(c7.Call(req)->Finish().ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_collisions", "MockClient", "Call"));
+  EXPECT_FALSE(client.Watch(req)->Finish().ok());
+  EXPECT_EQ(LastSubject(),
+            Subject("natsrpc_test_collisions", "Collide", "Watch"));
 
   CollideImpl impl;
   ExpectNames(impl, "Collide", "natsrpc_test_collisions");

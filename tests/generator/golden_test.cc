@@ -100,6 +100,18 @@ INSTANTIATE_TEST_SUITE_P(Protos, GoldenTest, ::testing::ValuesIn(kGoldenProtos),
                            return name.substr(0, name.find('.'));
                          });
 
+// generate_mock_code=true: the same files with Svc::ClientInterface, plus
+// the gMock header, against tests/golden/mock/.
+TEST_P(GoldenTest, MockCodeMatchesGolden) {
+  GeneratorRun run = RunGenerator(GetParam(), "generate_mock_code=true");
+  ASSERT_TRUE(run.ok) << run.error;
+  ASSERT_EQ(run.files.size(), 3u);
+  for (const char* suffix : {".h", ".cc", "_mock.h"}) {
+    const std::string name = Base() + suffix;
+    ExpectMatchesGolden(run.files[name], "tests/golden/mock/" + name);
+  }
+}
+
 // Build systems predict the outputs from the input names: a file without
 // services still yields both files.
 TEST(OutputContractTest, FileWithoutServiceYieldsBothFiles) {
@@ -117,6 +129,36 @@ TEST(OutputContractTest, FileWithoutServiceYieldsBothFiles) {
   EXPECT_FALSE(absl::StrContains(h, "natsrpc/impl/codegen.h"));
   EXPECT_TRUE(
       absl::StrContains(cc, "#include \"test/compile/no_service.natsrpc.h\""));
+}
+
+TEST(OutputContractTest, MockCodeYieldsAMockHeaderForEveryFile) {
+  GeneratorRun run =
+      RunGenerator("test/compile/no_service.proto", "generate_mock_code=true");
+  ASSERT_TRUE(run.ok) << run.error;
+  ASSERT_EQ(run.files.size(), 3u);
+  const std::string& mock = run.files["test/compile/no_service.natsrpc_mock.h"];
+  EXPECT_TRUE(absl::StrContains(
+      mock, "#include \"test/compile/no_service.natsrpc.h\"\n"));
+  EXPECT_FALSE(absl::StrContains(mock, "gmock"));
+}
+
+TEST(OptionsTest, MockCodeOffLeavesTheOutputUnchanged) {
+  GeneratorRun off = RunGenerator("example/v1/calculator.proto",
+                                  "generate_mock_code=false");
+  GeneratorRun plain = RunGenerator("example/v1/calculator.proto");
+  ASSERT_TRUE(off.ok && plain.ok) << off.error << plain.error;
+  EXPECT_EQ(off.files, plain.files);
+  EXPECT_FALSE(absl::StrContains(
+      plain.files["example/v1/calculator.natsrpc.h"], "ClientInterface"));
+}
+
+TEST(OptionsTest, MockCodeValueMustBeABoolean) {
+  GeneratorRun run =
+      RunGenerator("example/v1/calculator.proto", "generate_mock_code=yes");
+  EXPECT_FALSE(run.ok);
+  EXPECT_TRUE(absl::StrContains(
+      run.error, "generate_mock_code\": \"yes\" is not true or false"))
+      << run.error;
 }
 
 TEST(OptionsTest, MostSpecificTimeoutAndAppWin) {
@@ -208,6 +250,12 @@ TEST(NamingTest, CollisionsResolveInOrder) {
                            "> Get(",
                            "> get(",
                            "> kCollideMethods(",
+                           "> ClientInterface_(",
+                           "> MockClient_(",
+                           "> Watch(",
+                           "> WatchRaw_(",
+                           "class ClientInterface_ final",
+                           "class MockClient_ final",
                            "class Client_ final",
                            "class Service_ final",
                            "class Stub final",

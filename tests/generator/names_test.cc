@@ -57,6 +57,19 @@ TEST(NamesTest, MethodIdentifiers) {
   EXPECT_EQ(ids[0].call, "AddAsync");
   EXPECT_EQ(ids[1].call, "Add_");
   EXPECT_EQ(ids[1].async_call, "Add_Async");
+  // The mockable client's names: the nested classes, and `XRaw` (the
+  // virtual behind a streaming call) is reserved like `XAsync`.
+  ids = AssignMethodIdentifiers(
+      {"Watch", "WatchRaw", "ClientInterface", "MockClient"});
+  flat.clear();
+  for (const auto& id : ids) {
+    flat.push_back(id.call + "/" + id.async_call + "/" + id.raw_call);
+  }
+  EXPECT_THAT(flat, ElementsAre("Watch/WatchAsync/WatchRaw",
+                                "WatchRaw_/WatchRaw_Async/WatchRaw_Raw",
+                                "ClientInterface_/ClientInterface_Async/"
+                                "ClientInterface_Raw",
+                                "MockClient_/MockClient_Async/MockClient_Raw"));
 }
 
 TEST(NamesTest, ServiceClassName) {
@@ -65,6 +78,9 @@ TEST(NamesTest, ServiceClassName) {
   EXPECT_EQ(ServiceClassName("class", {"class_"}, false), "class__");
   EXPECT_EQ(ServiceClassName("Service", {}, false), "Service_");
   EXPECT_EQ(ServiceClassName("Client", {}, false), "Client_");
+  EXPECT_EQ(ServiceClassName("ClientInterface", {}, false),
+            "ClientInterface_");
+  EXPECT_EQ(ServiceClassName("MockClient", {}, false), "MockClient_");
   EXPECT_EQ(ServiceClassName("Outer_Inner", {"Outer_Inner"}, false),
             "Outer_Inner_");
   EXPECT_EQ(ServiceClassName("absl", {}, true), "absl_");

@@ -43,11 +43,53 @@
 
 namespace natsrpc {
 
+// The client stream objects as interfaces, as gRPC's ClientReaderInterface
+// and friends: what a generated `Svc::ClientInterface` (emitted with the
+// plugin option `generate_mock_code=true`) returns for streaming methods,
+// so that a test can hand code under test a mock stream
+// (natsrpc/testing/mock_stream.h). ClientReader, ClientWriter and
+// ClientReaderWriter below implement them.
+
+// See ClientReader.
+template <typename Resp>
+class ClientReaderInterface {
+ public:
+  virtual ~ClientReaderInterface() = default;
+  virtual bool Read(Resp* reply) = 0;
+  virtual absl::Status Finish() = 0;
+  virtual void Cancel() = 0;
+  virtual StreamStats stats() const = 0;
+};
+
+// See ClientWriter.
+template <typename Req, typename Resp>
+class ClientWriterInterface {
+ public:
+  virtual ~ClientWriterInterface() = default;
+  virtual bool Write(const Req& request) = 0;
+  virtual bool WritesDone() = 0;
+  virtual absl::StatusOr<Resp> Finish() = 0;
+  virtual void Cancel() = 0;
+  virtual StreamStats stats() const = 0;
+};
+
+// See ClientReaderWriter.
+template <typename Req, typename Resp>
+class ClientReaderWriterInterface {
+ public:
+  virtual ~ClientReaderWriterInterface() = default;
+  virtual bool Write(const Req& request) = 0;
+  virtual bool WritesDone() = 0;
+  virtual bool Read(Resp* reply) = 0;
+  virtual absl::Status Finish() = 0;
+  virtual void Cancel() = 0;
+  virtual StreamStats stats() const = 0;
+};
 
 // Client of a server stream: reads the replies, then Finish() gives the
 // status.
 template <typename Resp, template <typename> class Codec>
-class ClientReader {
+class ClientReader final : public ClientReaderInterface<Resp> {
  public:
   ClientReader(std::shared_ptr<internal::StreamEndpoint> endpoint,
                absl::Time deadline)
@@ -55,11 +97,11 @@ class ClientReader {
            /*abandon_on_destruction=*/true) {}
 
   // The next reply; false at the end (or on error: see Finish()).
-  bool Read(Resp* reply) { return s_.template ReadTyped<Resp>(reply); }
+  bool Read(Resp* reply) override { return s_.template ReadTyped<Resp>(reply); }
   // Drops unread replies, waits for the end, returns the final status.
-  absl::Status Finish() { return s_.Drain(); }
+  absl::Status Finish() override { return s_.Drain(); }
   // Ends the call with CANCELLED; the server's handler is cancelled.
-  void Cancel() {
+  void Cancel() override {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
   }
   // The server's initial metadata (ServerContext::AddInitialMetadata):
@@ -73,7 +115,7 @@ class ClientReader {
     return internal::StreamTrailingMetadata(s_.endpoint());
   }
   // This side's counters.
-  StreamStats stats() const { return s_.stats(); }
+  StreamStats stats() const override { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
@@ -82,7 +124,7 @@ class ClientReader {
 // Client of a client stream: writes requests, then Finish() gives the one
 // reply or the status.
 template <typename Req, typename Resp, template <typename> class Codec>
-class ClientWriter {
+class ClientWriter final : public ClientWriterInterface<Req, Resp> {
  public:
   ClientWriter(std::shared_ptr<internal::StreamEndpoint> endpoint,
                absl::Time deadline)
@@ -90,18 +132,18 @@ class ClientWriter {
            /*abandon_on_destruction=*/true) {}
 
   // Waits for credit; false if the stream is over (see Finish()).
-  bool Write(const Req& request) {
+  bool Write(const Req& request) override {
     return s_.template WriteTyped<Req>(request);
   }
   // Half close: no more requests.
-  bool WritesDone() {
+  bool WritesDone() override {
     if (writes_done_) return true;
     writes_done_ = true;
     return internal::StreamSendEnd(s_.endpoint(), absl::OkStatus(), nullptr,
                                    s_.deadline())
         .ok();
   }
-  absl::StatusOr<Resp> Finish() {
+  absl::StatusOr<Resp> Finish() override {
     WritesDone();
     Resp reply;
     if (!s_.template ReadTyped<Resp>(&reply)) {
@@ -122,7 +164,7 @@ class ClientWriter {
     if (!s.ok()) return s;
     return reply;
   }
-  void Cancel() {
+  void Cancel() override {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
   }
   // The server's initial metadata (ServerContext::AddInitialMetadata):
@@ -136,7 +178,7 @@ class ClientWriter {
     return internal::StreamTrailingMetadata(s_.endpoint());
   }
   // This side's counters.
-  StreamStats stats() const { return s_.stats(); }
+  StreamStats stats() const override { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
@@ -145,25 +187,25 @@ class ClientWriter {
 
 // Client of a bidi stream.
 template <typename Req, typename Resp, template <typename> class Codec>
-class ClientReaderWriter {
+class ClientReaderWriter final : public ClientReaderWriterInterface<Req, Resp> {
  public:
   ClientReaderWriter(std::shared_ptr<internal::StreamEndpoint> endpoint,
                      absl::Time deadline)
       : s_(std::move(endpoint), deadline, absl::StatusCode::kInternal,
            /*abandon_on_destruction=*/true) {}
 
-  bool Write(const Req& request) {
+  bool Write(const Req& request) override {
     return s_.template WriteTyped<Req>(request);
   }
-  bool WritesDone() {
+  bool WritesDone() override {
     return internal::StreamSendEnd(s_.endpoint(), absl::OkStatus(), nullptr,
                                    s_.deadline())
         .ok();
   }
-  bool Read(Resp* reply) { return s_.template ReadTyped<Resp>(reply); }
+  bool Read(Resp* reply) override { return s_.template ReadTyped<Resp>(reply); }
   // Drops unread replies, waits for the end, returns the final status.
-  absl::Status Finish() { return s_.Drain(); }
-  void Cancel() {
+  absl::Status Finish() override { return s_.Drain(); }
+  void Cancel() override {
     internal::StreamCancel(s_.endpoint(), absl::CancelledError("cancelled"));
   }
   // The server's initial metadata (ServerContext::AddInitialMetadata):
@@ -177,7 +219,7 @@ class ClientReaderWriter {
     return internal::StreamTrailingMetadata(s_.endpoint());
   }
   // This side's counters.
-  StreamStats stats() const { return s_.stats(); }
+  StreamStats stats() const override { return s_.stats(); }
 
  private:
   internal::TypedStream<Codec> s_;
