@@ -233,6 +233,9 @@ class EchoImpl final : public tv1::TestService::Service {
   absl::Status Echo(ServerContext& ctx, const tv1::EchoRequest& req,
                     tv1::EchoReply& reply) override {
     calls.fetch_add(1);
+    // An empty value before another header, in the reply's metadata.
+    ctx.AddResponseMetadata("x-e", "");
+    ctx.AddResponseMetadata("x-a", "1");
     reply.set_payload(req.payload());
     for (const auto& [k, v] : ctx.all_metadata()) {
       (*reply.mutable_metadata())[k] = v;
@@ -364,9 +367,10 @@ TEST_F(DefectsTest, AnEmptyMetadataValueIsKeptAndTheNextHeaderToo) {
               ::testing::Contains(::testing::Pair("x-user", "carol")));
 }
 
-// An empty error message followed by reply metadata arrived as the message
-// "x-a: 1" (older clients read the header) and without the metadata.
-TEST_F(DefectsTest, AnEmptyErrorMessageKeepsTheReplyMetadata) {
+// The same in the other direction: reply metadata x-e "" then x-a 1
+// reached the caller as x-e = "x-a: 1". An empty error message followed by
+// reply metadata is sent as such (and was read as the message "x-a: 1").
+TEST_F(DefectsTest, EmptyValuesInReplyHeadersReachTheCaller) {
   if (natsrpc::testing::UsesPublicNatsApi()) {
     GTEST_SKIP() << "nats.c 3.4.1 parses the headers on this path "
                     "(docs/platform.md)";
@@ -376,14 +380,17 @@ TEST_F(DefectsTest, AnEmptyErrorMessageKeepsTheReplyMetadata) {
       *conn_, ClientOptions{.requester = "alice",
                             .responder = "bob",
                             .interceptors = {capture}});
+  absl::StatusOr<tv1::EchoReply> r = client.Echo(tv1::EchoRequest());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(capture->last(),
+              ::testing::ElementsAre(::testing::Pair("x-e", ""),
+                                     ::testing::Pair("x-a", "1")));
+
   tv1::FailRequest req;
   req.set_code(static_cast<int>(absl::StatusCode::kPermissionDenied));
-  absl::StatusOr<tv1::EchoReply> r = client.Fail(req);
+  r = client.Fail(req);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(r.status().message(), "");
-  EXPECT_THAT(capture->last(),
-              ::testing::Contains(::testing::Pair("x-a", "1")));
-
   // The bytes on the wire, read raw: the message is there and empty, the
   // metadata follows it.
   std::optional<RawMessage> reply =
@@ -405,6 +412,7 @@ TEST_F(DefectsTest, AnEmptyTimeoutIsInvalidArgument) {
     ASSERT_TRUE(reply.has_value()) << absl::CEscape(block);
     EXPECT_EQ(reply->Header("Nats-Service-Error-Code"), "3")
         << absl::CEscape(block) << " got " << absl::CEscape(reply->header_block);
+    // nats.c, which parses on the public API path, names the key.
     EXPECT_THAT(reply->Header("Nats-Service-Error").value_or(""),
                 HasSubstr("Natsrpc-Timeout"));
   }
@@ -418,23 +426,31 @@ TEST_F(DefectsTest, AMalformedHeaderBlockIsInvalidArgument) {
   struct Case {
     absl::string_view block;
     absl::string_view fault;
+    // Also refused by nats.c 3.4.1's parser, which the public API path uses
+    // (docs/platform.md); its messages differ.
+    bool nats_c_refuses;
   };
   const Case cases[] = {
       {"NATS/1.0\r\nNatsrpc-Timeout: 0n\r\nno colon here\r\n\r\n",
-       "line 3 has no ':'"},
-      {"NATS/1.1\r\nNatsrpc-Timeout: 0n\r\n\r\n", "first line"},
-      {"NATS/1.0\r\nNatsrpc-Timeout: 0n\r\n folded\r\n\r\n", "line 3"},
-      {"NATS/1.0\r\nNatsrpc-Timeout: 0n\r\nBad Name: 1\r\n\r\n", "line 3"},
+       "line 3 has no ':'", true},
+      {"NATS/1.1\r\nNatsrpc-Timeout: 0n\r\n\r\n", "first line", true},
+      {"NATS/1.0\r\nNatsrpc-Timeout: 0n\r\n folded\r\n\r\n", "line 3", false},
+      {"NATS/1.0\r\nNatsrpc-Timeout: 0n\r\nBad Name: 1\r\n\r\n", "line 3",
+       false},
   };
+  const bool public_api = natsrpc::testing::UsesPublicNatsApi();
   for (const Case& c : cases) {
+    if (public_api && !c.nats_c_refuses) continue;
     std::optional<RawMessage> reply = CallEcho(c.block);
     ASSERT_TRUE(reply.has_value()) << absl::CEscape(c.block);
     EXPECT_EQ(reply->Header("Nats-Service-Error-Code"), "3")
         << absl::CEscape(c.block) << " got "
         << absl::CEscape(reply->header_block);
-    EXPECT_THAT(reply->Header("Nats-Service-Error").value_or(""),
-                HasSubstr(c.fault))
-        << absl::CEscape(c.block);
+    if (!public_api) {
+      EXPECT_THAT(reply->Header("Nats-Service-Error").value_or(""),
+                  HasSubstr(c.fault))
+          << absl::CEscape(c.block);
+    }
   }
   EXPECT_EQ(impl_.calls.load(), 0);
   // A well-formed block of the same headers is read: the deadline applies.

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nats/nats_internals.h"
+#include "nats/nats_transport.h"
 
 namespace natsrpc::internal {
 namespace {
@@ -181,8 +182,8 @@ absl::Status NatsMessage::header_status() const {
   const natsStatus s = natsMsgHeader_Keys(msg_, &keys, &count);
   free(keys);
   if (s == NATS_OK || s == NATS_NOT_FOUND) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "malformed NATS header block: ", natsStatus_GetText(s)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed NATS header block: ", NatsText(s)));
 }
 
 Metadata NatsMessage::headers() const {

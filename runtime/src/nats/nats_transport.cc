@@ -76,9 +76,13 @@ class NatsDelivery final : public Delivery {
 // second of nats.c's on-complete callback (no handler can run any more) and
 // ~NatsSubscription.
 struct SubscriptionClosure {
-  Transport::MessageHandler handler;
-  std::shared_ptr<EventLoop> loop;  // null: no bursts
-  bool fast_path;
+  SubscriptionClosure(Transport::MessageHandler h,
+                      std::shared_ptr<EventLoop> l, bool fast)
+      : handler(std::move(h)), loop(std::move(l)), fast_path(fast) {}
+
+  const Transport::MessageHandler handler;
+  const std::shared_ptr<EventLoop> loop;  // null: no bursts
+  const bool fast_path;
 
   absl::Mutex mu;
   bool completed ABSL_GUARDED_BY(mu) = false;   // OnSubscriptionComplete ran
@@ -514,10 +518,8 @@ absl::StatusOr<std::unique_ptr<Subscription>> NatsTransport::Subscribe(
   constexpr int kAttempts = 3;
   for (int attempt = 1;; ++attempt) {
     const std::string error_before = LastError();
-    auto* closure = new SubscriptionClosure{
-        .handler = handler,
-        .loop = tuning_.bursts ? loop_ : nullptr,
-        .fast_path = fast_path_};
+    auto* closure = new SubscriptionClosure(
+        handler, tuning_.bursts ? loop_ : nullptr, fast_path_);
     natsSubscription* sub = nullptr;
     natsStatus s =
         q.empty()
