@@ -354,8 +354,17 @@ class NatsTransport final : public Transport {
       // than risk a callback into freed memory.
       hub_.release();
     }
-    // nats.c's order: Close, stop the loop, Destroy.
-    if (loop_ != nullptr) loop_->Stop();
+    // nats.c's order: Close, stop the loop, Destroy. A close another thread
+    // began (Connection::Close, or nats.c giving up reconnecting) may still
+    // be under way although Close() returned: it detaches the loop last,
+    // after it posted the closed callback.
+    if (loop_ != nullptr) {
+      if (!loop_->WaitDetached(absl::Seconds(10))) {
+        // Never seen; leak the loop rather than free it under nats.c.
+        new std::shared_ptr<EventLoop>(loop_);
+      }
+      loop_->Stop();
+    }
     natsConnection_Destroy(nc_);
   }
 
