@@ -114,8 +114,10 @@ struct TransportEvent {
 };
 
 // A live subscription. Destroying it unsubscribes; a handler invocation that
-// already started may still finish afterwards, so handlers must only touch
-// state they keep alive themselves.
+// already started may still finish afterwards, and messages that had already
+// arrived may still be handed to the handler for a bounded time (the NATS
+// transport drains, see docs/platform.md), so handlers must only touch state
+// they keep alive themselves.
 class Subscription {
  public:
   virtual ~Subscription() = default;
