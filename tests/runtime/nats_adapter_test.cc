@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -89,16 +90,95 @@ TEST(NatsMessageTest, ThePublicApiReadsTheSameHeaders) {
 
 TEST(HeaderBlockTest, ParsesAnInlineStatus) {
   HeaderEntries entries;
-  ASSERT_TRUE(ParseHeaderBlock("NATS/1.0 503 No Responders\r\n\r\n", entries));
+  ASSERT_TRUE(
+      ParseHeaderBlock("NATS/1.0 503 No Responders\r\n\r\n", entries).ok());
   EXPECT_THAT(entries, ElementsAre(Pair("Status", "503"),
                                    Pair("Description", "No Responders")));
 }
 
-TEST(HeaderBlockTest, LeavesFoldedLinesAndEmptyValuesToNats) {
+// nats.c 3.4.1 takes the line after an empty value as that value: a
+// metadata `x-trace: ""` before `x-user: carol` arrived as
+// x-trace = "x-user: carol" (issue 11, defect 5).
+TEST(HeaderBlockTest, AnEmptyValueIsAnEmptyValue) {
   HeaderEntries entries;
-  EXPECT_FALSE(ParseHeaderBlock("NATS/1.0\r\nA: 1\r\n 2\r\n\r\n", entries));
-  EXPECT_FALSE(ParseHeaderBlock("NATS/1.0\r\nA: \r\n\r\n", entries));
-  EXPECT_FALSE(ParseHeaderBlock("NATS/1.0\r\nA: 1\r\n", entries));
+  ASSERT_TRUE(ParseHeaderBlock(
+                  "NATS/1.0\r\nx-trace: \r\nx-user: carol\r\nx-e:\r\n\r\n",
+                  entries)
+                  .ok());
+  EXPECT_THAT(entries, ElementsAre(Pair("x-trace", ""), Pair("x-user", "carol"),
+                                   Pair("x-e", "")));
+  ASSERT_TRUE(ParseHeaderBlock("NATS/1.0\r\nNatsrpc-Timeout:\r\n\r\n", entries)
+                  .ok());
+  EXPECT_THAT(entries, ElementsAre(Pair("Natsrpc-Timeout", "")));
+}
+
+TEST(HeaderBlockTest, TrimsSpacesAndTabsOnly) {
+  HeaderEntries entries;
+  ASSERT_TRUE(
+      ParseHeaderBlock("NATS/1.0\r\nA: \t x\vy \t\r\nB:z\r\n\r\n", entries)
+          .ok());
+  EXPECT_THAT(entries, ElementsAre(Pair("A", "x\vy"), Pair("B", "z")));
+}
+
+TEST(HeaderBlockTest, AMalformedBlockIsAnErrorNamingTheFault) {
+  struct Case {
+    absl::string_view block;
+    absl::string_view fault;
+  };
+  const Case cases[] = {
+      {"HTTP/1.1\r\nA: 1\r\n\r\n", "first line"},
+      {"NATS/1.1\r\nA: 1\r\n\r\n", "first line"},
+      {"NATS/1.0x\r\nA: 1\r\n\r\n", "first line"},
+      {"NATS/1.0\r\nA: 1\r\n", "empty line"},
+      {"NATS/1.0\r\nA: 1\r\nno colon\r\nB: 2\r\n\r\n", "line 3 has no ':'"},
+      {"NATS/1.0\r\nA: 1\r\n 2\r\n\r\n", "line 3"},  // folded
+      {"NATS/1.0\r\n: 1\r\n\r\n", "empty name"},
+      {"NATS/1.0\r\nA B: 1\r\n\r\n", "line 2"},
+      {"NATS/1.0\r\nA: 1\r\n\r\nB: 2\r\n\r\n", "line 3 is empty"},
+      {"NATS/1.0\r\nA: 1\nB: 2\r\n\r\n", "lone CR or LF"},
+      {"NATS/1.0\r\nA: 1\rB: 2\r\n\r\n", "lone CR or LF"},
+      {"", "first line"},
+  };
+  for (const Case& c : cases) {
+    HeaderEntries entries = {{"stale", "x"}};
+    absl::Status s = ParseHeaderBlock(c.block, entries);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument)
+        << absl::CEscape(c.block);
+    EXPECT_THAT(s.message(), ::testing::HasSubstr(c.fault))
+        << absl::CEscape(c.block);
+    EXPECT_TRUE(entries.empty()) << absl::CEscape(c.block);
+  }
+}
+
+TEST(NatsInternalsTest, AMalformedBlockHidesEveryHeaderAndSaysWhy) {
+  if (!nats_internals::Available()) GTEST_SKIP();
+  constexpr absl::string_view kBad =
+      "NATS/1.0\r\nNatsrpc-Timeout: 5S\r\nbroken\r\n\r\n";
+  const std::string bytes = absl::StrCat(kBad, "data");
+  natsMsg* msg = nullptr;
+  ASSERT_EQ(nats_internals::CreateMessage(&msg, "s", "r", bytes,
+                                          static_cast<int>(kBad.size())),
+            NATS_OK);
+  NatsMessage message(msg, /*fast_path=*/true);
+  EXPECT_EQ(message.header_status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(message.header("Natsrpc-Timeout"), std::nullopt);
+  EXPECT_TRUE(message.headers().empty());
+  EXPECT_EQ(message.data(), "data");
+}
+
+TEST(NatsMessageTest, ThePublicApiReportsAMalformedBlock) {
+  if (!nats_internals::Available()) GTEST_SKIP();
+  constexpr absl::string_view kBad = "NATS/1.0\r\nbroken\r\n\r\n";
+  const std::string bytes = absl::StrCat(kBad, "data");
+  natsMsg* msg = nullptr;
+  ASSERT_EQ(nats_internals::CreateMessage(&msg, "s", "r", bytes,
+                                          static_cast<int>(kBad.size())),
+            NATS_OK);
+  // nats.c parses it: the fallback path.
+  NatsMessage message(msg, /*fast_path=*/false);
+  EXPECT_EQ(message.header_status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(HeaderBlockTest, EncodesWhatItParses) {
@@ -109,7 +189,7 @@ TEST(HeaderBlockTest, EncodesWhatItParses) {
   AppendHeaderBlock(m, block);
   EXPECT_EQ(block, "NATS/1.0\r\nA: 1\r\nB: x  y\r\n\r\n");
   HeaderEntries entries;
-  ASSERT_TRUE(ParseHeaderBlock(block, entries));
+  ASSERT_TRUE(ParseHeaderBlock(block, entries).ok());
   EXPECT_THAT(entries, ElementsAre(Pair("A", "1"), Pair("B", "x  y")));
 }
 

@@ -78,6 +78,17 @@ TEST(NamesTest, ParseRequestSubject) {
   EXPECT_FALSE(wire::ParseRequestSubject("").ok());
 }
 
+// docs/protocol.md section 4: a method token outside the token rule names no
+// method (UNIMPLEMENTED), so the subject must still parse.
+TEST(NamesTest, ParseRequestSubjectTakesAnyNonEmptyMethodToken) {
+  absl::StatusOr<wire::RequestSubjectParts> p =
+      wire::ParseRequestSubject("requests.alice.bob.app.Svc.Add!\x01");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->method, "Add!\x01");
+  EXPECT_FALSE(wire::ParseRequestSubject("requests.alice.bob.app.Svc.").ok());
+  EXPECT_FALSE(wire::ParseRequestSubject("requests.alice.bob.app.S!.M").ok());
+}
+
 TEST(NamesTest, CheckReplySubject) {
   wire::RequestSubjectParts req{"alice", "bob", "app", "Svc", "M"};
   EXPECT_TRUE(wire::CheckReplySubject("responses.alice.bob.app.ID.7", req).ok());

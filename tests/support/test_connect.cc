@@ -27,6 +27,8 @@ void ParseTestConnectFlags(int* argc, char** argv) {
   argv[out] = nullptr;
 }
 
+bool UsesPublicNatsApi() { return !Tuning().nats_internals; }
+
 absl::StatusOr<Connection> ConnectForTest(ConnectOptions options) {
   options.tuning = Tuning();
   return Connect(options);

@@ -18,6 +18,10 @@ namespace natsrpc::testing {
 // ::testing::InitGoogleTest.
 void ParseTestConnectFlags(int* argc, char** argv);
 
+// True if the command line asked for nats.c's public message API
+// (--public_nats_api).
+bool UsesPublicNatsApi();
+
 // natsrpc::Connect(options) with the tuning of the command line.
 absl::StatusOr<Connection> ConnectForTest(ConnectOptions options);
 

@@ -57,6 +57,10 @@ class IncomingMessage {
   // True for the status-503 message NATS sends when a request subject has no
   // subscriber.
   virtual bool is_no_responders() const = 0;
+  // OK, or INVALID_ARGUMENT naming the fault if the message's header block
+  // is malformed (docs/protocol.md section 3); header() and headers() then
+  // find no header at all.
+  virtual absl::Status header_status() const { return absl::OkStatus(); }
 };
 
 // Messages are shared so that a zero-copy codec can keep the bytes alive
@@ -110,8 +114,10 @@ struct TransportEvent {
 };
 
 // A live subscription. Destroying it unsubscribes; a handler invocation that
-// already started may still finish afterwards, so handlers must only touch
-// state they keep alive themselves.
+// already started may still finish afterwards, and messages that had already
+// arrived may still be handed to the handler for a bounded time (the NATS
+// transport drains, see docs/platform.md), so handlers must only touch state
+// they keep alive themselves.
 class Subscription {
  public:
   virtual ~Subscription() = default;

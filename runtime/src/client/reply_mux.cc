@@ -342,6 +342,14 @@ void ReplyMux::OnReply(MessagePtr message) {
          nullptr);
     return;
   }
+  if (absl::Status headers = message->header_status(); !headers.ok()) {
+    // Neither status nor metadata can be read (docs/protocol.md section 3).
+    done(absl::InternalError(absl::StrCat("the reply to call ", seq,
+                                          " is unreadable: ",
+                                          headers.message())),
+         nullptr);
+    return;
+  }
   absl::Status status = wire::StatusFromErrorReply(
       message->header(wire::kErrorCodeHeader),
       message->header(wire::kErrorHeader), message->data());

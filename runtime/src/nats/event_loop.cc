@@ -110,6 +110,7 @@ natsStatus EventLoop::OnAttach(void** user_data, void* loop, natsConnection* nc,
   self->registered_ = false;
   self->registered_events_ = 0;
   self->nc_ = nc;
+  self->attached_ = true;
   self->fd_ = socket;
   self->read_wanted_ = true;  // attach starts read polling
   self->write_wanted_.store(false, std::memory_order_relaxed);
@@ -191,7 +192,16 @@ natsStatus EventLoop::OnDetach(void* user_data) {
   self->read_wanted_ = false;
   self->write_wanted_.store(false, std::memory_order_relaxed);
   self->fd_ = -1;
+  self->attached_ = false;
   return NATS_OK;
+}
+
+bool EventLoop::WaitDetached(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto detached = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !attached_;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&detached), timeout);
 }
 
 void EventLoop::FlushNow() {

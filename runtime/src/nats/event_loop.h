@@ -28,6 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace natsrpc::internal {
 
@@ -83,6 +84,13 @@ class EventLoop {
     return write_wanted_.load(std::memory_order_relaxed);
   }
 
+  // Waits up to `timeout` until nats.c detached its connection from this
+  // loop, the last thing natsConnection_Close does (on whichever thread runs
+  // it: another thread's close may still be under way when this thread's
+  // natsConnection_Close returns). True once detached, or if no connection
+  // ever attached. The loop must not be destroyed before.
+  bool WaitDetached(absl::Duration timeout);
+
   // Stops and joins the loop thread. Call after natsConnection_Close and
   // before natsConnection_Destroy. Idempotent.
   void Stop();
@@ -113,6 +121,7 @@ class EventLoop {
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   bool read_wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool registered_ ABSL_GUARDED_BY(mu_) = false;
+  bool attached_ ABSL_GUARDED_BY(mu_) = false;  // by nats.c, until detached
   uint32_t registered_events_ ABSL_GUARDED_BY(mu_) = 0;
   // Written under mu_; read without it as a hint.
   std::atomic<bool> write_wanted_{false};

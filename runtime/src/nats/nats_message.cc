@@ -6,15 +6,15 @@
 #include <cstring>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "nats/nats_internals.h"
+#include "nats/nats_transport.h"
 
 namespace natsrpc::internal {
 namespace {
 
-bool IsHeaderSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' ||
-         c == '\n';
-}
+// docs/protocol.md section 3: receivers trim spaces and tabs around a value.
+bool IsHeaderSpace(char c) { return c == ' ' || c == '\t'; }
 
 absl::string_view TrimHeaderSpace(absl::string_view s) {
   while (!s.empty() && IsHeaderSpace(s.front())) s.remove_prefix(1);
@@ -36,17 +36,30 @@ void AppendHeader(absl::string_view k, absl::string_view v, std::string& out) {
 
 }  // namespace
 
-bool ParseHeaderBlock(absl::string_view block, HeaderEntries& out) {
+absl::Status ParseHeaderBlock(absl::string_view block, HeaderEntries& out) {
   out.clear();
-  if (block.size() < kHeaderLine.size() + 4 ||
-      !absl::StartsWith(block, kHeaderLine) ||
-      !absl::EndsWith(block, "\r\n\r\n")) {
-    return false;
+  auto bad = [&](absl::string_view why) {
+    out.clear();
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed NATS header block: ", why));
+  };
+  if (!absl::StartsWith(block, kHeaderLine)) {
+    return bad(absl::StrCat("the first line is not \"", kHeaderLine, "\""));
+  }
+  if (!absl::EndsWith(block, "\r\n\r\n") ||
+      block.size() < kHeaderLine.size() + 4) {
+    return bad("it does not end with an empty line");
   }
   block.remove_suffix(2);  // the empty line; every line now ends in \r\n
   size_t eol = block.find("\r\n");
-  absl::string_view status = TrimHeaderSpace(
-      block.substr(kHeaderLine.size(), eol - kHeaderLine.size()));
+  absl::string_view status = block.substr(kHeaderLine.size(), eol - kHeaderLine.size());
+  if (!status.empty() && status.front() != ' ' && status.front() != '\t') {
+    return bad(absl::StrCat("the first line is not \"", kHeaderLine, "\""));
+  }
+  if (status.find_first_of("\r\n") != absl::string_view::npos) {
+    return bad("the first line has a lone CR or LF");
+  }
+  status = TrimHeaderSpace(status);
   if (!status.empty()) {
     constexpr size_t kStatusLen = 3;
     out.emplace_back("Status", status.substr(0, kStatusLen));
@@ -56,19 +69,37 @@ bool ParseHeaderBlock(absl::string_view block, HeaderEntries& out) {
     }
   }
   size_t pos = eol + 2;
-  while (pos < block.size()) {
+  for (int line_number = 2; pos < block.size(); ++line_number) {
     eol = block.find("\r\n", pos);
     const absl::string_view line = block.substr(pos, eol - pos);
     pos = eol + 2;
-    // A folded line continues the previous value: leave it to nats.c.
-    if (line.empty() || IsHeaderSpace(line.front())) return false;
+    if (line.empty()) {
+      return bad(absl::StrCat("line ", line_number,
+                              " is empty before the end of the block"));
+    }
+    if (line.find_first_of("\r\n") != absl::string_view::npos) {
+      return bad(absl::StrCat("line ", line_number, " has a lone CR or LF"));
+    }
     const size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) return false;
-    const absl::string_view value = TrimHeaderSpace(line.substr(colon + 1));
-    if (value.empty()) return false;  // nats.c rejects the whole block
-    out.emplace_back(line.substr(0, colon), value);
+    if (colon == absl::string_view::npos) {
+      return bad(absl::StrCat("line ", line_number, " has no ':'"));
+    }
+    const absl::string_view name = line.substr(0, colon);
+    if (name.empty()) {
+      return bad(absl::StrCat("line ", line_number, " has an empty name"));
+    }
+    for (char c : name) {
+      // Printable ASCII but space: no folded lines, no "Name : value".
+      if (c <= ' ' || c > '~') {
+        return bad(absl::StrCat("the name on line ", line_number,
+                                " has a space or a byte that is not "
+                                "printable ASCII"));
+      }
+    }
+    // An empty value is a value (nats.c 3.4.1 would take the next line).
+    out.emplace_back(name, TrimHeaderSpace(line.substr(colon + 1)));
   }
-  return true;
+  return absl::OkStatus();
 }
 
 void AppendHeaderBlock(const OutgoingMessage& m, std::string& out) {
@@ -84,11 +115,13 @@ void AppendHeaderBlock(const OutgoingMessage& m, std::string& out) {
 NatsMessage::NatsMessage(natsMsg* msg, bool fast_path)
     : msg_(msg), fast_path_(fast_path) {
   if (!fast_path_) return;
-  // Reading the block ourselves avoids nats.c's hash table per message.
+  // Reading the block ourselves avoids nats.c's hash table per message, and
+  // nats.c 3.4.1's parser, which takes the line after an empty value as
+  // that value.
   std::optional<absl::string_view> block = nats_internals::HeaderBlock(msg);
   if (!block.has_value()) return;
-  parsed_ok_ = block->empty() || ParseHeaderBlock(*block, parsed_);
-  if (!parsed_ok_) parsed_.clear();
+  parsed_ok_ = true;
+  if (!block->empty()) header_status_ = ParseHeaderBlock(*block, parsed_);
 }
 
 NatsMessage::~NatsMessage() {
@@ -139,6 +172,18 @@ std::optional<absl::string_view> NatsMessage::header(
     return std::nullopt;
   }
   return absl::string_view(value);
+}
+
+absl::Status NatsMessage::header_status() const {
+  if (parsed_ok_) return header_status_;
+  // nats.c parses the block when it is first asked; NATS_NOT_FOUND: none.
+  const char** keys = nullptr;
+  int count = 0;
+  const natsStatus s = natsMsgHeader_Keys(msg_, &keys, &count);
+  free(keys);
+  if (s == NATS_OK || s == NATS_NOT_FOUND) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed NATS header block: ", NatsText(s)));
 }
 
 Metadata NatsMessage::headers() const {

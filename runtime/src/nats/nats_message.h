@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "natsrpc/transport.h"
 
@@ -25,12 +26,14 @@ inline constexpr absl::string_view kHeaderLine = "NATS/1.0";
 using HeaderEntries =
     absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 4>;
 
-// Parses a complete header block ("NATS/1.0[ status]\r\n...\r\n\r\n") as
-// nats.c would: values trimmed, an inline status ("NATS/1.0 503") as headers
-// Status and Description. False for anything it does not handle exactly like
-// nats.c (folded lines, empty values, a malformed block): the caller must
-// then ask nats.c.
-bool ParseHeaderBlock(absl::string_view block, HeaderEntries& out);
+// Parses a complete header block ("NATS/1.0[ status]\r\n...\r\n\r\n"), the
+// grammar of docs/protocol.md section 3: one "Name: value" per line, the
+// name printable ASCII without spaces or ':', the value trimmed of spaces
+// and tabs and possibly empty; an inline status ("NATS/1.0 503") becomes
+// headers Status and Description. Anything else (another first line, a line
+// without ':', a folded line, an empty line before the end, a lone CR or
+// LF) is INVALID_ARGUMENT naming the fault, and `out` is left empty.
+absl::Status ParseHeaderBlock(absl::string_view block, HeaderEntries& out);
 
 // Appends "NATS/1.0\r\n", one "key: value\r\n" per header and the final
 // "\r\n" to `out`. Line breaks in values become spaces, as nats.c encodes
@@ -52,14 +55,17 @@ class NatsMessage final : public IncomingMessage {
   std::optional<absl::string_view> header(absl::string_view key) const override;
   Metadata headers() const override;
   bool is_no_responders() const override;
+  absl::Status header_status() const override;
 
  private:
   natsMsg* const msg_;
   const bool fast_path_;
-  // True if `parsed_` holds the headers; otherwise nats.c's natsMsgHeader_*
-  // functions are asked.
+  // True if natsrpc read the header block: `parsed_` holds the headers,
+  // or none if `header_status_` says the block is malformed. Otherwise
+  // nats.c's natsMsgHeader_* functions are asked.
   bool parsed_ok_ = false;
   HeaderEntries parsed_;
+  absl::Status header_status_;
 };
 
 }  // namespace natsrpc::internal

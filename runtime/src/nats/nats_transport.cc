@@ -72,12 +72,23 @@ class NatsDelivery final : public Delivery {
   bool may_block_ = false;
 };
 
-// Heap state a nats.c subscription points at; freed by nats.c's on-complete
-// callback once no handler can run any more.
+// Heap state a nats.c subscription points at. Freed by whichever comes
+// second of nats.c's on-complete callback (no handler can run any more) and
+// ~NatsSubscription.
 struct SubscriptionClosure {
-  Transport::MessageHandler handler;
-  std::shared_ptr<EventLoop> loop;  // null: no bursts
-  bool fast_path;
+  SubscriptionClosure(Transport::MessageHandler h,
+                      std::shared_ptr<EventLoop> l, bool fast)
+      : handler(std::move(h)), loop(std::move(l)), fast_path(fast) {}
+
+  const Transport::MessageHandler handler;
+  const std::shared_ptr<EventLoop> loop;  // null: no bursts
+  const bool fast_path;
+
+  absl::Mutex mu;
+  bool completed ABSL_GUARDED_BY(mu) = false;   // OnSubscriptionComplete ran
+  bool owner_gone ABSL_GUARDED_BY(mu) = false;  // ~NatsSubscription ran
+  // Set by ~NatsSubscription when a drain releases the subscription.
+  natsSubscription* release_on_complete ABSL_GUARDED_BY(mu) = nullptr;
 };
 
 // A burst ends after this many messages or this long, even if more wait.
@@ -123,19 +134,72 @@ void OnSubscriptionComplete(void* closure) {
   auto* c = static_cast<SubscriptionClosure*>(closure);
   // On the delivery thread, after its last message.
   if (c->loop != nullptr) c->loop->EndBurst();
+  natsSubscription* release = nullptr;
+  {
+    absl::MutexLock lock(&c->mu);
+    c->completed = true;
+    if (!c->owner_gone) return;  // ~NatsSubscription frees it all
+    release = c->release_on_complete;
+  }
+  // The drain is over: the subscription is closed and out of the
+  // connection's table, so Destroy only drops our reference.
+  if (release != nullptr) natsSubscription_Destroy(release);
   delete c;
 }
 
+// Why a drain and not natsSubscription_Unsubscribe: nats.c 3.4.1's
+// natsConn_processMsg looks the subscription up in the connection's table
+// and uses it after releasing the table's lock without holding a reference
+// (fixed in nats.c 3.6.1). Unsubscribe removes it from the table at once;
+// with Destroy and the delivery thread's exit the subscription is freed
+// while the thread reading the socket (our event loop's) may still be
+// queueing a message for it: a crash tearing down a server under a flood of
+// requests (issue 11). A drain sends UNSUB and a PING, and removes the
+// subscription from the table only after the PONG, behind every message
+// the server sent before it processed the UNSUB: no message for it is being
+// read then. Messages that arrived before the UNSUB are still handed to the
+// handler (as a message being handled could be before).
+constexpr int64_t kDrainTimeoutMs = 10000;
+
 class NatsSubscription final : public Subscription {
  public:
-  explicit NatsSubscription(natsSubscription* sub) : sub_(sub) {}
+  // `closure` is null if its on-complete callback could not be set.
+  NatsSubscription(natsSubscription* sub, SubscriptionClosure* closure)
+      : sub_(sub), closure_(closure) {}
   ~NatsSubscription() override {
-    natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
+    if (closure_ == nullptr) {
+      natsSubscription_Unsubscribe(sub_);
+      natsSubscription_Destroy(sub_);
+      return;
+    }
+    // Fails if the subscription or its connection is closed already: then
+    // nothing reads messages for it any more.
+    const bool draining =
+        natsSubscription_DrainTimeout(sub_, kDrainTimeoutMs) == NATS_OK;
+    bool completed;
+    {
+      absl::MutexLock lock(&closure_->mu);
+      completed = closure_->completed;
+      if (!completed) {
+        closure_->owner_gone = true;
+        // OnSubscriptionComplete releases the subscription and frees the
+        // closure once the drain is over (at most kDrainTimeoutMs, after
+        // which nats.c closes the subscription).
+        if (draining) closure_->release_on_complete = sub_;
+      }
+    }
+    if (completed || !draining) {
+      natsSubscription_Unsubscribe(sub_);
+      natsSubscription_Destroy(sub_);
+    }
+    if (completed) delete closure_;
   }
+  NatsSubscription(const NatsSubscription&) = delete;
+  NatsSubscription& operator=(const NatsSubscription&) = delete;
 
  private:
-  natsSubscription* sub_;
+  natsSubscription* const sub_;
+  SubscriptionClosure* const closure_;
 };
 
 // Connection callbacks arrive on nats.c's threads; this object outlives the
@@ -160,7 +224,18 @@ class EventHub {
     for (auto& l : copy) l(event);
   }
 
+  // Drops every listener: nothing may be called back once the transport
+  // that handed them out is gone.
+  void Clear() {
+    absl::MutexLock lock(&mu_);
+    listeners_.clear();
+  }
+
+  // Notified by OnClosed, nats.c's last callback of the connection.
   absl::Notification closed;
+  // Set (on the callback thread) by a transport destroyed there before its
+  // closed callback ran: OnClosed then deletes the hub.
+  bool delete_on_closed = false;
 
  private:
   absl::Mutex mu_;
@@ -169,31 +244,75 @@ class EventHub {
       ABSL_GUARDED_BY(mu_);
 };
 
+// nats.c 3.4.1 runs every connection callback of the process (closed,
+// disconnected, reconnected, error) on one thread of its own. True on that
+// thread while one of ours runs: a transport destroyed there (the last
+// Connection dropped by a callback) must not wait for a closed callback
+// that only this thread can deliver (see ~NatsTransport).
+thread_local bool tl_in_connection_callback = false;
+
+class ConnectionCallbackScope {
+ public:
+  ConnectionCallbackScope() : outer_(tl_in_connection_callback) {
+    tl_in_connection_callback = true;
+  }
+  ~ConnectionCallbackScope() { tl_in_connection_callback = outer_; }
+  ConnectionCallbackScope(const ConnectionCallbackScope&) = delete;
+  ConnectionCallbackScope& operator=(const ConnectionCallbackScope&) = delete;
+
+ private:
+  const bool outer_;
+};
+
 void OnClosed(natsConnection*, void* closure) {
   auto* hub = static_cast<EventHub*>(closure);
-  hub->Emit({TransportEvent::Kind::kClosed, "", true, "connection closed"});
+  {
+    ConnectionCallbackScope scope;
+    hub->Emit({TransportEvent::Kind::kClosed, "", true, "connection closed"});
+  }
+  // Read on this thread after the listeners ran: one of them may have
+  // destroyed the transport, which then left the hub to us.
+  if (hub->delete_on_closed) {
+    delete hub;
+    return;
+  }
   if (!hub->closed.HasBeenNotified()) hub->closed.Notify();
 }
 
 void OnDisconnected(natsConnection*, void* closure) {
+  ConnectionCallbackScope scope;
   static_cast<EventHub*>(closure)->Emit(
       {TransportEvent::Kind::kDisconnected, "", true, "disconnected"});
 }
 
 void OnReconnected(natsConnection*, void* closure) {
+  ConnectionCallbackScope scope;
   static_cast<EventHub*>(closure)->Emit(
       {TransportEvent::Kind::kReconnected, "", true, "reconnected"});
 }
 
-// nats.c passes no text with the error: the connection's last error is the
-// best there is (a later error may have replaced it meanwhile).
-void OnAsyncError(natsConnection* nc, natsSubscription*, natsStatus err,
+// The text of the error being reported to OnAsyncError. nats.c 3.4.1 posts
+// an -ERR (a permission violation among them) with its own copy of the text,
+// and its callback thread makes that copy this thread's last error
+// (nats_GetLastError) just before it calls the handler. The connection's
+// last error (natsConnection_GetLastError) is no substitute: the reading
+// thread overwrites it with the next -ERR, often before the callback runs,
+// and the first refused call would then be blamed on the second's subject.
+// Errors posted without text (a slow consumer, say) leave nothing there;
+// their status text names them.
+std::string AsyncErrorText(natsStatus err) {
+  natsStatus thread_status = NATS_OK;
+  const char* text = nats_GetLastError(&thread_status);
+  if (thread_status == err && text != nullptr && *text != '\0') return text;
+  return natsStatus_GetText(err);
+}
+
+void OnAsyncError(natsConnection*, natsSubscription*, natsStatus err,
                   void* closure) {
+  ConnectionCallbackScope scope;
   auto* hub = static_cast<EventHub*>(closure);
-  const char* text = nullptr;
-  natsConnection_GetLastError(nc, &text);
   TransportEvent event{TransportEvent::Kind::kError, "", true,
-                       text != nullptr ? text : natsStatus_GetText(err)};
+                       AsyncErrorText(err)};
   if (err == NATS_NOT_PERMITTED &&
       ParsePermissionViolation(event.message, event.subject, event.publish)) {
     event.kind = TransportEvent::Kind::kPermissionDenied;
@@ -215,14 +334,37 @@ class NatsTransport final : public Transport {
 
   ~NatsTransport() override {
     Close();
-    // The closed callback is the last one nats.c delivers; once it ran the
-    // hub may go. If it never comes (it should), leak the hub rather than
-    // risk a callback into freed memory.
-    if (!hub_->closed.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+    if (tl_in_connection_callback) {
+      // On nats.c's callback thread, which delivers the closed callback
+      // only after the running one returns: waiting for it here would stall
+      // every connection's callbacks (issue 11). nats.c posted it in
+      // Close() (now, or earlier) with its own reference to the connection,
+      // and nothing else runs on this thread meanwhile: the hub goes when
+      // it ran, here or in OnClosed.
+      hub_->Clear();
+      if (hub_->closed.HasBeenNotified()) {
+        hub_.reset();
+      } else {
+        hub_.release()->delete_on_closed = true;
+      }
+    } else if (!hub_->closed.WaitForNotificationWithTimeout(
+                   absl::Seconds(10))) {
+      // The closed callback is the last one nats.c delivers; once it ran
+      // the hub may go. If it never comes (it should), leak the hub rather
+      // than risk a callback into freed memory.
       hub_.release();
     }
-    // nats.c's order: Close, stop the loop, Destroy.
-    if (loop_ != nullptr) loop_->Stop();
+    // nats.c's order: Close, stop the loop, Destroy. A close another thread
+    // began (Connection::Close, or nats.c giving up reconnecting) may still
+    // be under way although Close() returned: it detaches the loop last,
+    // after it posted the closed callback.
+    if (loop_ != nullptr) {
+      if (!loop_->WaitDetached(absl::Seconds(10))) {
+        // Never seen; leak the loop rather than free it under nats.c.
+        new std::shared_ptr<EventLoop>(loop_);
+      }
+      loop_->Stop();
+    }
     natsConnection_Destroy(nc_);
   }
 
@@ -385,8 +527,8 @@ absl::StatusOr<std::unique_ptr<Subscription>> NatsTransport::Subscribe(
   constexpr int kAttempts = 3;
   for (int attempt = 1;; ++attempt) {
     const std::string error_before = LastError();
-    auto* closure = new SubscriptionClosure{
-        handler, tuning_.bursts ? loop_ : nullptr, fast_path_};
+    auto* closure = new SubscriptionClosure(
+        handler, tuning_.bursts ? loop_ : nullptr, fast_path_);
     natsSubscription* sub = nullptr;
     natsStatus s =
         q.empty()
@@ -403,8 +545,9 @@ absl::StatusOr<std::unique_ptr<Subscription>> NatsTransport::Subscribe(
       return absl::InternalError(
           absl::StrCat("cannot subscribe to ", subject, ": ", NatsText(s)));
     }
-    auto owned = std::make_unique<NatsSubscription>(sub);
     s = natsSubscription_SetOnCompleteCB(sub, OnSubscriptionComplete, closure);
+    auto owned = std::make_unique<NatsSubscription>(
+        sub, s == NATS_OK ? closure : nullptr);
     if (s != NATS_OK) {
       // Without the callback nothing frees the closure; leak it rather than
       // free it under a handler that may still run.

@@ -13,11 +13,13 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "client/connection_state.h"
 #include "natsrpc/status_macros.h"
 #include "server/inline_policy.h"
 #include "server/server_context_access.h"
+#include "stream/client_stream.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
 #include "wire/reply_metadata.h"
@@ -265,6 +267,14 @@ void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message,
     bad_reply_to_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // A header block that does not parse hides every header, the deadline
+  // and the stream kind included: answer it rather than serve it without
+  // them (docs/protocol.md section 3).
+  if (absl::Status headers = message->header_status(); !headers.ok()) {
+    invalid_.fetch_add(1, std::memory_order_relaxed);
+    Reply(*message, headers, {}, {}, nullptr);
+    return;
+  }
   // An open is refused with an `end`, a unary request with an error reply
   // (docs/protocol.md 9.3.2, 4): which one it is decides how every check
   // below answers.
@@ -272,8 +282,18 @@ void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message,
   if (std::optional<absl::string_view> frame =
           message->header(wire::kStreamHeader)) {
     if (*frame != wire::StreamFrameName(wire::StreamFrame::kOpen)) {
-      // Only opens belong on a method subject; there is no stream to end.
+      // Only opens belong on a method subject. The reply-to names the
+      // caller's call: end it at once rather than let it wait out its
+      // deadline (docs/protocol.md 9.3.2).
       invalid_.fetch_add(1, std::memory_order_relaxed);
+      if (!RefuseStream(connection_.transport(), *message,
+                        absl::InvalidArgumentError(absl::StrCat(
+                            wire::kStreamHeader, " \"", absl::CEscape(*frame),
+                            "\" on the method subject ", message->subject(),
+                            ": only \"open\" belongs there")))
+               .ok()) {
+        publish_errors_.fetch_add(1, std::memory_order_relaxed);
+      }
       return;
     }
     open = true;
@@ -316,9 +336,9 @@ void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message,
   }
   if (it == reg.methods.end()) {
     unknown_method_.fetch_add(1, std::memory_order_relaxed);
-    refuse(absl::UnimplementedError(
-        absl::StrCat("service ", reg.app, ".", reg.service->service_name(),
-                     " has no method \"", parts->method, "\"")));
+    refuse(absl::UnimplementedError(absl::StrCat(
+        "service ", reg.app, ".", reg.service->service_name(),
+        " has no method \"", absl::CEscape(parts->method), "\"")));
     return;
   }
   const RegisteredMethod& method = it->second;

@@ -107,9 +107,10 @@ using SixTokens = std::array<absl::string_view, 6>;
 // Splits `subject` into exactly six valid tokens, the first being `first`,
 // without allocating (this runs for every request a server receives).
 // `what` and `shape` name the subject in errors.
+// `any_last`: the last token need only be non-empty.
 absl::Status SplitSixTokens(absl::string_view what, absl::string_view subject,
                             absl::string_view first, absl::string_view shape,
-                            SixTokens& tokens) {
+                            SixTokens& tokens, bool any_last = false) {
   size_t n = 0;
   for (absl::string_view rest = subject;;) {
     const size_t dot = rest.find('.');
@@ -126,7 +127,8 @@ absl::Status SplitSixTokens(absl::string_view what, absl::string_view subject,
         what, " \"", absl::CEscape(subject), "\" is not ", shape));
   }
   for (size_t i = 1; i < tokens.size(); ++i) {
-    if (!IsValidToken(tokens[i])) {
+    if (any_last && i + 1 == tokens.size() ? tokens[i].empty()
+                                           : !IsValidToken(tokens[i])) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, " \"", absl::CEscape(subject), "\" has token ", i,
                        " that is not of the form [A-Za-z0-9_-]+"));
@@ -142,7 +144,8 @@ absl::StatusOr<RequestSubjectParts> ParseRequestSubject(
   SixTokens t;
   NATSRPC_RETURN_IF_ERROR(SplitSixTokens(
       "subject", subject, "requests",
-      "requests.<requester>.<responder>.<app>.<service>.<method>", t));
+      "requests.<requester>.<responder>.<app>.<service>.<method>", t,
+      /*any_last=*/true));
   return RequestSubjectParts{t[1], t[2], t[3], t[4], t[5]};
 }
 

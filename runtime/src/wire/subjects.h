@@ -82,7 +82,9 @@ struct RequestSubjectParts {
 };
 
 // Splits "requests.<requester>.<responder>.<app>.<service>.<method>".
-// INVALID_ARGUMENT if the subject has another shape.
+// INVALID_ARGUMENT if the subject has another shape. The method token need
+// only be non-empty: one outside the token rule names no method, which a
+// server answers UNIMPLEMENTED (docs/protocol.md section 4).
 absl::StatusOr<RequestSubjectParts> ParseRequestSubject(
     absl::string_view subject);
 
