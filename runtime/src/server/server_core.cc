@@ -102,6 +102,10 @@ absl::Status ServerCore::AddService(Service& service) {
     return absl::FailedPreconditionError(
         "AddService() called after Server::Shutdown()");
   }
+  if (draining_) {
+    return absl::FailedPreconditionError(
+        "AddService() called after Server::Drain()");
+  }
   NATSRPC_RETURN_IF_ERROR(registry_.CheckNew(**reg));
   pool();
   if (!event_listener_.has_value()) {
@@ -110,10 +114,6 @@ absl::Status ServerCore::AddService(Service& service) {
         [weak](const TransportEvent& event) {
           if (auto self = weak.lock()) self->OnTransportEvent(event);
         });
-  }
-  if (draining_) {
-    return absl::FailedPreconditionError(
-        "AddService() called after Server::Drain()");
   }
   if (absl::Status s = Subscribe(*reg); !s.ok()) {
     // Nothing stays half-registered. Its callbacks keep `reg` alive until
