@@ -229,6 +229,9 @@ TEST_F(DiscoveryTest, HealthTurnsNotServingOnDrain) {
   EXPECT_EQ(status("natsrpc.health.bob"), "NOT_SERVING");
   EXPECT_EQ(status(service), "NOT_SERVING");
   EXPECT_EQ(server.health().code(), absl::StatusCode::kUnavailable);
+  CalculatorImpl late;
+  EXPECT_EQ(server.AddService(late).code(),
+            absl::StatusCode::kFailedPrecondition);
   // Discovery still answers; calls go to other instances (none here).
   EXPECT_EQ(Ask(*conn_, "$SRV.PING").size(), 1u);
   example::v1::Calculator::Client client(

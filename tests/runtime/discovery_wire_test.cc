@@ -2,10 +2,9 @@
 //
 // The text of discovery and health (runtime/src/wire/discovery.h).
 
-#include "wire/discovery.h"
-
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "wire/discovery.h"
 
 namespace natsrpc::wire {
 namespace {
@@ -41,9 +40,9 @@ TEST(DiscoveryWireTest, SemVer) {
                         "1.0.0-0.3.7", "1.0.0+build.5", "1.0.0-rc.1+b-7"}) {
     EXPECT_TRUE(IsSemVer(v)) << v;
   }
-  for (const char* v : {"", "1", "1.2", "1.2.3.4", "01.2.3", "1.2.3-",
-                        "1.2.3-01", "1.2.3+", "1.2.3-a..b", "v1.2.3",
-                        "1.2.3 "}) {
+  for (const char* v :
+       {"", "1", "1.2", "1.2.3.4", "01.2.3", "1.2.3-", "1.2.3-01", "1.2.3+",
+        "1.2.3-a..b", "v1.2.3", "1.2.3 "}) {
     EXPECT_FALSE(IsSemVer(v)) << v;
   }
 }

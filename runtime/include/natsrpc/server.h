@@ -361,7 +361,8 @@ class NATSRPC_EXPORT Server {
 
   // Starts serving `service`. Errors: INVALID_ARGUMENT naming a bad
   // responder, app or queue group; ALREADY_EXISTS for a service added twice;
-  // FAILED_PRECONDITION after Shutdown(); the subscribe error otherwise.
+  // FAILED_PRECONDITION after Drain() or Shutdown(); the subscribe error
+  // otherwise.
   absl::Status AddService(Service& service);
 
   // Starts draining: every service's health turns NOT_SERVING

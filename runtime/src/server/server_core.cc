@@ -106,6 +106,10 @@ absl::Status ServerCore::AddService(Service& service) {
     return absl::FailedPreconditionError(
         "AddService() called after Server::Shutdown()");
   }
+  if (draining_) {
+    return absl::FailedPreconditionError(
+        "AddService() called after Server::Drain()");
+  }
   NATSRPC_RETURN_IF_ERROR(registry_.CheckNew(**reg));
   for (auto& [name, method] : (*reg)->methods) {
     method.counters = &method_stats_->Register(
@@ -118,10 +122,6 @@ absl::Status ServerCore::AddService(Service& service) {
         [weak](const TransportEvent& event) {
           if (auto self = weak.lock()) self->OnTransportEvent(event);
         });
-  }
-  if (draining_) {
-    return absl::FailedPreconditionError(
-        "AddService() called after Server::Drain()");
   }
   if (absl::Status s = Subscribe(*reg); !s.ok()) {
     // Nothing stays half-registered. Its callbacks keep `reg` alive until
