@@ -19,7 +19,7 @@ TEST(OptionsErrorTest, UnknownKeyIsNamed) {
   EXPECT_FALSE(run.ok);
   EXPECT_EQ(run.error,
             "example/v1/calculator.proto: unknown --natsrpc_opt key \"lite\" "
-            "(known keys: message_header_extension)");
+            "(known keys: message_header_extension, generate_mock_code)");
   EXPECT_TRUE(run.files.empty());
 }
 
