@@ -52,6 +52,13 @@ class PayloadMessage final : public IncomingMessage {
 
 uint64_t sink = 0;
 
+// Doubles may be NaN or huge: add their bits (a cast would be UB).
+uint64_t Bits(double d) {
+  uint64_t u;
+  std::memcpy(&u, &d, sizeof(u));
+  return u;
+}
+
 void Touch(const flatbuffers::String* s) {
   if (s == nullptr) return;
   for (char c : s->string_view()) sink += static_cast<unsigned char>(c);
@@ -80,7 +87,7 @@ void ReadNode(const natsrpc_fuzz::Node* node, int depth) {
   if (node == nullptr || depth > 64) return;
   sink += node->id() + static_cast<uint64_t>(node->color());
   if (const natsrpc_fuzz::Point* p = node->at()) {
-    sink += static_cast<uint64_t>(p->x()) + static_cast<uint64_t>(p->y());
+    sink += static_cast<uint64_t>(p->x()) + Bits(p->y());
   }
   Touch(node->label());
   if (node->blob() != nullptr) {
@@ -88,7 +95,7 @@ void ReadNode(const natsrpc_fuzz::Node* node, int depth) {
   }
   if (node->points() != nullptr && Aligned8(node->points()->data())) {
     for (const natsrpc_fuzz::Point* p : *node->points()) {
-      sink += static_cast<uint64_t>(p->x()) + static_cast<uint64_t>(p->y());
+      sink += static_cast<uint64_t>(p->x()) + Bits(p->y());
     }
   }
   if (node->names() != nullptr) {
