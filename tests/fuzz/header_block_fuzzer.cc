@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -141,7 +142,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view first = block.substr(0, eol);
   const bool plain_first_line =
       first == kHeaderLine ||
-      (absl::StartsWith(first, "NATS/1.0 ") &&
+      (first.size() >= 12 && absl::StartsWith(first, "NATS/1.0 ") &&
+       absl::ascii_isdigit(first[9]) && absl::ascii_isdigit(first[10]) &&
+       absl::ascii_isdigit(first[11]) &&
+       (first.size() == 12 || first[12] == ' ') &&
        first.find_first_of("\r\n") == absl::string_view::npos);
   // Likewise a CR or LF that is not part of a CRLF (nats.c ends lines
   // differently): known, reported with the above.
