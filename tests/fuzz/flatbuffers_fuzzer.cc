@@ -52,15 +52,33 @@ class PayloadMessage final : public IncomingMessage {
 
 uint64_t sink = 0;
 
+// Doubles may be NaN or huge: add their bits (a cast would be UB).
+uint64_t Bits(double d) {
+  uint64_t u;
+  std::memcpy(&u, &d, sizeof(u));
+  return u;
+}
+
 void Touch(const flatbuffers::String* s) {
   if (s == nullptr) return;
   for (char c : s->string_view()) sink += static_cast<unsigned char>(c);
 }
 
+// KNOWN GAP (reported with issue 11): the FlatBuffers 2.0.8 verifier checks
+// a vector's alignment for its 4-byte length only, so it accepts a vector of
+// 8-byte elements ([long], [double], structs holding one) whose elements
+// are 4 mod 8; reading them through the generated accessors is then a
+// misaligned load (UBSan: flatbuffers/buffer.h:77). The payload's own
+// alignment is natsrpc's (flatbuffers_codec.h); this one is not handled
+// yet. Until it is, such vectors are not read here, so that the fuzzer
+// keeps looking for other bugs; tests/fuzz/corpus/flatbuffers/
+// known-misaligned-long-vector reproduces it with this check removed.
+bool Aligned8(const void* p) { return reinterpret_cast<uintptr_t>(p) % 8 == 0; }
+
 void ReadLeaf(const natsrpc_fuzz::Leaf* leaf) {
   if (leaf == nullptr) return;
   Touch(leaf->name());
-  if (leaf->values() != nullptr) {
+  if (leaf->values() != nullptr && Aligned8(leaf->values()->data())) {
     for (int64_t v : *leaf->values()) sink += static_cast<uint64_t>(v);
   }
 }
@@ -69,15 +87,15 @@ void ReadNode(const natsrpc_fuzz::Node* node, int depth) {
   if (node == nullptr || depth > 64) return;
   sink += node->id() + static_cast<uint64_t>(node->color());
   if (const natsrpc_fuzz::Point* p = node->at()) {
-    sink += static_cast<uint64_t>(p->x()) + static_cast<uint64_t>(p->y());
+    sink += static_cast<uint64_t>(p->x()) + Bits(p->y());
   }
   Touch(node->label());
   if (node->blob() != nullptr) {
     for (uint8_t b : *node->blob()) sink += b;
   }
-  if (node->points() != nullptr) {
+  if (node->points() != nullptr && Aligned8(node->points()->data())) {
     for (const natsrpc_fuzz::Point* p : *node->points()) {
-      sink += static_cast<uint64_t>(p->x()) + static_cast<uint64_t>(p->y());
+      sink += static_cast<uint64_t>(p->x()) + Bits(p->y());
     }
   }
   if (node->names() != nullptr) {
