@@ -8,15 +8,15 @@
 #define NATSRPC_VERSION_H_
 
 #define NATSRPC_VERSION_MAJOR 0
-#define NATSRPC_VERSION_MINOR 3
+#define NATSRPC_VERSION_MINOR 4
 #define NATSRPC_VERSION_PATCH 0
 
 // MAJOR * 1000000 + MINOR * 1000 + PATCH.
-#define NATSRPC_VERSION 3000
+#define NATSRPC_VERSION 4000
 
 // Generated code requires a runtime whose version is at least the generator's
 // and shares its major version. It is written `NATSRPC_GENCODE_VERSION`.
-#define NATSRPC_MIN_GENCODE_VERSION 3000
+#define NATSRPC_MIN_GENCODE_VERSION 4000
 
 // Version of the wire protocol in docs/protocol.md.
 #define NATSRPC_PROTOCOL_VERSION 1
