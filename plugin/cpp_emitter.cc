@@ -318,7 +318,6 @@ $doc$    virtual ::absl::Status $name$(
          vars);
 }
 
-
 // ---- Mockable clients (EmitOptions::mock_code) ----------------------------
 //
 // Modelled on gRPC's StubInterface and MockStub: `Svc::ClientInterface` has a
@@ -339,12 +338,10 @@ std::string StreamInterfaceType(const MethodDef& method) {
                           method.response_type, ">");
     case StreamingKind::kClientStreaming:
       return absl::StrCat("::natsrpc::ClientWriterInterface<",
-                          method.request_type, ", ", method.response_type,
-                          ">");
+                          method.request_type, ", ", method.response_type, ">");
     case StreamingKind::kBidiStreaming:
       return absl::StrCat("::natsrpc::ClientReaderWriterInterface<",
-                          method.request_type, ", ", method.response_type,
-                          ">");
+                          method.request_type, ", ", method.response_type, ">");
     case StreamingKind::kUnary:
       break;
   }
@@ -368,7 +365,8 @@ $doc$    virtual ::absl::StatusOr<$resp$> $name$(
         const ::natsrpc::CallOptions& options = {}) = 0;
 )",
              vars);
-      Render(text.mock_decls, R"(  MOCK_METHOD((::absl::StatusOr<$resp$>), $name$,
+      Render(text.mock_decls,
+             R"(  MOCK_METHOD((::absl::StatusOr<$resp$>), $name$,
               ((const $req$&),
                (const ::natsrpc::CallOptions&)),
               (override));
@@ -393,7 +391,8 @@ $doc$    ::std::unique_ptr<$iface$> $name$(
         const ::natsrpc::CallOptions& options = {}) = 0;
 )",
              vars);
-      Render(text.interface_raw_decls, R"(    virtual ::std::unique_ptr<$iface$> $raw$(
+      Render(text.interface_raw_decls,
+             R"(    virtual ::std::unique_ptr<$iface$> $raw$(
         const $req$& request,
         const ::natsrpc::CallOptions& options) = 0;
 )",
@@ -412,7 +411,8 @@ $class$::Client::$raw$(
 }
 )",
              vars);
-      Render(text.mock_decls, R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
+      Render(text.mock_decls,
+             R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
               ((const $req$&),
                (const ::natsrpc::CallOptions&)),
               (override));
@@ -426,14 +426,13 @@ $class$::Client::$raw$(
       return;
     case StreamingKind::kClientStreaming:
     case StreamingKind::kBidiStreaming:
-      vars["reactor"] =
-          method.streaming == StreamingKind::kClientStreaming
-              ? absl::StrCat("::natsrpc::ClientWriteReactor<",
-                             method.request_type, ", ", method.response_type,
-                             ">")
-              : absl::StrCat("::natsrpc::ClientBidiReactor<",
-                             method.request_type, ", ", method.response_type,
-                             ">");
+      vars["reactor"] = method.streaming == StreamingKind::kClientStreaming
+                            ? absl::StrCat("::natsrpc::ClientWriteReactor<",
+                                           method.request_type, ", ",
+                                           method.response_type, ">")
+                            : absl::StrCat("::natsrpc::ClientBidiReactor<",
+                                           method.request_type, ", ",
+                                           method.response_type, ">");
       Render(text.interface_decls, R"(
 $doc$    ::std::unique_ptr<$iface$> $name$(
         const ::natsrpc::CallOptions& options = {}) {
@@ -444,7 +443,8 @@ $doc$    ::std::unique_ptr<$iface$> $name$(
         const ::natsrpc::CallOptions& options = {}) = 0;
 )",
              vars);
-      Render(text.interface_raw_decls, R"(    virtual ::std::unique_ptr<$iface$> $raw$(
+      Render(text.interface_raw_decls,
+             R"(    virtual ::std::unique_ptr<$iface$> $raw$(
         const ::natsrpc::CallOptions& options) = 0;
 )",
              vars);
@@ -460,7 +460,8 @@ $class$::Client::$raw$(
 }
 )",
              vars);
-      Render(text.mock_decls, R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
+      Render(text.mock_decls,
+             R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
               ((const ::natsrpc::CallOptions&)), (override));
   MOCK_METHOD(void, $async$,
               (($reactor$*),
@@ -561,8 +562,8 @@ ServiceText RenderService(const ServiceDef& service,
                           const EmitOptions& options) {
   MethodText all;
   for (size_t i = 0; i < service.methods.size(); ++i) {
-    MethodText m = RenderMethod(service, service.methods[i],
-                                static_cast<int>(i), options);
+    MethodText m =
+        RenderMethod(service, service.methods[i], static_cast<int>(i), options);
     all.client_decls += m.client_decls;
     all.client_defs += m.client_defs;
     all.service_decls += m.service_decls;
@@ -585,7 +586,8 @@ ServiceText RenderService(const ServiceDef& service,
       {"methods",
        has_methods
            ? service.method_table_name
-           : std::string("::absl::Span<const ::natsrpc::internal::MethodSpec>()")},
+           : std::string(
+                 "::absl::Span<const ::natsrpc::internal::MethodSpec>()")},
       {"client_decls", all.client_decls},
       {"client_defs", all.client_defs},
       {"service_decls", all.service_decls},
