@@ -331,7 +331,6 @@ $doc$    virtual ::absl::Status $name$(
          vars);
 }
 
-
 // ---- Mockable clients (EmitOptions::mock_code) ----------------------------
 //
 // Modelled on gRPC's StubInterface and MockStub: `Svc::ClientInterface` has a
@@ -352,12 +351,10 @@ std::string StreamInterfaceType(const MethodDef& method) {
                           method.response_type, ">");
     case StreamingKind::kClientStreaming:
       return absl::StrCat("::natsrpc::ClientWriterInterface<",
-                          method.request_type, ", ", method.response_type,
-                          ">");
+                          method.request_type, ", ", method.response_type, ">");
     case StreamingKind::kBidiStreaming:
       return absl::StrCat("::natsrpc::ClientReaderWriterInterface<",
-                          method.request_type, ", ", method.response_type,
-                          ">");
+                          method.request_type, ", ", method.response_type, ">");
     case StreamingKind::kUnary:
       break;
   }
@@ -381,7 +378,8 @@ $doc$    virtual ::absl::StatusOr<$resp$> $name$(
         const ::natsrpc::CallOptions& options = {}) = 0;
 )",
              vars);
-      Render(text.mock_decls, R"(  MOCK_METHOD((::absl::StatusOr<$resp$>), $name$,
+      Render(text.mock_decls,
+             R"(  MOCK_METHOD((::absl::StatusOr<$resp$>), $name$,
               ((const $req$&),
                (const ::natsrpc::CallOptions&)),
               (override));
@@ -406,7 +404,8 @@ $doc$    ::std::unique_ptr<$iface$> $name$(
         const ::natsrpc::CallOptions& options = {}) = 0;
 )",
              vars);
-      Render(text.interface_raw_decls, R"(    virtual ::std::unique_ptr<$iface$> $raw$(
+      Render(text.interface_raw_decls,
+             R"(    virtual ::std::unique_ptr<$iface$> $raw$(
         const $req$& request,
         const ::natsrpc::CallOptions& options) = 0;
 )",
@@ -425,7 +424,8 @@ $class$::Client::$raw$(
 }
 )",
              vars);
-      Render(text.mock_decls, R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
+      Render(text.mock_decls,
+             R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
               ((const $req$&),
                (const ::natsrpc::CallOptions&)),
               (override));
@@ -439,14 +439,13 @@ $class$::Client::$raw$(
       return;
     case StreamingKind::kClientStreaming:
     case StreamingKind::kBidiStreaming:
-      vars["reactor"] =
-          method.streaming == StreamingKind::kClientStreaming
-              ? absl::StrCat("::natsrpc::ClientWriteReactor<",
-                             method.request_type, ", ", method.response_type,
-                             ">")
-              : absl::StrCat("::natsrpc::ClientBidiReactor<",
-                             method.request_type, ", ", method.response_type,
-                             ">");
+      vars["reactor"] = method.streaming == StreamingKind::kClientStreaming
+                            ? absl::StrCat("::natsrpc::ClientWriteReactor<",
+                                           method.request_type, ", ",
+                                           method.response_type, ">")
+                            : absl::StrCat("::natsrpc::ClientBidiReactor<",
+                                           method.request_type, ", ",
+                                           method.response_type, ">");
       Render(text.interface_decls, R"(
 $doc$    ::std::unique_ptr<$iface$> $name$(
         const ::natsrpc::CallOptions& options = {}) {
@@ -457,7 +456,8 @@ $doc$    ::std::unique_ptr<$iface$> $name$(
         const ::natsrpc::CallOptions& options = {}) = 0;
 )",
              vars);
-      Render(text.interface_raw_decls, R"(    virtual ::std::unique_ptr<$iface$> $raw$(
+      Render(text.interface_raw_decls,
+             R"(    virtual ::std::unique_ptr<$iface$> $raw$(
         const ::natsrpc::CallOptions& options) = 0;
 )",
              vars);
@@ -473,7 +473,8 @@ $class$::Client::$raw$(
 }
 )",
              vars);
-      Render(text.mock_decls, R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
+      Render(text.mock_decls,
+             R"(  MOCK_METHOD((::std::unique_ptr<$iface$>), $raw$,
               ((const ::natsrpc::CallOptions&)), (override));
   MOCK_METHOD(void, $async$,
               (($reactor$*),
@@ -617,8 +618,8 @@ ServiceText RenderService(const ServiceModel& model,
                           const EmitOptions& options) {
   MethodText all;
   for (size_t i = 0; i < service.methods.size(); ++i) {
-    MethodText m = RenderMethod(service, service.methods[i],
-                                static_cast<int>(i), options);
+    MethodText m =
+        RenderMethod(service, service.methods[i], static_cast<int>(i), options);
     all.client_decls += m.client_decls;
     all.client_defs += m.client_defs;
     all.service_decls += m.service_decls;

@@ -29,9 +29,9 @@ absl::StatusOr<GeneratorOptions> GeneratorOptions::Parse(
       options.message_header_extension = value;
     } else if (key == "generate_mock_code") {
       if (value != "true" && value != "false") {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--natsrpc_opt key \"generate_mock_code\": \"", value,
-            "\" is not true or false"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--natsrpc_opt key \"generate_mock_code\": \"", value,
+                         "\" is not true or false"));
       }
       options.generate_mock_code = value == "true";
     } else {

@@ -207,8 +207,8 @@ std::string Uniquify(std::string name, const NameSet& taken) {
 
 const NameSet& GeneratedMemberNames() {
   static const auto* const kNames = new NameSet{
-      "Client",       "Service",      "kServiceName", "kDefaultApp",
-      "status",       "stats",        "channel_",     "service_name",
+      "Client",       "Service",        "kServiceName",    "kDefaultApp",
+      "status",       "stats",          "channel_",        "service_name",
       "default_app",  "RegisterMethod", "ClientInterface", "MockClient"};
   return *kNames;
 }
@@ -236,7 +236,8 @@ std::vector<MethodIdentifiers> AssignMethodIdentifiers(
 std::string ServiceClassName(absl::string_view idl_name, const NameSet& taken,
                              bool global_namespace) {
   std::string name = EscapeIdentifier(idl_name);
-  static const auto* const kNested = new NameSet{"Client", "Service", "ClientInterface", "MockClient"};
+  static const auto* const kNested =
+      new NameSet{"Client", "Service", "ClientInterface", "MockClient"};
   static const auto* const kGlobal =
       new NameSet{"std", "absl", "google", "natsrpc"};
   while (taken.contains(name) || kNested->contains(name) ||

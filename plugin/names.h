@@ -156,8 +156,8 @@ std::vector<MethodIdentifiers> AssignMethodIdentifiers(
 // Rules 1 and 2 for a service class at namespace scope. `taken` holds the
 // names already defined in that namespace (protoc's classes, enum values,
 // other services); `Client`, `Service`, `ClientInterface` and `MockClient`
-// are refused (a nested class may not share its enclosing class's name), and so are `std`, `absl`, `google`
-// and `natsrpc` in the global namespace.
+// are refused (a nested class may not share its enclosing class's name), and so
+// are `std`, `absl`, `google` and `natsrpc` in the global namespace.
 //
 //   ServiceClassName("Calculator", {}, false)       -> "Calculator"
 //   ServiceClassName("class", {}, false)            -> "class_"

@@ -40,8 +40,8 @@ class TestCalculator final : public CalculatorService {
   explicit TestCalculator(std::function<void(const std::string&)> log)
       : CalculatorService(std::move(log)) {}
 
-  absl::Status Echo(natsrpc::ServerContext& context,
-                    const EchoMessage& request, EchoMessage& reply) override {
+  absl::Status Echo(natsrpc::ServerContext& context, const EchoMessage& request,
+                    EchoMessage& reply) override {
     if (request.payload() == "wait") {
       entered_.Notify();
       release_.WaitForNotificationWithDeadline(context.deadline() +
@@ -90,9 +90,7 @@ class RecordingServerInterceptor final : public natsrpc::ServerInterceptor {
 
 class CalculatorInProcessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.AddService(calculator_).ok());
-  }
+  void SetUp() override { ASSERT_TRUE(server_.AddService(calculator_).ok()); }
 
   std::vector<std::string> log() const {
     absl::MutexLock lock(&mu_);

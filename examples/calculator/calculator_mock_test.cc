@@ -55,10 +55,9 @@ TEST(CalculatorMockTest, AddsThenDivides) {
     EXPECT_CALL(calculator, Add(AddOf(0, 4), _)).WillOnce(Return(Sum(4)));
     EXPECT_CALL(calculator, Add(AddOf(4, 6), _)).WillOnce(Return(Sum(10)));
     EXPECT_CALL(calculator, Add(AddOf(10, 11), _)).WillOnce(Return(Sum(21)));
-    EXPECT_CALL(calculator,
-                Divide(AllOf(Property(&DivideRequest::dividend, 21),
-                             Property(&DivideRequest::divisor, 3)),
-                       _))
+    EXPECT_CALL(calculator, Divide(AllOf(Property(&DivideRequest::dividend, 21),
+                                         Property(&DivideRequest::divisor, 3)),
+                                   _))
         .WillOnce(Return(Quotient(7)));
   }
   absl::StatusOr<int64_t> mean = Mean(calculator, {4, 6, 11});

@@ -41,8 +41,8 @@ absl::Status CalculatorService::Add(natsrpc::ServerContext& context,
 absl::Status CalculatorService::Divide(natsrpc::ServerContext& context,
                                        const DivideRequest& request,
                                        DivideReply& reply) {
-  const std::string call = absl::StrCat("Divide(", request.dividend(), ", ",
-                                        request.divisor(), ")");
+  const std::string call =
+      absl::StrCat("Divide(", request.dividend(), ", ", request.divisor(), ")");
   if (request.divisor() == 0) {
     return Log(context, call, absl::InvalidArgumentError("division by zero"));
   }

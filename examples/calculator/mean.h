@@ -40,8 +40,8 @@ inline absl::StatusOr<int64_t> Mean(
         calculator.Add(add, options);
     if (!reply.ok()) {
       return absl::Status(reply.status().code(),
-                          absl::StrCat("Add(", sum, ", ", n, ") failed: ",
-                                       reply.status().message()));
+                          absl::StrCat("Add(", sum, ", ", n,
+                                       ") failed: ", reply.status().message()));
     }
     sum = reply->sum();
   }
@@ -51,9 +51,9 @@ inline absl::StatusOr<int64_t> Mean(
   absl::StatusOr<::example::v1::DivideReply> quotient =
       calculator.Divide(divide, options);
   if (!quotient.ok()) {
-    return absl::Status(quotient.status().code(),
-                        absl::StrCat("Divide failed: ",
-                                     quotient.status().message()));
+    return absl::Status(
+        quotient.status().code(),
+        absl::StrCat("Divide failed: ", quotient.status().message()));
   }
   return quotient->quotient();
 }

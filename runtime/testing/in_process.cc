@@ -170,11 +170,11 @@ absl::Status InProcessTransport::Publish(const OutgoingMessage& m) {
         targets.push_back(sub);
         continue;
       }
-      auto it = std::find_if(groups.begin(), groups.end(),
-                             [&](const auto& g) { return g.first == sub->queue; });
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
+        return g.first == sub->queue;
+      });
       if (it == groups.end()) {
-        groups.emplace_back(sub->queue,
-                            std::vector<std::shared_ptr<Sub>>{sub});
+        groups.emplace_back(sub->queue, std::vector<std::shared_ptr<Sub>>{sub});
       } else {
         it->second.push_back(sub);
       }
@@ -187,9 +187,9 @@ absl::Status InProcessTransport::Publish(const OutgoingMessage& m) {
       for (const auto& sub : subs_) {
         if (SubjectMatches(sub->subject, m.reply)) targets.push_back(sub);
       }
-      auto status = std::make_shared<Message>(
-          std::string(m.reply), "", Metadata{{"Status", "503"}}, "",
-          /*no_responders=*/true);
+      auto status = std::make_shared<Message>(std::string(m.reply), "",
+                                              Metadata{{"Status", "503"}}, "",
+                                              /*no_responders=*/true);
       for (const auto& sub : targets) sub->Push(status);
       return absl::OkStatus();
     }

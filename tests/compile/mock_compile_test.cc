@@ -117,8 +117,7 @@ TEST(MockCompileTest, EveryKindThroughTheInterface) {
   ASSERT_TRUE(echo.ok());
   EXPECT_EQ(echo->n(), 7);
   EXPECT_CALL(mock, EchoAsync(_, _, _))
-      .WillOnce([](const st::Tick& request,
-                   natsrpc::Callback<st::Tick> done,
+      .WillOnce([](const st::Tick& request, natsrpc::Callback<st::Tick> done,
                    const natsrpc::CallOptions&) {
         done(MakeTick(request.n() + 1));
         return natsrpc::CallHandle();

@@ -78,8 +78,7 @@ TEST(NamesTest, ServiceClassName) {
   EXPECT_EQ(ServiceClassName("class", {"class_"}, false), "class__");
   EXPECT_EQ(ServiceClassName("Service", {}, false), "Service_");
   EXPECT_EQ(ServiceClassName("Client", {}, false), "Client_");
-  EXPECT_EQ(ServiceClassName("ClientInterface", {}, false),
-            "ClientInterface_");
+  EXPECT_EQ(ServiceClassName("ClientInterface", {}, false), "ClientInterface_");
   EXPECT_EQ(ServiceClassName("MockClient", {}, false), "MockClient_");
   EXPECT_EQ(ServiceClassName("Outer_Inner", {"Outer_Inner"}, false),
             "Outer_Inner_");

@@ -49,10 +49,10 @@ class StreamerImpl final : public st::Streamer::Service {
     return absl::OkStatus();
   }
 
-  absl::Status Sum(natsrpc::ServerContext& context,
-                   natsrpc::ServerReader<st::Tick, natsrpc::ProtobufCodec>&
-                       reader,
-                   st::Total& response) override {
+  absl::Status Sum(
+      natsrpc::ServerContext& context,
+      natsrpc::ServerReader<st::Tick, natsrpc::ProtobufCodec>& reader,
+      st::Total& response) override {
     st::Tick tick;
     int64_t sum = 0;
     while (reader.Read(&tick)) sum += tick.n();
@@ -62,10 +62,10 @@ class StreamerImpl final : public st::Streamer::Service {
     return absl::OkStatus();
   }
 
-  absl::Status Chat(natsrpc::ServerContext&,
-                    natsrpc::ServerReaderWriter<st::Tick, st::Total,
-                                                natsrpc::ProtobufCodec>&
-                        stream) override {
+  absl::Status Chat(
+      natsrpc::ServerContext&,
+      natsrpc::ServerReaderWriter<st::Tick, st::Total, natsrpc::ProtobufCodec>&
+          stream) override {
     st::Tick tick;
     int64_t sum = 0;
     while (stream.Read(&tick)) {

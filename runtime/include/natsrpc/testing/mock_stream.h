@@ -5,7 +5,8 @@
 // client (`Svc::MockClient`, from `foo.natsrpc_mock.h`) returns them from the
 // `<Method>Raw` mock methods of streaming calls:
 //
-//   auto reader = std::make_unique<natsrpc::testing::MockClientReader<Chunk>>();
+//   auto reader =
+//   std::make_unique<natsrpc::testing::MockClientReader<Chunk>>();
 //   EXPECT_CALL(*reader, Read(_))
 //       .WillOnce(DoAll(SetArgPointee<0>(chunk), Return(true)))
 //       .WillOnce(Return(false));
