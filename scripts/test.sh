@@ -1,61 +1,60 @@
 #!/usr/bin/env bash
-# Builds natsrpc with its tests (and benchmarks, when bench/ has a
-# CMakeLists.txt) in build/ and runs them all with ctest: unit tests,
-# generator golden files, integration tests on a real nats-server (started on
-# 127.0.0.1 by the tests themselves) and the install/consumer package test.
-# Installs missing Debian packages first (scripts/packages.txt; needs root).
-# Prints ctest's summary and exits with its status.
+# The README's test command, and what .ci/run runs. Installs missing Debian
+# packages first (scripts/packages.txt; needs root), then runs every test in
+# three parts, stopping at the first that fails:
 #
-#   scripts/test.sh              # the suite
-#   scripts/test.sh --sanitize   # the suite built with ASan+UBSan, in build-asan/
-#   scripts/test.sh --ci         # what .ci/run runs: the suite, then the
-#                                # suite under ASan+UBSan, then every fuzzer
-#                                # for 30 s (scripts/fuzz.sh 30)
+#   1. the suite: natsrpc built with its tests, examples and benchmarks in
+#      build/, then ctest: unit tests, generator golden files, integration
+#      tests on a real nats-server (started on 127.0.0.1 by the tests
+#      themselves; the fault, security and hostile-input suites among them),
+#      the fuzz corpora replayed, the conformance suites and the
+#      install/consumer package test;
+#   2. the same suite built with ASan+UBSan in build-asan/ (every UBSan
+#      report is fatal; benchmarks and the package test left out: the
+#      package test installs and rebuilds an out-of-tree project with its own
+#      flags);
+#   3. every fuzzer built with clang and libFuzzer in build-fuzz/ and run
+#      for 30 s (scripts/fuzz.sh; NATSRPC_CI_FUZZ_SECONDS changes it).
 #
-# --sanitize builds with -fsanitize=address,undefined (every UBSan report is
-# fatal) and runs every test but the package test (which installs and
-# rebuilds an out-of-tree project with its own flags).
+# It prints each part's wall time at the end and exits with the status of
+# the part that failed (0 and "==== tests OK" when none did).
 #
-# --ci stops at the first part that fails and exits with its status; it
-# prints each part's wall time at the end. NATSRPC_CI_FUZZ_SECONDS changes
-# the fuzzing time per fuzzer (default 30).
+#   scripts/test.sh              # all three parts
+#   scripts/test.sh --suite      # part 1 only
+#   scripts/test.sh --sanitize   # part 2 only
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
-# NATSRPC_BUILD_DIR overrides the build directory (default: build/).
+# With --suite or --sanitize, NATSRPC_BUILD_DIR overrides the build directory.
 sanitize=0
-ci=0
+all=1
 for arg in "$@"; do
   case "${arg}" in
-    --sanitize) sanitize=1 ;;
-    --ci) ci=1 ;;
+    --sanitize) sanitize=1; all=0 ;;
+    --suite) all=0 ;;
     *) echo "test.sh: unknown argument ${arg}" >&2; exit 2 ;;
   esac
 done
-if ((ci)); then
-  if ((sanitize)); then
-    echo "test.sh: --ci already includes --sanitize" >&2
-    exit 2
-  fi
+if ((all)); then
   times=()
   run_part() {
     local name=$1 start=${SECONDS} status=0
     shift
-    echo "==== CI: ${name}: $*"
+    echo "==== ${name}: $*"
     "$@" || status=$?
     times+=("${name}: $((SECONDS - start)) s, exit ${status}")
     if ((status != 0)); then
-      printf '==== CI times\n'; printf '%s\n' "${times[@]}"
-      echo "==== CI FAILED in ${name}" >&2
+      printf '==== times\n'; printf '%s\n' "${times[@]}"
+      echo "==== tests FAILED in ${name}" >&2
       exit "${status}"
     fi
   }
-  run_part "suite" "${root}/scripts/test.sh"
+  run_part "suite" "${root}/scripts/test.sh" --suite
   run_part "sanitizer suite" "${root}/scripts/test.sh" --sanitize
   run_part "fuzzers" "${root}/scripts/fuzz.sh" "${NATSRPC_CI_FUZZ_SECONDS:-30}"
-  printf '==== CI times\n'; printf '%s\n' "${times[@]}"
-  echo "==== CI OK"
+  printf '==== times\n'; printf '%s\n' "${times[@]}"
+  echo "==== tests OK"
   exit 0
 fi
 if ((sanitize)); then
