@@ -315,7 +315,8 @@ class DefectsTest : public ::testing::Test {
         natsrpc::testing::ConnectForTest({.url = nats_->url()});
     ASSERT_TRUE(c.ok()) << c.status();
     conn_ = std::make_unique<Connection>(*c);
-    server_ = std::make_unique<Server>(*conn_, ServerOptions{.responder = "bob"});
+    server_ =
+        std::make_unique<Server>(*conn_, ServerOptions{.responder = "bob"});
     ASSERT_TRUE(server_->AddService(impl_).ok());
     ASSERT_TRUE(raw_.Connect(nats_->port()));
     // Only the replies to raw requests (kReplyTo).
@@ -362,7 +363,8 @@ TEST_F(DefectsTest, AnEmptyMetadataValueIsKeptAndTheNextHeaderToo) {
   absl::StatusOr<tv1::EchoReply> r = client.Echo(
       tv1::EchoRequest(), {.metadata = {{"x-trace", ""}, {"x-user", "carol"}}});
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(r->metadata(), ::testing::Contains(::testing::Pair("x-trace", "")));
+  EXPECT_THAT(r->metadata(),
+              ::testing::Contains(::testing::Pair("x-trace", "")));
   EXPECT_THAT(r->metadata(),
               ::testing::Contains(::testing::Pair("x-user", "carol")));
 }
@@ -377,9 +379,9 @@ TEST_F(DefectsTest, EmptyValuesInReplyHeadersReachTheCaller) {
   }
   auto capture = std::make_shared<MetadataCapture>();
   tv1::TestService::Client client(
-      *conn_, ClientOptions{.requester = "alice",
-                            .responder = "bob",
-                            .interceptors = {capture}});
+      *conn_,
+      ClientOptions{
+          .requester = "alice", .responder = "bob", .interceptors = {capture}});
   absl::StatusOr<tv1::EchoReply> r = client.Echo(tv1::EchoRequest());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(capture->last(),
@@ -411,7 +413,8 @@ TEST_F(DefectsTest, AnEmptyTimeoutIsInvalidArgument) {
     std::optional<RawMessage> reply = CallEcho(block);
     ASSERT_TRUE(reply.has_value()) << absl::CEscape(block);
     EXPECT_EQ(reply->Header("Nats-Service-Error-Code"), "3")
-        << absl::CEscape(block) << " got " << absl::CEscape(reply->header_block);
+        << absl::CEscape(block) << " got "
+        << absl::CEscape(reply->header_block);
     // nats.c, which parses on the public API path, names the key.
     EXPECT_THAT(reply->Header("Nats-Service-Error").value_or(""),
                 HasSubstr("Natsrpc-Timeout"));
@@ -583,8 +586,8 @@ TEST(ServerTeardownTest, SixtyServersTornDownUnderAFloodOfRequests) {
   int64_t seq = 0;
   auto burst = [&](int n) {
     for (int i = 0; i < n; ++i) {
-      const std::string reply = absl::StrCat(
-          "responses.alice.bob.natsrpc_testing_v1.flood.", ++seq);
+      const std::string reply =
+          absl::StrCat("responses.alice.bob.natsrpc_testing_v1.flood.", ++seq);
       OutgoingMessage m;
       m.subject = subject;
       m.reply = reply;
@@ -598,8 +601,8 @@ TEST(ServerTeardownTest, SixtyServersTornDownUnderAFloodOfRequests) {
   constexpr int kBurst = 20000;
   int served = 0;
   for (int i = 0; i < kCycles; ++i) {
-    auto server =
-        std::make_unique<Server>(*server_conn, ServerOptions{.responder = "bob"});
+    auto server = std::make_unique<Server>(*server_conn,
+                                           ServerOptions{.responder = "bob"});
     ASSERT_TRUE(server->AddService(impl).ok());
     const int before = impl.calls.load();
     burst(kBurst);
@@ -611,9 +614,8 @@ TEST(ServerTeardownTest, SixtyServersTornDownUnderAFloodOfRequests) {
     server.reset();
   }
   std::cout << "[          ] " << kCycles << " servers torn down under "
-            << kBurst << "-request bursts, " << served
-            << " of them mid-burst; " << impl.calls.load()
-            << " requests handled\n";
+            << kBurst << "-request bursts, " << served << " of them mid-burst; "
+            << impl.calls.load() << " requests handled\n";
   EXPECT_GT(served, kCycles / 2);
   // Both connections still work.
   Server server(*server_conn, ServerOptions{.responder = "bob"});

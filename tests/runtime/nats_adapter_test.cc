@@ -101,14 +101,14 @@ TEST(HeaderBlockTest, ParsesAnInlineStatus) {
 // x-trace = "x-user: carol" (issue 11, defect 5).
 TEST(HeaderBlockTest, AnEmptyValueIsAnEmptyValue) {
   HeaderEntries entries;
-  ASSERT_TRUE(ParseHeaderBlock(
-                  "NATS/1.0\r\nx-trace: \r\nx-user: carol\r\nx-e:\r\n\r\n",
-                  entries)
-                  .ok());
+  ASSERT_TRUE(
+      ParseHeaderBlock("NATS/1.0\r\nx-trace: \r\nx-user: carol\r\nx-e:\r\n\r\n",
+                       entries)
+          .ok());
   EXPECT_THAT(entries, ElementsAre(Pair("x-trace", ""), Pair("x-user", "carol"),
                                    Pair("x-e", "")));
-  ASSERT_TRUE(ParseHeaderBlock("NATS/1.0\r\nNatsrpc-Timeout:\r\n\r\n", entries)
-                  .ok());
+  ASSERT_TRUE(
+      ParseHeaderBlock("NATS/1.0\r\nNatsrpc-Timeout:\r\n\r\n", entries).ok());
   EXPECT_THAT(entries, ElementsAre(Pair("Natsrpc-Timeout", "")));
 }
 
@@ -160,8 +160,7 @@ TEST(NatsInternalsTest, AMalformedBlockHidesEveryHeaderAndSaysWhy) {
                                           static_cast<int>(kBad.size())),
             NATS_OK);
   NatsMessage message(msg, /*fast_path=*/true);
-  EXPECT_EQ(message.header_status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(message.header_status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(message.header("Natsrpc-Timeout"), std::nullopt);
   EXPECT_TRUE(message.headers().empty());
   EXPECT_EQ(message.data(), "data");
@@ -177,8 +176,7 @@ TEST(NatsMessageTest, ThePublicApiReportsAMalformedBlock) {
             NATS_OK);
   // nats.c parses it: the fallback path.
   NatsMessage message(msg, /*fast_path=*/false);
-  EXPECT_EQ(message.header_status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(message.header_status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(HeaderBlockTest, EncodesWhatItParses) {

@@ -344,9 +344,8 @@ void ReplyMux::OnReply(MessagePtr message) {
   }
   if (absl::Status headers = message->header_status(); !headers.ok()) {
     // Neither status nor metadata can be read (docs/protocol.md section 3).
-    done(absl::InternalError(absl::StrCat("the reply to call ", seq,
-                                          " is unreadable: ",
-                                          headers.message())),
+    done(absl::InternalError(absl::StrCat(
+             "the reply to call ", seq, " is unreadable: ", headers.message())),
          nullptr);
     return;
   }

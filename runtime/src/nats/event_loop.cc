@@ -198,9 +198,8 @@ natsStatus EventLoop::OnDetach(void* user_data) {
 
 bool EventLoop::WaitDetached(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  auto detached = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !attached_;
-  };
+  auto detached = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !attached_; };
   return mu_.AwaitWithTimeout(absl::Condition(&detached), timeout);
 }
 

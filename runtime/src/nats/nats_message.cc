@@ -52,7 +52,8 @@ absl::Status ParseHeaderBlock(absl::string_view block, HeaderEntries& out) {
   }
   block.remove_suffix(2);  // the empty line; every line now ends in \r\n
   size_t eol = block.find("\r\n");
-  absl::string_view status = block.substr(kHeaderLine.size(), eol - kHeaderLine.size());
+  absl::string_view status =
+      block.substr(kHeaderLine.size(), eol - kHeaderLine.size());
   if (!status.empty() && status.front() != ' ' && status.front() != '\t') {
     return bad(absl::StrCat("the first line is not \"", kHeaderLine, "\""));
   }

@@ -76,8 +76,8 @@ class NatsDelivery final : public Delivery {
 // second of nats.c's on-complete callback (no handler can run any more) and
 // ~NatsSubscription.
 struct SubscriptionClosure {
-  SubscriptionClosure(Transport::MessageHandler h,
-                      std::shared_ptr<EventLoop> l, bool fast)
+  SubscriptionClosure(Transport::MessageHandler h, std::shared_ptr<EventLoop> l,
+                      bool fast)
       : handler(std::move(h)), loop(std::move(l)), fast_path(fast) {}
 
   const Transport::MessageHandler handler;

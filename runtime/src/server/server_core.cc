@@ -336,9 +336,9 @@ void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message,
   }
   if (it == reg.methods.end()) {
     unknown_method_.fetch_add(1, std::memory_order_relaxed);
-    refuse(absl::UnimplementedError(absl::StrCat(
-        "service ", reg.app, ".", reg.service->service_name(),
-        " has no method \"", absl::CEscape(parts->method), "\"")));
+    refuse(absl::UnimplementedError(
+        absl::StrCat("service ", reg.app, ".", reg.service->service_name(),
+                     " has no method \"", absl::CEscape(parts->method), "\"")));
     return;
   }
   const RegisteredMethod& method = it->second;
