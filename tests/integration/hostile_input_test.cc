@@ -365,8 +365,6 @@ struct Row {
   std::string payload;
   Outcome expect;
   int code = 0;
-  // Rows that fail until branch `defects` (issue 11 defects 5, 6) is merged.
-  bool needs_defects_fix = false;
 };
 
 std::vector<Row> RequestRows() {
@@ -431,7 +429,6 @@ std::vector<Row> RequestRows() {
         Outcome::kError, 3);
   }
   add("timeout empty", echo, timeout(""), "", Outcome::kError, 3);
-  rows.back().needs_defects_fix = true;
   add("timeout first of two wins (0n)", echo,
       Block(H{{"Natsrpc-Timeout", "0n"}, {"Natsrpc-Timeout", "5S"}}), "",
       Outcome::kError, 4);
@@ -463,30 +460,35 @@ std::vector<Row> RequestRows() {
   add("empty value then deadline", echo,
       std::string("NATS/1.0\r\nX-Empty:\r\nNatsrpc-Timeout: 0n\r\n\r\n"), "",
       Outcome::kError, 4);
-  rows.back().needs_defects_fix = true;
+  // A malformed block (section 3, "Header block"): INVALID_ARGUMENT, and none
+  // of its headers used, the deadline included.
   add("line without colon then deadline", echo,
       std::string("NATS/1.0\r\ngarbage\r\nNatsrpc-Timeout: 0n\r\n\r\n"), "",
-      Outcome::kError, 4);
-  rows.back().needs_defects_fix = true;
+      Outcome::kError, 3);
   add("first line not NATS/1.0 then deadline", echo,
       std::string("NATS/9.9\r\nNatsrpc-Timeout: 0n\r\n\r\n"), "",
-      Outcome::kError, 4);
-  rows.back().needs_defects_fix = true;
+      Outcome::kError, 3);
   add("header name with a space", echo,
-      std::string("NATS/1.0\r\nX A: 1\r\n\r\n"), "", Outcome::kOk);
+      std::string("NATS/1.0\r\nX A: 1\r\n\r\n"), "", Outcome::kError, 3);
+  add("folded header line", echo,
+      std::string("NATS/1.0\r\nX-A: 1\r\n 2\r\n\r\n"), "",
+      Outcome::kError, 3);
+  add("empty header name", echo, std::string("NATS/1.0\r\n: 1\r\n\r\n"), "",
+      Outcome::kError, 3);
   add("header value with a colon", echo, Block(H{{"X-A", "b: c"}}), "",
       Outcome::kOk);
 
-  // Natsrpc-Stream kinds on a method subject (section 3, 9.3.2: dropped).
+  // Natsrpc-Stream kinds other than `open` on a method subject (section 3,
+  // 9.3.2): one `end` with INVALID_ARGUMENT, so the sender need not wait out
+  // its deadline.
   for (const char* kind : {"msg", "end", "cancel", "credit", "ping", "accept",
                            "OPEN", "bogus", ""}) {
     add(absl::StrCat("stream kind '", kind, "' on a unary method"), echo,
-        Block(H{{"Natsrpc-Stream", kind}}), "", Outcome::kDropped);
-    if (std::string(kind).empty()) rows.back().needs_defects_fix = true;
+        Block(H{{"Natsrpc-Stream", kind}}), "", Outcome::kEnd, 3);
   }
   add("stream kind msg on a stream method", kStream + "Echo",
       Block(H{{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", "1"}}), ItemPayload(1),
-      Outcome::kDropped);
+      Outcome::kEnd, 3);
 
   // Reply-to (section 5: dropped without an answer).
   const std::string base = absl::StrCat("responses.alice.bob.", kApp, ".");
@@ -517,13 +519,11 @@ std::vector<Row> RequestRows() {
       "", Outcome::kError, 12);
   add("method with '$'", kTest + "Ech$o", std::nullopt, "", Outcome::kError,
       12);
-  rows.back().needs_defects_fix = true;
   add("method in UTF-8",
       kTest +
           "\xc3\x89"
           "cho",
       std::nullopt, "", Outcome::kError, 12);
-  rows.back().needs_defects_fix = true;
   add("unary request to a stream method", kStream + "Echo", std::nullopt, "",
       Outcome::kError, 12);
   add("unknown service",
@@ -555,8 +555,6 @@ std::vector<Row> RequestRows() {
                              "999999999999999999999", "0x10"}) {
     add(absl::StrCat("open with credit '", credit, "'"), kStream + "Echo",
         open({{"Natsrpc-Credit", credit}}), "", Outcome::kEnd, 3);
-    // An empty last header value hides the block's other headers (defect 5).
-    if (std::string(credit).empty()) rows.back().needs_defects_fix = true;
   }
   add("open with credit 2^64-1", kStream + "Echo",
       open({{"Natsrpc-Credit", "18446744073709551615"}}), "", Outcome::kAccept);
@@ -708,8 +706,7 @@ TEST_F(HostileInputTest, MalformedRequestsAreAnsweredOrDroppedAsSpecified) {
     const bool ok = g_failures.load() == errors_before;
     if (!ok) {
       ++failed;
-      failures.push_back(absl::StrCat(
-          row.name, row.needs_defects_fix ? " [needs branch defects]" : ""));
+      failures.push_back(row.name);
       // Resynchronise: whatever else belongs to this row is consumed.
       while (raw_.Next(absl::Milliseconds(200)).has_value()) {
       }
