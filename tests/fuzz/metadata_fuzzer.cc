@@ -65,7 +65,7 @@ void CheckMetadata(const natsrpc::Metadata& md, absl::string_view input) {
   std::string block;
   natsrpc::internal::AppendHeaderBlock(m, block);
   natsrpc::internal::HeaderEntries entries;
-  if (natsrpc::internal::ParseHeaderBlock(block, entries)) {
+  if (natsrpc::internal::ParseHeaderBlock(block, entries).ok()) {
     if (entries.size() != sendable.size()) {
       Fail("metadata lost entries in a header block", input);
     }

@@ -653,8 +653,18 @@ TEST_F(HostileInputTest, MalformedRequestsAreAnsweredOrDroppedAsSpecified) {
     raw_.Pub(row.subject, reply, row.headers, row.payload);
     const std::string probe_reply = Reply("probe", n);
     raw_.Pub(ProbeSubject(row.subject), probe_reply, std::nullopt, "");
+    // A row that is answered may be answered after the probe: the server
+    // runs calls concurrently (a large payload decodes on a worker while the
+    // probe runs inline). A dropped row's probe answer is the only message.
+    std::optional<RawMsg> p;
     if (row.expect != Outcome::kDropped) {
       std::optional<RawMsg> m = Expect(row.name);
+      if (m.has_value() && m->subject == probe_reply) {
+        p = std::move(m);
+        m = Expect(row.name);
+      } else {
+        p = Expect(absl::StrCat(row.name, " (probe)"));
+      }
       if (m.has_value()) {
         EXPECT_EQ(m->subject, reply) << m->Describe();
         const std::optional<std::string> code =
@@ -693,8 +703,9 @@ TEST_F(HostileInputTest, MalformedRequestsAreAnsweredOrDroppedAsSpecified) {
         }
       }
     }
-    // The probe's answer; for a dropped row it comes first.
-    std::optional<RawMsg> p = Expect(absl::StrCat(row.name, " (probe)"));
+    if (row.expect == Outcome::kDropped) {
+      p = Expect(absl::StrCat(row.name, " (probe)"));
+    }
     if (p.has_value()) {
       EXPECT_EQ(p->subject, probe_reply)
           << "a message arrived for a row that must get no answer: "

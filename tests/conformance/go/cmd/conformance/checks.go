@@ -726,6 +726,16 @@ func checkNonOpenOnMethodSubject(h *harness) error {
 	if err := control(h, "no"); err != nil {
 		return err
 	}
+	// Section 9.3.2: each gets one `end` with INVALID_ARGUMENT, and nothing else.
+	for i := 0; i < 5; i++ {
+		m, err := c.next(5 * time.Second)
+		if err != nil {
+			return fmt.Errorf("stream message %d of 5 before any accept: %v", i+1, err)
+		}
+		if err := expectStatusFrame(m, wire.KEnd, 3); err != nil {
+			return fmt.Errorf("stream message %d of 5 before any accept: %v", i+1, err)
+		}
+	}
 	if err := c.quiet(200*time.Millisecond, false); err != nil {
 		return fmt.Errorf("stream messages before any accept: %v", err)
 	}

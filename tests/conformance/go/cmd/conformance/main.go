@@ -94,7 +94,7 @@ func checks() []check {
 		{"refuse_open_without_credit", checkOpenWithoutCredit},
 		{"refuse_open_bad_credit", checkOpenBadCredit},
 		{"open_bad_reply_to_dropped", checkOpenBadReplyTo},
-		{"non_open_kind_on_method_subject_dropped", checkNonOpenOnMethodSubject},
+		{"non_open_kind_on_method_subject_refused", checkNonOpenOnMethodSubject},
 		{"stream_subject_unknown_stream_dropped", checkUnknownStreamID},
 		{"stream_subject_other_method_or_requester_dropped", checkStreamOtherMethod},
 		// Malformed frames (9.1, 9.4).

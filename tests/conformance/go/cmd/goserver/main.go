@@ -171,10 +171,19 @@ func (s *server) onRequest(m *nats.Msg) {
 		!wire.IsToken(r[4]) || !wire.IsToken(r[5]) {
 		return
 	}
-	k := m.Header.Get(wire.HStream)
-	isOpen := k == wire.KOpen
-	if k != "" && !isOpen {
-		return // only opens belong on a method subject
+	// 9.3.2: only opens belong on a method subject; any other kind (an empty
+	// value included) gets one `end` with INVALID_ARGUMENT.
+	kinds, present := m.Header[wire.HStream]
+	k := ""
+	if len(kinds) > 0 {
+		k = kinds[0]
+	}
+	isOpen := present && k == wire.KOpen
+	if present && !isOpen {
+		s.publish(m.Reply, "", nil, wire.HStream, wire.KEnd, wire.HCount, "0",
+			wire.HErrCode, fmt.Sprint(wire.InvalidArgument),
+			wire.HErr, fmt.Sprintf("Natsrpc-Stream %q on the method subject %s: only \"open\" belongs there", k, m.Subject))
+		return
 	}
 	refuse := func(st status) {
 		if isOpen {
