@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -124,19 +125,20 @@ class MetricsTest : public ::testing::Test {
     return c.ok() ? std::make_unique<Connection>(*c) : nullptr;
   }
 
-  static const MethodStats* Find(const std::vector<MethodStats>& all,
-                                 absl::string_view method) {
+  // Copies: the argument is often a temporary snapshot.
+  static std::optional<MethodStats> Find(const std::vector<MethodStats>& all,
+                                         absl::string_view method) {
     for (const MethodStats& m : all) {
-      if (m.method == method) return &m;
+      if (m.method == method) return m;
     }
-    return nullptr;
+    return std::nullopt;
   }
-  static const ClientMethodStats* Find(const ClientMetrics& all,
-                                       absl::string_view method) {
+  static std::optional<ClientMethodStats> Find(const ClientMetrics& all,
+                                               absl::string_view method) {
     for (const ClientMethodStats& m : all.methods) {
-      if (m.method == method) return &m;
+      if (m.method == method) return m;
     }
-    return nullptr;
+    return std::nullopt;
   }
 
   static testing::NatsServer* nats_;
@@ -242,8 +244,8 @@ TEST_F(MetricsTest, QueueDepthInFlightAndResourceExhausted) {
     done.fetch_add(1);
   });
   ASSERT_TRUE(Eventually([&] {
-    const MethodStats* s = Find(server.method_stats(), "Sleep");
-    return s != nullptr && s->queued == 1;
+    std::optional<MethodStats> s = Find(server.method_stats(), "Sleep");
+    return s.has_value() && s->queued == 1;
   })) << "the second call never showed as queued";
   client.SleepAsync(req, [&](absl::StatusOr<tv1::EchoReply> r) {
     results[2] = r.status();
@@ -252,8 +254,8 @@ TEST_F(MetricsTest, QueueDepthInFlightAndResourceExhausted) {
   ASSERT_TRUE(Eventually([&] { return done.load() == 1; }));
   EXPECT_EQ(results[2].code(), absl::StatusCode::kResourceExhausted);
   std::vector<MethodStats> stats = server.method_stats();
-  const MethodStats* s = Find(stats, "Sleep");
-  ASSERT_NE(s, nullptr);
+  std::optional<MethodStats> s = Find(stats, "Sleep");
+  ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->calls, 1u);
   EXPECT_EQ(s->in_flight, 1u);
   EXPECT_EQ(s->queued, 1u);
@@ -262,8 +264,8 @@ TEST_F(MetricsTest, QueueDepthInFlightAndResourceExhausted) {
       PrometheusText(stats),
       "natsrpc_server_resource_exhausted_total{app=\"natsrpc_testing_v1\","
       "service=\"TestService\",method=\"Sleep\"} 1\n"));
-  const ClientMethodStats* c = Find(conn_->client_stats(), "Sleep");
-  ASSERT_NE(c, nullptr);
+  std::optional<ClientMethodStats> c = Find(conn_->client_stats(), "Sleep");
+  ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->calls, 3u);
   EXPECT_EQ(c->finished, 1u);
   EXPECT_EQ(c->errors.at(absl::StatusCode::kResourceExhausted), 1u);
@@ -339,14 +341,14 @@ TEST_F(MetricsTest, OpenStreamsAndCreditStallsOnBothSides) {
   req.set_count(10);
   auto reader = client.Count(req);
   ASSERT_TRUE(Eventually([&] {
-    const MethodStats* s = Find(server.method_stats(), "Count");
-    return s != nullptr && s->credit_stalls >= 1;
+    std::optional<MethodStats> s = Find(server.method_stats(), "Count");
+    return s.has_value() && s->credit_stalls >= 1;
   })) << "the server's writer never waited for credit";
-  const MethodStats* s = Find(server.method_stats(), "Count");
+  std::optional<MethodStats> s = Find(server.method_stats(), "Count");
   EXPECT_TRUE(s->streaming);
   EXPECT_EQ(s->streams_open, 1u);
-  const ClientMethodStats* c = Find(conn_->client_stats(), "Count");
-  ASSERT_NE(c, nullptr);
+  std::optional<ClientMethodStats> c = Find(conn_->client_stats(), "Count");
+  ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->streams_open, 1u);
   tv1::Item item;
   int n = 0;
@@ -354,8 +356,8 @@ TEST_F(MetricsTest, OpenStreamsAndCreditStallsOnBothSides) {
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_EQ(n, 10);
   EXPECT_TRUE(Eventually([&] {
-    const MethodStats* m = Find(server.method_stats(), "Count");
-    return m->streams_open == 0 && m->ok == 1;
+    std::optional<MethodStats> m = Find(server.method_stats(), "Count");
+    return m.has_value() && m->streams_open == 0 && m->ok == 1;
   }));
   EXPECT_EQ(Find(conn_->client_stats(), "Count")->streams_open, 0u);
 
@@ -369,8 +371,8 @@ TEST_F(MetricsTest, OpenStreamsAndCreditStallsOnBothSides) {
     writer->WritesDone();
   });
   const bool stalled = Eventually([&] {
-    const ClientMethodStats* m = Find(conn_->client_stats(), "Sum");
-    return m != nullptr && m->credit_stalls >= 1;
+    std::optional<ClientMethodStats> m = Find(conn_->client_stats(), "Sum");
+    return m.has_value() && m->credit_stalls >= 1;
   });
   impl.release.Notify();
   writes.join();

@@ -105,7 +105,16 @@ try {
         JSON.stringify(add2));
   eq("stats Add: subject and queue group", [add2?.subject, add2?.queue_group],
      ["requests.*.bob.example_v1.Calculator.Add", "natsrpc.bob.example_v1"]);
-  const fs = stats["example_v1-FileStore"];
+  // streaming_client's last Download is cancelled as the client exits: the
+  // server counts that stream's end once its handler has seen the cancel (or,
+  // if the cancel was lost, the stream's liveness timeout), which may be after
+  // the client is gone. Ask again until it is counted, for at most 20 s.
+  let fs = stats["example_v1-FileStore"];
+  for (const until = Date.now() + 20000;
+       Date.now() < until && counts(fs, "Download")?.[1] !== 2;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    fs = byName(await collect(client.stats("example_v1-FileStore")))["example_v1-FileStore"];
+  }
   eq("stats Download: requests, errors", counts(fs, "Download"), [4, 2]);
   eq("stats Upload: requests, errors", counts(fs, "Upload"), [1, 0]);
   eq("stats Chat: requests, errors", counts(stats["example_v1-ChatRoom"], "Chat"), [1, 0]);
