@@ -1050,7 +1050,15 @@ TEST_F(HostileInputTest, ResidentMemoryIsFlatAcrossAFlood) {
   // Bound: less than 16 MiB of growth over 100,000 messages, i.e. < 168
   // bytes per message; a per-message leak of any realistic size (one kept
   // request: a few hundred bytes) exceeds it.
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan freed memory stays resident in its quarantine (256 MB by
+  // default) by design, so resident memory says nothing here; LeakSanitizer
+  // checks the leaks at exit instead, and the plain build checks the bound.
+  std::cout << "ASan build: the resident-memory bound is checked in the "
+               "plain build only\n";
+#else
   EXPECT_LT(after - warm, 16 * 1024) << "resident memory grew";
+#endif
 }
 
 }  // namespace
