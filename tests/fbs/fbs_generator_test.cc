@@ -119,6 +119,11 @@ const std::vector<GoldenPair>& GoldenPairs() {
        "test/compile/streaming.proto",
        "::natsrpc_test::streaming::",
        {"Tick", "Total"}},
+      // Durable requests: the generated DurableClient.
+      {"test/compile/durable.fbs",
+       "test/compile/durable.proto",
+       "::natsrpc_test::durable::",
+       {"Job", "JobResult"}},
   };
   return *kPairs;
 }
