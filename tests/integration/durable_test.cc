@@ -19,6 +19,7 @@
 // closes it stops and prints its DurableStats.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -157,6 +158,9 @@ int ServeDurable(const std::string& url, const std::string& dir) {
 }
 
 // ---- The test -------------------------------------------------------------
+//
+// Run's submit call is SubmitRun_: the IDL also has a durable method named
+// SubmitRun (plugin/durable_names.h).
 
 // Waits until `done` holds, checking every 20 ms, for at most `timeout`.
 template <typename F>
@@ -331,7 +335,7 @@ TEST_F(DurableTest, OfflineResponderKilledTwiceProcessesEveryRequestOnce) {
   for (int i = 0; i < kRequests; ++i) {
     dv1::Job job;
     job.set_n(i);
-    auto t = jobs.SubmitRun(
+    auto t = jobs.SubmitRun_(
         job, DurableCallOptions{.request_id = absl::StrFormat("job-%04d", i)});
     ASSERT_TRUE(t.ok()) << t.status();
     ASSERT_FALSE(t->duplicate) << i;
@@ -342,7 +346,7 @@ TEST_F(DurableTest, OfflineResponderKilledTwiceProcessesEveryRequestOnce) {
   {
     dv1::Job job;
     job.set_n(0);
-    auto t = jobs.SubmitRun(job, DurableCallOptions{.request_id = "job-0000"});
+    auto t = jobs.SubmitRun_(job, DurableCallOptions{.request_id = "job-0000"});
     ASSERT_TRUE(t.ok()) << t.status();
     EXPECT_TRUE(t->duplicate);
   }
@@ -351,7 +355,7 @@ TEST_F(DurableTest, OfflineResponderKilledTwiceProcessesEveryRequestOnce) {
     dv1::Job job;
     job.set_n(-1);
     ASSERT_TRUE(
-        jobs.SubmitRun(job, DurableCallOptions{.request_id = "poison"}).ok());
+        jobs.SubmitRun_(job, DurableCallOptions{.request_id = "poison"}).ok());
   }
   // Nothing processed yet.
   {
@@ -511,7 +515,7 @@ TEST_F(DurableTest, SameIdAfterTheResultIsNotRunAgain) {
   // Past the duplicate window, the stream stores it again; the responder
   // finds the result and does not run the handler.
   absl::SleepFor(absl::Milliseconds(1100));  // the window itself, not a sync
-  auto t = jobs.SubmitRun(job, DurableCallOptions{.request_id = "once"});
+  auto t = jobs.SubmitRun_(job, DurableCallOptions{.request_id = "once"});
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_FALSE(t->duplicate);
   ASSERT_TRUE(WaitFor([&] { return server.stats().already_done >= 1; },
@@ -529,7 +533,7 @@ TEST_F(DurableTest, BadRequestIdIsInvalidArgument) {
   dv1::Jobs::DurableClient jobs(
       *conn_, ClientOptions{.requester = kRequester, .responder = kResponder});
   dv1::Job job;
-  auto t = jobs.SubmitRun(job, DurableCallOptions{.request_id = "a.b"});
+  auto t = jobs.SubmitRun_(job, DurableCallOptions{.request_id = "a.b"});
   EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(t.status().message().find("request id"), absl::string_view::npos)
       << t.status();
@@ -548,7 +552,7 @@ TEST(DurableNoJetStreamTest, ServerWithoutJetStreamIsUnavailable) {
       *conn, ClientOptions{.requester = kRequester, .responder = kResponder},
       o);
   dv1::Job job;
-  auto t = jobs.SubmitRun(job);
+  auto t = jobs.SubmitRun_(job);
   EXPECT_FALSE(t.ok());
   std::cout << "without JetStream: " << t.status() << "\n";
 }
