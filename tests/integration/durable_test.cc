@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -44,8 +45,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "natsrpc/natsrpc.h"
 #include "nats_server.h"
+#include "natsrpc/natsrpc.h"
 #include "test/compile/durable.natsrpc.h"
 #include "test/compile/durable.pb.h"
 #include "test_connect.h"
@@ -93,6 +94,11 @@ std::vector<std::string> ReadLines(const std::string& path) {
 
 // ---- The responder process ----------------------------------------------
 
+constexpr absl::Duration kSlowJob = absl::Milliseconds(300);
+bool IsSlow(int64_t n) { return n > 0 && n % 100 == 0; }
+// A job whose handler kills its process right after its side effect.
+constexpr int64_t kCrashAfterEffect = -7;
+
 class JobsImpl final : public dv1::Jobs::Service {
  public:
   explicit JobsImpl(std::string dir) : dir_(std::move(dir)) {
@@ -105,13 +111,24 @@ class JobsImpl final : public dv1::Jobs::Service {
                    dv1::JobResult& response) override {
     const std::string id(DurableRequestId(context));
     AppendLine(dir_ + "/runs.log", "start " + id);
+    if (request.n() == kCrashAfterEffect) {
+      // The side effect, then a crash before the result is stored.
+      if (done_.insert(id).second) {
+        AppendLine(dir_ + "/effects.log", id);
+        raise(SIGKILL);
+      }
+      response.set_id(id);
+      AppendLine(dir_ + "/runs.log", "end " + id);
+      return absl::OkStatus();
+    }
     if (request.n() < 0) {
       AppendLine(dir_ + "/runs.log", "end " + id);
       return absl::UnavailableError(
           absl::StrCat("job ", id, " needs a resource that is never there"));
     }
-    // The work the process may be killed in.
-    absl::SleepFor(absl::Milliseconds(2));
+    // The work the process may be killed in: every 100th job is slow, so
+    // that the test can kill the process while it surely runs a handler.
+    absl::SleepFor(IsSlow(request.n()) ? kSlowJob : absl::Milliseconds(2));
     // The side effect, idempotent per request id: a crash after it but
     // before the result is stored runs the handler again.
     if (done_.insert(id).second) AppendLine(dir_ + "/effects.log", id);
@@ -181,8 +198,8 @@ absl::StatusOr<std::string> ReadLine(int fd, absl::Duration timeout) {
   std::string line;
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
-    const int left = static_cast<int>(
-        absl::ToInt64Milliseconds(deadline - absl::Now()));
+    const int left =
+        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
     if (left <= 0) return absl::DeadlineExceededError("no line from child");
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, left) <= 0) {
@@ -217,8 +234,8 @@ class Responder {
     char* argv[] = {const_cast<char*>(self.c_str()),
                     const_cast<char*>(f1.c_str()),
                     const_cast<char*>(f2.c_str()), nullptr};
-    int rc = posix_spawn(&r->pid_, self.c_str(), &actions, nullptr, argv,
-                         environ);
+    int rc =
+        posix_spawn(&r->pid_, self.c_str(), &actions, nullptr, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
     close(in[0]);
     close(out[1]);
@@ -244,6 +261,22 @@ class Responder {
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
+  }
+
+  // Waits, bounded, for the process to end on its own.
+  absl::Status WaitExit(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    for (;;) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return absl::OkStatus();
+      }
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError("the responder did not end");
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
   }
 
   // Closes its stdin; returns its stats line.
@@ -379,28 +412,43 @@ TEST_F(DurableTest, OfflineResponderKilledTwiceProcessesEveryRequestOnce) {
     }
     return n;
   };
-  auto killed_mid_handler = [&] {
+  // The job whose handler runs now, if it is a slow one.
+  auto running_slow_job = [&]() -> std::string {
     std::vector<std::string> lines = ReadLines(dir_ + "/runs.log");
-    return !lines.empty() && absl::StartsWith(lines.back(), "start ");
+    if (lines.empty() || !absl::StartsWith(lines.back(), "start job-")) {
+      return "";
+    }
+    int n = 0;
+    if (!absl::SimpleAtoi(lines.back().substr(10), &n) || !IsSlow(n)) {
+      return "";
+    }
+    return lines.back().substr(6);
   };
-  // Started, killed -9 while working, twice.
+  // Started, and killed -9 twice while a (slow) handler runs.
+  std::vector<std::string> interrupted;
   for (size_t until : {size_t{200}, size_t{550}}) {
     auto child = Responder::Start(nats_->url(), dir_);
     ASSERT_TRUE(child.ok()) << child.status();
-    ASSERT_TRUE(WaitFor([&] { return runs() >= until; }, absl::Seconds(120),
-                        absl::StrCat(until, " handler runs"))
-                    .ok());
+    ASSERT_TRUE(
+        WaitFor([&] { return runs() >= until && !running_slow_job().empty(); },
+                absl::Seconds(120),
+                absl::StrCat(until, " handler runs and a slow job"))
+            .ok());
     (*child)->Kill();
+    // Its handler never ended: the process died inside it.
+    const std::string victim = running_slow_job();
+    EXPECT_FALSE(victim.empty()) << "the kill came after the handler ended";
+    interrupted.push_back(victim);
     std::cout << "responder killed -9 after " << runs()
-              << " handler runs; mid-handler: "
-              << (killed_mid_handler() ? "yes" : "no") << "\n";
+              << " handler runs, inside the handler of " << victim << "\n";
   }
   // Started again: it finishes the work.
   auto child = Responder::Start(nats_->url(), dir_);
   ASSERT_TRUE(child.ok()) << child.status();
-  ASSERT_TRUE(WaitFor([&] { return CountLines("effects.log") >= kRequests + 1; },
-                      absl::Seconds(180), "every side effect")
-                  .ok())
+  ASSERT_TRUE(
+      WaitFor([&] { return CountLines("effects.log") >= kRequests + 1; },
+              absl::Seconds(180), "every side effect")
+          .ok())
       << CountLines("effects.log") << " side effects";
   ASSERT_TRUE(WaitFor(
                   [&] {
@@ -442,7 +490,9 @@ TEST_F(DurableTest, OfflineResponderKilledTwiceProcessesEveryRequestOnce) {
     if (id != "poison") reruns += n - 1;
   }
   EXPECT_EQ(run_count.size(), static_cast<size_t>(kRequests + 2));
-  EXPECT_LE(reruns, 2);
+  // Exactly the two interrupted handlers ran again (redelivered).
+  EXPECT_EQ(reruns, 2);
+  for (const std::string& id : interrupted) EXPECT_EQ(run_count[id], 2) << id;
   EXPECT_EQ(run_count["poison"], 3);
 
   // The dead letter: the request, its last error and its deliveries.
@@ -450,15 +500,16 @@ TEST_F(DurableTest, OfflineResponderKilledTwiceProcessesEveryRequestOnce) {
     absl::MutexLock lock(&mu);
     ASSERT_EQ(dead.size(), 1u);
     const IncomingMessage& d = *dead[0];
-    EXPECT_EQ(d.subject(), "durable_dead.tester.worker.natsrpc_test_durable."
-                           "Jobs.Run");
+    EXPECT_EQ(d.subject(),
+              "durable_dead.tester.worker.natsrpc_test_durable."
+              "Jobs.Run");
     EXPECT_EQ(d.header("Natsrpc-Request-Id").value_or(""), "poison");
     EXPECT_EQ(d.header("Natsrpc-Durable-Error").value_or(""),
               "UNAVAILABLE: job poison needs a resource that is never there");
     EXPECT_EQ(d.header("Natsrpc-Durable-Deliveries").value_or(""), "3");
     dv1::Job job;
-    ASSERT_TRUE(job.ParseFromArray(d.data().data(),
-                                   static_cast<int>(d.data().size())));
+    ASSERT_TRUE(
+        job.ParseFromArray(d.data().data(), static_cast<int>(d.data().size())));
     EXPECT_EQ(job.n(), -1);
   }
 
@@ -527,6 +578,42 @@ TEST_F(DurableTest, SameIdAfterTheResultIsNotRunAgain) {
   }
   EXPECT_EQ(starts, 1u);
   EXPECT_EQ(server.stats().handled, 1u);
+}
+
+// The window exactly-once cannot close: the handler's side effect done,
+// then the process dies before the result is stored. The request is
+// delivered again and the handler runs again; its own dedupe by
+// DurableRequestId keeps the side effect single.
+TEST_F(DurableTest, CrashAfterSideEffectRunsHandlerAgainEffectOnce) {
+  dv1::Jobs::DurableClient jobs(
+      *conn_, ClientOptions{.requester = kRequester, .responder = kResponder},
+      TestDurableOptions());
+  dv1::Job job;
+  job.set_n(kCrashAfterEffect);
+  ASSERT_TRUE(
+      jobs.SubmitRun_(job, DurableCallOptions{.request_id = "crashy"}).ok());
+  {
+    auto child = Responder::Start(nats_->url(), dir_);
+    ASSERT_TRUE(child.ok()) << child.status();
+    ASSERT_TRUE((*child)->WaitExit(absl::Seconds(60)).ok());
+  }
+  auto child = Responder::Start(nats_->url(), dir_);
+  ASSERT_TRUE(child.ok()) << child.status();
+  auto r = jobs.FetchRun("crashy", absl::Seconds(60));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->ready);
+  ASSERT_TRUE(r->result.ok()) << r->result.status();
+  EXPECT_EQ(r->result->id(), "crashy");
+  size_t starts = 0;
+  for (const std::string& l : ReadLines(dir_ + "/runs.log")) {
+    starts += l == "start crashy";
+  }
+  EXPECT_EQ(starts, 2u);
+  EXPECT_EQ(ReadLines(dir_ + "/effects.log"),
+            std::vector<std::string>{"crashy"});
+  absl::StatusOr<std::string> stats = (*child)->Finish();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(ParseStats(*stats)["redelivered"], 1u) << *stats;
 }
 
 TEST_F(DurableTest, BadRequestIdIsInvalidArgument) {

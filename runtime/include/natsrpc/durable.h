@@ -142,8 +142,8 @@ class NATSRPC_EXPORT DurableClient {
                                        absl::string_view content_type,
                                        const DurableCallOptions& options = {});
   // The result of request `request_id`, waiting up to `wait` for it.
-  absl::StatusOr<DurableRawResult> Fetch(absl::string_view request_id,
-                                         absl::Duration wait = absl::ZeroDuration());
+  absl::StatusOr<DurableRawResult> Fetch(
+      absl::string_view request_id, absl::Duration wait = absl::ZeroDuration());
   // Submit, then Fetch waiting up to options.timeout. A result not ready by
   // then: DEADLINE_EXCEEDED (the request stays stored and is processed
   // later; fetch it by options.request_id).

@@ -127,10 +127,9 @@ class JetStream {
 
   // Publishes `data` with `headers` to a stream subject and waits for the
   // stream's acknowledgement. `msg_id` non-empty: sent as `Nats-Msg-Id`.
-  virtual absl::StatusOr<PublishAck> Publish(absl::string_view subject,
-                                             absl::Span<const HeaderRef> headers,
-                                             absl::string_view data,
-                                             absl::string_view msg_id) = 0;
+  virtual absl::StatusOr<PublishAck> Publish(
+      absl::string_view subject, absl::Span<const HeaderRef> headers,
+      absl::string_view data, absl::string_view msg_id) = 0;
 
   // Creates the durable consumer if it does not exist (an existing one is
   // used as it is) and binds a pull subscription to it.

@@ -150,8 +150,8 @@ absl::Status DurableClient::Prepare() {
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = js_->EnsureKeyValue(
-          internal::ResultBucketSpec(responder_, durable_));
+  if (absl::Status s =
+          js_->EnsureKeyValue(internal::ResultBucketSpec(responder_, durable_));
       !s.ok()) {
     return s;
   }

@@ -57,8 +57,8 @@ bool Retryable(const absl::Status& s) {
 }
 
 struct Counters {
-  std::atomic<uint64_t> delivered{0}, redelivered{0}, handled{0},
-      completed{0}, already_done{0}, retried{0}, dead_lettered{0}, errors{0};
+  std::atomic<uint64_t> delivered{0}, redelivered{0}, handled{0}, completed{0},
+      already_done{0}, retried{0}, dead_lettered{0}, errors{0};
 };
 
 }  // namespace
@@ -198,10 +198,10 @@ class DurableServer::Impl {
     const std::string deliveries = absl::StrCat(m.num_delivered());
     headers.push_back({wire::kDurableErrorHeader, text});
     headers.push_back({wire::kDurableDeliveriesHeader, deliveries});
-    absl::StatusOr<PublishAck> ack = js_->Publish(
-        wire::DeadLetterSubject(p.requester, p.responder, p.app, p.service,
-                                p.method),
-        headers, m.data(), key);
+    absl::StatusOr<PublishAck> ack =
+        js_->Publish(wire::DeadLetterSubject(p.requester, p.responder, p.app,
+                                             p.service, p.method),
+                     headers, m.data(), key);
     if (!ack.ok()) {
       ++c_.errors;
       Count(m.Nak(o_.retry_delay));
@@ -262,8 +262,7 @@ class DurableServer::Impl {
     absl::Status status;
     Payload reply;
     absl::string_view content_type;
-    if (handler == nullptr ||
-        handler->kind() != internal::MethodKind::kUnary) {
+    if (handler == nullptr || handler->kind() != internal::MethodKind::kUnary) {
       status = absl::UnimplementedError(
           absl::StrCat("durable method ", p->service, ".", p->method,
                        " is not a unary method of this service"));

@@ -212,8 +212,8 @@ class NatsJetStream final : public JetStream {
   absl::Status EnsureStream(const StreamSpec& spec) override {
     jsStreamInfo* si = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetStreamInfo(&si, js_, spec.name.c_str(), nullptr,
-                                    &code);
+    natsStatus s =
+        js_GetStreamInfo(&si, js_, spec.name.c_str(), nullptr, &code);
     if (s == NATS_OK) {
       jsStreamInfo_Destroy(si);
       return absl::OkStatus();
@@ -292,9 +292,9 @@ class NatsJetStream final : public JetStream {
       const ConsumerSpec& spec) override {
     jsConsumerInfo* ci = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetConsumerInfo(&ci, js_, spec.stream.c_str(),
-                                      spec.durable_name.c_str(), nullptr,
-                                      &code);
+    natsStatus s =
+        js_GetConsumerInfo(&ci, js_, spec.stream.c_str(),
+                           spec.durable_name.c_str(), nullptr, &code);
     if (s == NATS_OK) {
       jsConsumerInfo_Destroy(ci);
     } else if (s == NATS_NOT_FOUND || code == JSConsumerNotFoundErr) {

@@ -89,9 +89,9 @@ absl::StatusOr<DurableSubjectParts> ParseDurableSubject(
 std::string EncodeDurableResult(const absl::Status& status,
                                 absl::string_view content_type,
                                 absl::string_view payload) {
-  return absl::StrCat(static_cast<int>(status.code()), " ",
-                      content_type.size(), " ", status.message().size(), "\n",
-                      content_type, status.message(), payload);
+  return absl::StrCat(static_cast<int>(status.code()), " ", content_type.size(),
+                      " ", status.message().size(), "\n", content_type,
+                      status.message(), payload);
 }
 
 absl::StatusOr<DurableResult> DecodeDurableResult(absl::string_view value) {
@@ -101,8 +101,7 @@ absl::StatusOr<DurableResult> DecodeDurableResult(absl::string_view value) {
   };
   size_t eol = value.find('\n');
   if (eol == absl::string_view::npos) return bad("no first line");
-  std::vector<absl::string_view> f =
-      absl::StrSplit(value.substr(0, eol), ' ');
+  std::vector<absl::string_view> f = absl::StrSplit(value.substr(0, eol), ' ');
   int code = 0;
   size_t ct_len = 0, msg_len = 0;
   if (f.size() != 3 || !absl::SimpleAtoi(f[0], &code) ||

@@ -20,7 +20,8 @@ namespace natsrpc::wire {
 inline constexpr absl::string_view kRequestIdHeader = "Natsrpc-Request-Id";
 // On a dead letter: the last error ("UNAVAILABLE: disk full") and how many
 // times the request was delivered.
-inline constexpr absl::string_view kDurableErrorHeader = "Natsrpc-Durable-Error";
+inline constexpr absl::string_view kDurableErrorHeader =
+    "Natsrpc-Durable-Error";
 inline constexpr absl::string_view kDurableDeliveriesHeader =
     "Natsrpc-Durable-Deliveries";
 
