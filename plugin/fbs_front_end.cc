@@ -18,9 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "durable_names.h"
 #include "flatbuffers/idl.h"
 #include "flatbuffers/util.h"
-#include "durable_names.h"
 #include "names.h"
 
 namespace natsrpc::gen {

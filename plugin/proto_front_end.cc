@@ -241,9 +241,9 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
                                               : file_options.timeout_ms();
       md.doc = DocComment(method);
       // Durable requests (docs/protocol.md section 14).
-      md.durable = method_options.durable() ||
-                   (service_options.durable() &&
-                    md.streaming == StreamingKind::kUnary);
+      md.durable =
+          method_options.durable() ||
+          (service_options.durable() && md.streaming == StreamingKind::kUnary);
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
