@@ -98,6 +98,8 @@ constexpr absl::Duration kSlowJob = absl::Milliseconds(300);
 bool IsSlow(int64_t n) { return n > 0 && n % 100 == 0; }
 // A job whose handler kills its process right after its side effect.
 constexpr int64_t kCrashAfterEffect = -7;
+// A job whose handler runs longer than the ack wait.
+constexpr int64_t kLongJob = -9;
 
 class JobsImpl final : public dv1::Jobs::Service {
  public:
@@ -105,6 +107,12 @@ class JobsImpl final : public dv1::Jobs::Service {
     for (const std::string& id : ReadLines(dir_ + "/effects.log")) {
       done_.insert(id);
     }
+  }
+
+  absl::Status Ping(ServerContext&, const dv1::Job& request,
+                    dv1::JobResult& response) override {
+    response.set_n(request.n() + 1);
+    return absl::OkStatus();
   }
 
   absl::Status Run(ServerContext& context, const dv1::Job& request,
@@ -117,6 +125,13 @@ class JobsImpl final : public dv1::Jobs::Service {
         AppendLine(dir_ + "/effects.log", id);
         raise(SIGKILL);
       }
+      response.set_id(id);
+      AppendLine(dir_ + "/runs.log", "end " + id);
+      return absl::OkStatus();
+    }
+    if (request.n() == kLongJob) {
+      // Longer than the ack wait (TestDurableOptions).
+      absl::SleepFor(absl::Seconds(5));
       response.set_id(id);
       AppendLine(dir_ + "/runs.log", "end " + id);
       return absl::OkStatus();
@@ -614,6 +629,105 @@ TEST_F(DurableTest, CrashAfterSideEffectRunsHandlerAgainEffectOnce) {
   absl::StatusOr<std::string> stats = (*child)->Finish();
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(ParseStats(*stats)["redelivered"], 1u) << *stats;
+}
+
+// Per call: a method the IDL does not mark durable, called durably through
+// the untyped client.
+TEST_F(DurableTest, PerCallDurableRequestOfAMethodNotMarkedDurable) {
+  dv1::Jobs::DurableClient jobs(
+      *conn_, ClientOptions{.requester = kRequester, .responder = "percall"},
+      TestDurableOptions());
+  JobsImpl impl(dir_);
+  DurableServer server(*conn_, "percall", TestDurableOptions());
+  ASSERT_TRUE(server.AddService(impl).ok());
+  dv1::Job job;
+  job.set_n(4);
+  auto r =
+      jobs.raw().Call("Ping", job.SerializeAsString(), kProtobufContentType,
+                      DurableCallOptions{.timeout = absl::Seconds(30)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->ready);
+  ASSERT_TRUE(r->status.ok()) << r->status;
+  dv1::JobResult reply;
+  ASSERT_TRUE(reply.ParseFromString(r->payload));
+  EXPECT_EQ(reply.n(), 5);
+  // A method the service does not have: a final UNIMPLEMENTED result.
+  auto u = jobs.raw().Call("Nope", "", kProtobufContentType,
+                           DurableCallOptions{.timeout = absl::Seconds(30)});
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(u->status.code(), absl::StatusCode::kUnimplemented) << u->status;
+}
+
+// Stored requests survive a nats-server crash (SIGKILL) and restart on the
+// same store; the requester's connection reconnects and reads the results.
+TEST_F(DurableTest, StoredRequestsSurviveNatsServerRestart) {
+  dv1::Jobs::DurableClient jobs(
+      *conn_, ClientOptions{.requester = kRequester, .responder = "restart"},
+      TestDurableOptions());
+  constexpr int kStored = 50;
+  for (int i = 0; i < kStored; ++i) {
+    dv1::Job job;
+    job.set_n(i);
+    ASSERT_TRUE(
+        jobs.SubmitRun_(job,
+                        DurableCallOptions{.request_id = absl::StrCat("r", i)})
+            .ok());
+  }
+  ASSERT_TRUE(nats_->Kill().ok());
+  ASSERT_TRUE(nats_->Restart().ok());
+  ASSERT_TRUE(WaitFor([&] { return conn_->connected(); }, absl::Seconds(30),
+                      "the reconnect")
+                  .ok());
+  JobsImpl impl(dir_);
+  DurableServer server(*conn_, "restart", TestDurableOptions());
+  absl::Status added;
+  // JetStream may still be recovering its streams right after the restart.
+  ASSERT_TRUE(WaitFor([&] { return (added = server.AddService(impl)).ok(); },
+                      absl::Seconds(30), "JetStream after the restart")
+                  .ok())
+      << added;
+  auto last = jobs.FetchRun(absl::StrCat("r", kStored - 1), absl::Seconds(60));
+  ASSERT_TRUE(last.ok()) << last.status();
+  ASSERT_TRUE(last->ready);
+  for (int i = 0; i < kStored; ++i) {
+    auto r = jobs.FetchRun(absl::StrCat("r", i));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->ready) << i;
+    EXPECT_EQ(r->result->n(), 2 * i);
+  }
+  EXPECT_EQ(ReadLines(dir_ + "/effects.log").size(),
+            static_cast<size_t>(kStored));
+}
+
+// A handler running longer than the ack wait is not delivered again, to
+// another instance of the responder either: the responder reports it in
+// progress.
+TEST_F(DurableTest, HandlerLongerThanAckWaitIsNotDeliveredAgain) {
+  dv1::Jobs::DurableClient jobs(
+      *conn_, ClientOptions{.requester = kRequester, .responder = "long"},
+      TestDurableOptions());
+  // Two instances pulling from the same consumer.
+  JobsImpl impl1(dir_), impl2(dir_);
+  DurableServer server1(*conn_, "long", TestDurableOptions());
+  DurableServer server2(*conn_, "long", TestDurableOptions());
+  ASSERT_TRUE(server1.AddService(impl1).ok());
+  ASSERT_TRUE(server2.AddService(impl2).ok());
+  dv1::Job job;
+  job.set_n(kLongJob);
+  auto r = jobs.Run(job, DurableCallOptions{.request_id = "long",
+                                            .timeout = absl::Seconds(60)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->id(), "long");
+  server1.Stop();
+  server2.Stop();
+  const DurableStats s1 = server1.stats(), s2 = server2.stats();
+  EXPECT_EQ(s1.redelivered + s2.redelivered, 0u);
+  EXPECT_EQ(s1.handled + s2.handled, 1u);
+  size_t starts = 0;
+  for (const std::string& l : ReadLines(dir_ + "/runs.log")) {
+    starts += l == "start long";
+  }
+  EXPECT_EQ(starts, 1u);
 }
 
 TEST_F(DurableTest, BadRequestIdIsInvalidArgument) {

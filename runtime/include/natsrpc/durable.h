@@ -67,7 +67,9 @@ struct DurableOptions {
   // redelivered or re-sent request runs again.
   absl::Duration result_ttl = absl::Hours(24);
   // Responder: a request whose handler neither finished nor failed within
-  // this time (the responder died) is delivered again.
+  // this time (the responder died) is delivered again. While a handler
+  // runs, the responder tells JetStream every third of this time that it
+  // is still in progress.
   absl::Duration ack_wait = absl::Seconds(30);
   // Responder: deliveries of one request at most; then it goes to the
   // dead-letter subject with its last error.

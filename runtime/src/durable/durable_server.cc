@@ -270,7 +270,17 @@ class DurableServer::Impl {
       ServerContext context(m, p->requester, p->responder, p->app, p->service,
                             p->method, absl::InfiniteFuture());
       ++c_.handled;
+      // While the handler runs, "in progress" every third of the ack wait
+      // keeps the request from being delivered again.
+      absl::Notification handler_done;
+      std::thread keepalive([&] {
+        while (!handler_done.WaitForNotificationWithTimeout(o_.ack_wait / 3)) {
+          Count(m->InProgress());
+        }
+      });
       status = handler->Run(*w.service, context, m, reply, content_type);
+      handler_done.Notify();
+      keepalive.join();
     }
     if (!status.ok() && Retryable(status)) {
       if (m->num_delivered() >= static_cast<uint64_t>(o_.max_deliver)) {
