@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "in_memory_transport.h"
 #include "natsrpc/durable.h"
+#include "natsrpc/durable_metrics.h"
 #include "wire/durable.h"
 
 namespace natsrpc::wire {
@@ -74,6 +75,23 @@ TEST(DurableWireTest, MalformedResultIsInternal) {
     auto r = DecodeDurableResult(bad);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal) << bad;
   }
+}
+
+TEST(DurableMetricsTest, PrometheusText) {
+  DurableStats st;
+  st.delivered = 12;
+  st.redelivered = 3;
+  const std::string text = PrometheusText(st, "worker");
+  EXPECT_NE(
+      text.find("# TYPE natsrpc_durable_redeliveries_total counter\n"
+                "natsrpc_durable_redeliveries_total{responder=\"worker\"} "
+                "3\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("natsrpc_durable_deliveries_total{responder=\"worker\"} 12\n"),
+      std::string::npos)
+      << text;
 }
 
 TEST(DurableNoJetStreamTest, TransportWithoutJetStreamIsUnimplemented) {

@@ -18,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "durable/durable_common.h"
 #include "natsrpc/durable.h"
+#include "natsrpc/durable_metrics.h"
 #include "natsrpc/impl/method_handler.h"
 #include "wire/durable.h"
 #include "wire/subjects.h"
@@ -333,6 +334,42 @@ absl::Status DurableServer::AddService(Service& service,
 void DurableServer::Stop() { impl_->Stop(); }
 
 DurableStats DurableServer::stats() const { return impl_->stats(); }
+
+std::string PrometheusText(const DurableStats& stats,
+                           absl::string_view responder) {
+  struct Family {
+    const char* name;
+    const char* help;
+    uint64_t value;
+  };
+  const Family families[] = {
+      {"natsrpc_durable_deliveries_total", "Durable requests delivered.",
+       stats.delivered},
+      {"natsrpc_durable_redeliveries_total",
+       "Deliveries of a durable request after its first.", stats.redelivered},
+      {"natsrpc_durable_handled_total", "Handler runs.", stats.handled},
+      {"natsrpc_durable_completed_total",
+       "Results stored and requests acknowledged.", stats.completed},
+      {"natsrpc_durable_already_done_total",
+       "Deliveries acknowledged without a run: the result was stored.",
+       stats.already_done},
+      {"natsrpc_durable_retries_total",
+       "Retryable errors: the request is delivered again later.",
+       stats.retried},
+      {"natsrpc_durable_dead_letters_total",
+       "Requests sent to the dead-letter subject.", stats.dead_lettered},
+      {"natsrpc_durable_errors_total", "JetStream operations that failed.",
+       stats.errors},
+  };
+  // The responder is a subject token: nothing to escape in a label value.
+  std::string out;
+  for (const Family& f : families) {
+    absl::StrAppend(&out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name,
+                    " counter\n", f.name, "{responder=\"", responder, "\"} ",
+                    f.value, "\n");
+  }
+  return out;
+}
 
 absl::string_view DurableRequestId(const ServerContext& context) {
   if (!wire::ParseDurableSubject(context.request_message().subject()).ok()) {
