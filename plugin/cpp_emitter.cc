@@ -613,6 +613,108 @@ $mock_decls$};
          v);
 }
 
+// ---- Durable requests (docs/protocol.md section 14) -----------------------
+// A service with methods the IDL marks durable gets a nested DurableClient
+// with three typed calls per such method; the responder side is the
+// runtime's natsrpc::DurableServer over the same Service.
+
+struct DurableText {
+  std::string header;  // the nested class, inside the service class
+  std::string source;  // its definitions
+};
+
+DurableText RenderDurableClient(const ServiceDef& service) {
+  DurableText text;
+  std::string decls;
+  std::string defs;
+  for (const MethodDef& method : service.methods) {
+    if (!method.durable) continue;
+    const Vars vars = {
+        {"class", service.cpp_name},
+        {"name", method.cpp_name},
+        {"submit", method.cpp_durable_submit_name},
+        {"fetch", method.cpp_durable_fetch_name},
+        {"wire", CppStringContent(method.name)},
+        {"req", method.request_type},
+        {"resp", method.response_type},
+        {"codec", method.codec},
+        {"doc", DocComment(method.doc, "    ")},
+    };
+    Render(decls, R"(
+$doc$    // Stores the request and waits up to options.timeout for its result.
+    ::absl::StatusOr<$resp$> $name$(
+        const $req$& request,
+        const ::natsrpc::DurableCallOptions& options = {});
+    // Stores the request; returns once JetStream has it.
+    ::absl::StatusOr<::natsrpc::DurableTicket> $submit$(
+        const $req$& request,
+        const ::natsrpc::DurableCallOptions& options = {});
+    // The result of an earlier request, waiting up to `wait` for it.
+    ::absl::StatusOr<::natsrpc::DurableResult<$resp$>> $fetch$(
+        ::absl::string_view request_id,
+        ::absl::Duration wait = ::absl::ZeroDuration());
+)",
+           vars);
+    Render(defs, R"(
+::absl::StatusOr<$resp$> $class$::DurableClient::$name$(
+    const $req$& request,
+    const ::natsrpc::DurableCallOptions& options) {
+  return ::natsrpc::internal::CallDurable<$codec$, $resp$>(
+      raw_, "$wire$", request, options);
+}
+
+::absl::StatusOr<::natsrpc::DurableTicket> $class$::DurableClient::$submit$(
+    const $req$& request,
+    const ::natsrpc::DurableCallOptions& options) {
+  return ::natsrpc::internal::SubmitDurable<$codec$>(
+      raw_, "$wire$", request, options);
+}
+
+::absl::StatusOr<::natsrpc::DurableResult<$resp$>> $class$::DurableClient::$fetch$(
+    ::absl::string_view request_id, ::absl::Duration wait) {
+  return ::natsrpc::internal::DecodeDurable<$codec$, $resp$>(
+      raw_.Fetch(request_id, wait));
+}
+)",
+           vars);
+  }
+  if (decls.empty()) return text;
+  const Vars vars = {
+      {"class", service.cpp_name},
+      {"decls", decls},
+      {"defs", defs},
+  };
+  Render(text.header, R"(
+  // Durable requests (natsrpc/durable.h): stored in JetStream until the
+  // responder (a natsrpc::DurableServer) processes them, results kept by
+  // request id.
+  class DurableClient final {
+   public:
+    DurableClient(const ::natsrpc::Connection& connection,
+                  const ::natsrpc::ClientOptions& options,
+                  const ::natsrpc::DurableOptions& durable = {});
+
+    // OK, or why this client cannot store requests.
+    const ::absl::Status& status() const { return raw_.status(); }
+    // Any unary method of the service, durably and untyped.
+    ::natsrpc::DurableClient& raw() { return raw_; }
+$decls$
+   private:
+    ::natsrpc::DurableClient raw_;
+  };
+)",
+         vars);
+  Render(text.source, R"(
+$class$::DurableClient::DurableClient(
+    const ::natsrpc::Connection& connection,
+    const ::natsrpc::ClientOptions& options,
+    const ::natsrpc::DurableOptions& durable)
+    : raw_(connection, options, kServiceName, kDefaultApp, durable) {}
+$defs$)",
+         vars);
+  return text;
+}
+
 ServiceText RenderService(const ServiceModel& model,
                           const ServiceDef& service,
                           const EmitOptions& options) {
@@ -658,6 +760,9 @@ ServiceText RenderService(const ServiceModel& model,
       {"client_raw_decls", all.client_raw_decls},
       {"client_raw_defs", all.client_raw_defs},
   };
+  const DurableText durable = RenderDurableClient(service);
+  vars["durable_decls"] = durable.header;
+  vars["durable_defs"] = durable.source;
   ServiceText text;
   if (options.mock_code) RenderInterface(all, vars, text);
   Render(text.header, R"($doc$class $class$ final {
@@ -686,7 +791,7 @@ $client_raw_decls$    ::natsrpc::internal::ClientChannel channel_;
     Service();
     ~Service() override = default;
 $service_decls$  };
-};
+$durable_decls$};
 )",
          vars);
   if (has_methods) {
@@ -714,7 +819,7 @@ $class$::Service::Service()
       "$full_name$",
       "$description$");
 $registration$}
-$service_defs$)",
+$service_defs$$durable_defs$)",
          vars);
   return text;
 }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "durable_names.h"
 #include "flatbuffers/idl.h"
 #include "flatbuffers/util.h"
 #include "names.h"
@@ -31,9 +32,12 @@ constexpr char kStreaming[] = "streaming";
 constexpr char kIdempotent[] = "idempotent";
 constexpr char kTimeout[] = "natsrpc_timeout_ms";
 constexpr char kApp[] = "natsrpc_app";
+// Durable requests (docs/protocol.md section 14), on methods and services.
+constexpr char kDurable[] = "natsrpc_durable";
 constexpr char kKnownAttributes[] =
-    "natsrpc knows streaming, idempotent and natsrpc_timeout_ms on methods, "
-    "natsrpc_timeout_ms and natsrpc_app on services";
+    "natsrpc knows streaming, idempotent, natsrpc_timeout_ms and "
+    "natsrpc_durable on methods, natsrpc_timeout_ms, natsrpc_app and "
+    "natsrpc_durable on services";
 
 // ---------------------------------------------------------------------------
 // Source positions. flatbuffers::Parser keeps no line numbers for services,
@@ -372,6 +376,7 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
     def.doc = service->doc_comment;
 
     uint32_t service_timeout = 0;
+    bool service_durable = false;
     for (const auto& [name, value] : service->attributes.dict) {
       const std::string where =
           absl::StrCat(Where(display, attribute_line(loc, name)), ": service ",
@@ -388,6 +393,8 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
                            "\" is not a valid subject token: ", why));
         }
         def.app = value->constant;
+      } else if (name == kDurable) {
+        service_durable = true;
       } else {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": unknown attribute \"", name, "\": ", kKnownAttributes));
@@ -446,6 +453,8 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
           }
         } else if (name == kIdempotent) {
           // Accepted for compatibility with FlatBuffers' gRPC schemas.
+        } else if (name == kDurable) {
+          md.durable = true;
         } else if (name == kTimeout) {
           absl::StatusOr<uint32_t> ms = ParseTimeout(*value, where);
           if (!ms.ok()) return ms.status();
@@ -455,6 +464,9 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
               where, ": unknown attribute \"", name, "\": ", kKnownAttributes));
         }
       }
+      if (service_durable && md.streaming == StreamingKind::kUnary) {
+        md.durable = true;
+      }
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
@@ -462,6 +474,9 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
     }
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);
     namespace_names.insert(def.method_table_name);
+    if (absl::Status st = AssignDurableNames(def, display); !st.ok()) {
+      return st;
+    }
     model.services.push_back(std::move(def));
   }
   // The binary schema of everything parsed (the file and its includes), as

@@ -69,6 +69,17 @@ struct MethodDef {
   // The IDL's doc comment, one entry per line, without comment markers
   // (" Returns a + b."). Raw user text: the emitter makes it safe.
   std::vector<std::string> doc;
+
+  // ---- Durable requests (docs/protocol.md section 14) ----
+  // The IDL marks this unary method durable: `(natsrpc.method).durable` or
+  // `(natsrpc.service).durable` in .proto, the `natsrpc_durable` attribute
+  // on the method or the service in .fbs. The service's DurableClient then
+  // has a blocking call named cpp_name and the two below.
+  bool durable = false;
+  // Store the request and return its ticket; fetch a result by request id.
+  // Unique among the DurableClient's members (durable_names.h).
+  std::string cpp_durable_submit_name;  // "SubmitAdd"
+  std::string cpp_durable_fetch_name;   // "FetchAdd"
 };
 
 // One service.

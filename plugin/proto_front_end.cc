@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "compat.h"
+#include "durable_names.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "names.h"
 #include "natsrpc/options.pb.h"
@@ -239,6 +240,10 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
           : service_options.timeout_ms() != 0 ? service_options.timeout_ms()
                                               : file_options.timeout_ms();
       md.doc = DocComment(method);
+      // Durable requests (docs/protocol.md section 14).
+      md.durable =
+          method_options.durable() ||
+          (service_options.durable() && md.streaming == StreamingKind::kUnary);
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
@@ -246,6 +251,9 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
     }
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);
     namespace_names.insert(def.method_table_name);
+    if (absl::Status st = AssignDurableNames(def, file_name); !st.ok()) {
+      return st;
+    }
     model.services.push_back(std::move(def));
   }
   if (!model.services.empty()) {

@@ -119,6 +119,11 @@ const std::vector<GoldenPair>& GoldenPairs() {
        "test/compile/streaming.proto",
        "::natsrpc_test::streaming::",
        {"Tick", "Total"}},
+      // Durable requests: the generated DurableClient.
+      {"test/compile/durable.fbs",
+       "test/compile/durable.proto",
+       "::natsrpc_test::durable::",
+       {"Job", "JobResult"}},
   };
   return *kPairs;
 }
@@ -413,9 +418,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadSchema{"unknown_attribute.fbs",
                   "test/errors/unknown_attribute.fbs:8: service "
                   "natsrpc_test.fbs.errors.Unknown, method Call: unknown "
-                  "attribute \"retries\": natsrpc knows streaming, idempotent "
-                  "and natsrpc_timeout_ms on methods, natsrpc_timeout_ms and "
-                  "natsrpc_app on services"},
+                  "attribute \"retries\": natsrpc knows streaming, idempotent, "
+                  "natsrpc_timeout_ms and natsrpc_durable on methods, "
+                  "natsrpc_timeout_ms, natsrpc_app and natsrpc_durable on "
+                  "services"},
+        BadSchema{"durable_stream.fbs",
+                  "test/errors/durable_stream.fbs: service "
+                  "natsrpc_test.fbs.errors.DurableStream, method Watch: only "
+                  "unary methods can be durable"},
         BadSchema{"undeclared_attribute.fbs",
                   "test/errors/undeclared_attribute.fbs:7: service "
                   "natsrpc_test.fbs.errors.Undeclared, method Other: unknown "

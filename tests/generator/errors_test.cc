@@ -64,5 +64,15 @@ TEST(AppErrorTest, InvalidServiceAppNamesFileServiceAndOption) {
   EXPECT_TRUE(run.files.empty());
 }
 
+TEST(DurableErrorTest, DurableStreamingMethodNamesFileServiceAndMethod) {
+  GeneratorRun run = RunGenerator("test/errors/durable_stream.proto");
+  EXPECT_FALSE(run.ok);
+  EXPECT_EQ(run.error,
+            "test/errors/durable_stream.proto: service "
+            "natsrpc_test.errors.DurableStream, method Watch: only unary "
+            "methods can be durable");
+  EXPECT_TRUE(run.files.empty());
+}
+
 }  // namespace
 }  // namespace natsrpc::gen::testing

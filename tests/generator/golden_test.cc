@@ -52,7 +52,8 @@ void ExpectMatchesGolden(const std::string& generated,
 // The .proto files with golden files (tests/golden/<name>.natsrpc.{h,cc}):
 // the example (unary) and every streaming kind.
 constexpr const char* kGoldenProtos[] = {"example/v1/calculator.proto",
-                                         "test/compile/streaming.proto"};
+                                         "test/compile/streaming.proto",
+                                         "test/compile/durable.proto"};
 
 class GoldenTest : public ::testing::TestWithParam<const char*> {
  protected:

@@ -103,6 +103,7 @@ class MethodHandler;
 class ServerCore;
 class ServerContextAccess;
 class ServiceRegistry;
+class DurableAccess;
 }  // namespace internal
 
 // What a handler knows about its call. Valid while the handler runs.
@@ -263,6 +264,8 @@ class NATSRPC_EXPORT Service {
  private:
   friend class internal::ServerCore;
   friend class internal::ServiceRegistry;
+  // Runs the unary handlers for durable requests (natsrpc/durable.h).
+  friend class internal::DurableAccess;
 
   std::string name_;
   std::string default_app_;

@@ -39,6 +39,9 @@
 
 namespace natsrpc {
 
+class JetStream;
+struct JetStreamOptions;
+
 // A received message. Its views stay valid as long as the object lives;
 // codecs may keep the object alive to read a payload without copying it.
 class IncomingMessage {
@@ -227,6 +230,16 @@ class Transport {
 
   // Closes the connection. Idempotent.
   virtual void Close() = 0;
+
+  // JetStream (natsrpc/jetstream.h) on this connection, for durable
+  // requests (natsrpc/durable.h). The object uses the transport's
+  // connection: its holder keeps the transport alive as long. Default:
+  // UNIMPLEMENTED (a transport without JetStream, e.g. the in-memory one of
+  // the tests).
+  virtual absl::StatusOr<std::shared_ptr<JetStream>> OpenJetStream(
+      const JetStreamOptions& /*options*/) {
+    return absl::UnimplementedError("this transport has no JetStream");
+  }
 };
 
 }  // namespace natsrpc

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "nats/event_loop.h"
+#include "nats/jetstream.h"
 #include "nats/nats_internals.h"
 #include "nats/nats_message.h"
 
@@ -446,6 +447,11 @@ class NatsTransport final : public Transport {
     return hub_->Add(std::move(listener));
   }
   void RemoveEventListener(uint64_t id) override { hub_->Remove(id); }
+
+  absl::StatusOr<std::shared_ptr<JetStream>> OpenJetStream(
+      const JetStreamOptions& options) override {
+    return OpenNatsJetStream(nc_, options);
+  }
 
   void Close() override {
     if (!closing_.exchange(true)) natsConnection_Close(nc_);
