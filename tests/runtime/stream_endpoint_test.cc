@@ -104,8 +104,9 @@ class StreamCoreTest : public ::testing::Test {
 
   void Inject(absl::string_view subject, Metadata headers,
               std::string data = "") {
-    transport_->Inject(InMemoryTransport::Sent{
-        std::string(subject), "", std::move(headers), std::move(data)});
+    transport_->Inject(InMemoryTransport::Sent{std::string(subject), "",
+                                               std::move(headers),
+                                               std::move(data)});
   }
   static Metadata Msg(uint64_t seq) {
     return {{"Natsrpc-Stream", "msg"}, {"Natsrpc-Seq", absl::StrCat(seq)}};
@@ -139,8 +140,7 @@ TEST(StreamSubjectsTest, SubjectsFitTheGrants) {
   std::string stream =
       wire::StreamSubject("alice", "bob", "app", "Svc", "Chat", "I1", "7");
   EXPECT_EQ(stream, "requests.alice.bob.app.Svc.Chat.I1.7");
-  EXPECT_EQ(wire::StreamWildcard("bob", "app", "I1"),
-            "requests.*.bob.app.*.*.I1.*");
+  EXPECT_EQ(wire::StreamWildcard("bob", "app", "I1"), "requests.*.bob.app.*.*.I1.*");
   std::string cancel =
       wire::CancelSubject("alice", "bob", "app", "Svc", "Add", "cid", "3");
   EXPECT_EQ(cancel, "requests.alice.bob.app.Svc.Add.cancel.cid.3");
@@ -151,8 +151,8 @@ TEST(StreamSubjectsTest, SubjectsFitTheGrants) {
     EXPECT_TRUE(InMemoryTransport::SubjectMatches("requests.alice.>", s)) << s;
     EXPECT_TRUE(InMemoryTransport::SubjectMatches("requests.*.bob.>", s)) << s;
     // Not a unary request: the queue subscription of the service misses it.
-    EXPECT_FALSE(
-        InMemoryTransport::SubjectMatches("requests.*.bob.app.Svc.*", s))
+    EXPECT_FALSE(InMemoryTransport::SubjectMatches(
+        "requests.*.bob.app.Svc.*", s))
         << s;
   }
   // Streams and cancels never reach each other's subscriptions.
@@ -175,8 +175,7 @@ TEST(StreamSubjectsTest, ParseStreamSubject) {
   EXPECT_EQ(p->method, "Chat");
   EXPECT_EQ(p->instance_id, "I1");
   EXPECT_EQ(p->stream_id, "7");
-  EXPECT_FALSE(
-      wire::ParseStreamSubject("requests.alice.bob.app.Svc.Chat").ok());
+  EXPECT_FALSE(wire::ParseStreamSubject("requests.alice.bob.app.Svc.Chat").ok());
   EXPECT_FALSE(wire::ParseStreamSubject("responses.a.b.c.d.e.f.g").ok());
   EXPECT_FALSE(wire::ParseStreamSubject("requests.a.b.c.d.e.cancel.g").ok());
   EXPECT_FALSE(wire::ParseStreamSubject("requests.a.b.c.d.e..g").ok());
@@ -184,9 +183,8 @@ TEST(StreamSubjectsTest, ParseStreamSubject) {
 
 TEST(StreamFrameTest, NamesRoundTrip) {
   for (wire::StreamFrame f :
-       {wire::StreamFrame::kOpen, wire::StreamFrame::kAccept,
-        wire::StreamFrame::kMsg, wire::StreamFrame::kEnd,
-        wire::StreamFrame::kCancel, wire::StreamFrame::kCredit,
+       {wire::StreamFrame::kOpen, wire::StreamFrame::kAccept, wire::StreamFrame::kMsg,
+        wire::StreamFrame::kEnd, wire::StreamFrame::kCancel, wire::StreamFrame::kCredit,
         wire::StreamFrame::kPing}) {
     EXPECT_EQ(wire::ParseStreamFrame(wire::StreamFrameName(f)), f);
   }
@@ -199,8 +197,9 @@ TEST_F(StreamCoreTest, ServerStreamInOrderThenEndStatus) {
     ASSERT_TRUE(server_->Write(absl::StrCat("m", i), nullptr).ok());
   }
   Metadata trailers = {{"x-trailer", "t"}};
-  ASSERT_TRUE(
-      server_->WritesDone(absl::NotFoundError("gone\r\nnow"), &trailers).ok());
+  ASSERT_TRUE(server_->WritesDone(absl::NotFoundError("gone\r\nnow"),
+                                  &trailers)
+                  .ok());
   for (int i = 1; i <= 5; ++i) {
     StreamRead r = client_->Read();
     ASSERT_NE(r.message, nullptr) << r.status;
@@ -327,9 +326,9 @@ TEST_F(StreamCoreTest, WritesDoneBeforeAcceptWaitsForIt) {
   // Open() set the client's peer; a fresh client has none until accept.
   StreamEndpointOptions fresh;
   auto early = std::make_unique<StreamEndpoint>(transport_, fresh);
-  EXPECT_EQ(
-      early->WritesDone(absl::OkStatus(), nullptr, absl::InfinitePast()).code(),
-      absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(early->WritesDone(absl::OkStatus(), nullptr, absl::InfinitePast())
+                .code(),
+            absl::StatusCode::kDeadlineExceeded);
   absl::Status done = absl::UnknownError("not run");
   std::thread closer([&] { done = early->WritesDone(absl::OkStatus()); });
   early->SetPeer(kStream, 0);
