@@ -37,8 +37,8 @@
 #include "natsrpc/export.h"
 #include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
-#include "natsrpc/metrics.h"
 #include "natsrpc/trace.h"
+#include "natsrpc/metrics.h"
 #include "natsrpc/transport.h"
 
 namespace natsrpc {
