@@ -202,19 +202,24 @@ def markdown_streams(doc):
         ok = measured >= limit if ge else measured > limit
         out.append(f"| {desc} | {goal} | {measured:.2f} | {'**pass**' if ok else '**fail**'} | {detail} |")
     out.append("")
-    out.append("| stream | payload | contender | messages | msgs/s [min–max] | MB/s | CPU/msg |")
-    out.append("|---|---|---|---:|---|---:|---:|")
+    out.append("Writer waits: natsrpc writes that found no credit and waited for the reader's, per 1000 "
+               "messages (each is at least one round trip).")
+    out.append("")
+    out.append("| stream | payload | contender | messages | msgs/s [min–max] | MB/s | CPU/msg | writer waits /1k |")
+    out.append("|---|---|---|---:|---|---:|---:|---:|")
     for r in doc["rows"]:
         if r["kind"] == "slow_reader":
             continue
         kind = "one-way" if r["contender"] == "raw_oneway" else r["kind"]
         head = f"| {kind} | {payload_name(r['payload_bytes'])} | {r['label']} | {int(r['messages'])} "
         if not r.get("ok"):
-            out.append(head + f"| failed: {r.get('error', '?')} | | |")
+            out.append(head + f"| failed: {r.get('error', '?')} | | | |")
             continue
+        waits = r.get("credit_stalls_per_1k_messages")
         out.append(head + f"| {count(r['messages_per_second'])} "
                    f"[{count(r['messages_per_second_min'])}–{count(r['messages_per_second_max'])}] "
-                   f"| {r['mb_per_second']:.1f} | {r['cpu_us_per_message']:.2f} µs |")
+                   f"| {r['mb_per_second']:.1f} | {r['cpu_us_per_message']:.2f} µs "
+                   f"| {'–' if waits is None else f'{waits:.1f}'} |")
     out.append("")
     out.append("Slow reader (a 16 KB server stream read with a 1 ms pause every 64 messages): peak growth of "
                "the benchmark process's resident memory (both ends, Linux VmHWM reset before the row) and, "

@@ -5,7 +5,8 @@
 // same messages, on loopback. See docs/benchmarks.md ("Streams").
 //
 //   natsrpc_stream_bench [--reps N] [--quick] [--small N] [--large N]
-//                        [--json FILE] [--note TEXT] [--nats-server PATH]
+//                        [--no-window16] [--json FILE] [--note TEXT]
+//                        [--nats-server PATH]
 //
 // Each row moves a fixed number of messages through one stream (one call)
 // and times it from the call's start to its end: messages/s, MB/s (payload
@@ -14,7 +15,9 @@
 // slow-reader rows read a 16 KB server stream with a pause every 64 messages
 // and report the peak growth of this process's resident memory (both ends:
 // Linux's VmHWM, reset before the row) and, for natsrpc, the most payload
-// bytes the reader held.
+// bytes the reader held. natsrpc is also measured with a 16-message window
+// on both ends (revision 4's credit; --no-window16 skips it), and its rows
+// count the writes that waited for credit: flow control's round trips.
 
 #include <nats/nats.h>
 #include <sys/resource.h>
@@ -101,6 +104,9 @@ struct Result {
   int64_t peak_rss_growth_kb = -1;
   int64_t max_buffered_bytes = -1;  // natsrpc's reader
   int64_t dropped = 0;              // raw nats.c: slow-consumer drops
+  // natsrpc: writes that waited for the reader's credit (both ends), the
+  // round trips flow control cost.
+  int64_t credit_stalls = -1;
 };
 
 // What each contender can do; every function runs one stream.
@@ -168,8 +174,17 @@ class NatsrpcStreamService final : public ns::StreamBench::Service {
 
 class NatsrpcStreams final : public StreamContender {
  public:
-  std::string id() const override { return "natsrpc"; }
-  std::string label() const override { return "natsrpc"; }
+  // window16: both ends set stream_window = 16, which is revision 4's
+  // message credit (the 1 MiB byte window never binds at 16 messages): the
+  // flow control before revision 5, for an A/B in one run.
+  explicit NatsrpcStreams(bool window16 = false) : window16_(window16) {}
+  std::string id() const override {
+    return window16_ ? "natsrpc_w16" : "natsrpc";
+  }
+  std::string label() const override {
+    return window16_ ? "natsrpc, window 16 msgs (revision-4 credit)"
+                     : "natsrpc";
+  }
   bool Supports(const std::string&) const override { return true; }
 
   absl::Status Setup(const std::string& url) override {
@@ -185,11 +200,13 @@ class NatsrpcStreams final : public StreamContender {
     client_conn_ = std::move(*cc);
     natsrpc::ServerOptions so;
     so.responder = "stream-bench";
+    if (window16_) so.stream_window = 16;
     server_ = std::make_unique<natsrpc::Server>(*server_conn_, so);
     if (absl::Status s = server_->AddService(service_); !s.ok()) return s;
     natsrpc::ClientOptions co;
     co.requester = "stream-bench";
     co.responder = "stream-bench";
+    if (window16_) co.stream_window = 16;
     client_ = std::make_unique<ns::StreamBench::Client>(*client_conn_, co);
     if (!client_->status().ok()) return client_->status();
     // The server's subscription reaches nats-server asynchronously.
@@ -218,6 +235,8 @@ class NatsrpcStreams final : public StreamContender {
     Result r;
     ns::StreamItem item;
     item.set_payload(payload);
+    const int64_t server_stalls0 = ServerStalls();
+    int64_t client_stalls = 0;
     if (kind == "server" || kind == "slow") {
       ns::StreamRequest req;
       req.set_count(count);
@@ -241,6 +260,7 @@ class NatsrpcStreams final : public StreamContender {
         if (!writer->Write(item)) break;
       }
       absl::StatusOr<ns::StreamSummary> sum = writer->Finish();
+      client_stalls = static_cast<int64_t>(writer->stats().credit_stalls);
       if (!sum.ok()) {
         r.error = sum.status().ToString();
       } else {
@@ -262,8 +282,10 @@ class NatsrpcStreams final : public StreamContender {
       }
       w.join();
       absl::Status s = stream->Finish();
+      client_stalls = static_cast<int64_t>(stream->stats().credit_stalls);
       if (!s.ok()) r.error = s.ToString();
     }
+    r.credit_stalls = ServerStalls() - server_stalls0 + client_stalls;
     r.ok = r.error.empty() && r.messages == count;
     if (r.ok == false && r.error.empty()) {
       r.error = absl::StrCat(r.messages, " of ", count, " messages");
@@ -272,6 +294,15 @@ class NatsrpcStreams final : public StreamContender {
   }
 
  private:
+  int64_t ServerStalls() const {
+    int64_t n = 0;
+    for (const natsrpc::MethodStats& m : server_->method_stats()) {
+      n += static_cast<int64_t>(m.credit_stalls);
+    }
+    return n;
+  }
+
+  const bool window16_;
   NatsrpcStreamService service_;
   std::optional<natsrpc::Connection> server_conn_, client_conn_;
   std::unique_ptr<natsrpc::Server> server_;
@@ -528,6 +559,7 @@ struct Flags {
   int64_t small = 100000;  // 100 B messages per stream
   int64_t large = 10000;   // 16 KB messages per stream
   bool quick = false;
+  bool window16 = true;  // also the revision-4 window, for an A/B
   std::string json, note, nats_server;
 };
 
@@ -555,6 +587,8 @@ int Main(int argc, char** argv) {
       f.small = std::max<int64_t>(1, std::atoll(value().c_str()));
     } else if (a == "--large") {
       f.large = std::max<int64_t>(1, std::atoll(value().c_str()));
+    } else if (a == "--no-window16") {
+      f.window16 = false;
     } else if (a == "--quick") {
       f.quick = true;
     } else if (a == "--json") {
@@ -565,7 +599,8 @@ int Main(int argc, char** argv) {
       f.nats_server = value();
     } else {
       std::cerr << "usage: natsrpc_stream_bench [--reps N] [--quick] "
-                   "[--small N] [--large N] [--json FILE] [--note TEXT] "
+                   "[--small N] [--large N] [--no-window16] [--json FILE] "
+                   "[--note TEXT] "
                    "[--nats-server PATH]\n";
       return 2;
     }
@@ -582,6 +617,9 @@ int Main(int argc, char** argv) {
   }
   std::vector<std::unique_ptr<StreamContender>> contenders;
   contenders.push_back(std::make_unique<NatsrpcStreams>());
+  if (f.window16) {
+    contenders.push_back(std::make_unique<NatsrpcStreams>(/*window16=*/true));
+  }
   contenders.push_back(std::make_unique<GrpcStreams>());
   contenders.push_back(std::make_unique<RawOneWay>());
 
@@ -609,7 +647,7 @@ int Main(int argc, char** argv) {
       const int64_t count = payload_size == kSmall ? f.small : f.large;
       for (const char* kind : kKinds) {
         if (!c->Supports(kind)) continue;
-        std::vector<double> rate, mbps, cpu;
+        std::vector<double> rate, mbps, cpu, stalls;
         std::string error;
         for (int rep = 0; rep < f.reps; ++rep) {
           const int64_t cpu0 = SelfCpuMicros() + server.CpuMicros();
@@ -626,6 +664,9 @@ int Main(int argc, char** argv) {
           rate.push_back(r.messages / secs);
           mbps.push_back(r.bytes / secs / 1e6);
           cpu.push_back(static_cast<double>(cpu_us) / r.messages);
+          if (r.credit_stalls >= 0) {
+            stalls.push_back(1000.0 * r.credit_stalls / r.messages);
+          }
         }
         json.BeginObject();
         json.Field("contender", c->id());
@@ -648,9 +689,16 @@ int Main(int argc, char** argv) {
                      *std::min_element(rate.begin(), rate.end()));
           json.Field("messages_per_second_max",
                      *std::max_element(rate.begin(), rate.end()));
-          std::printf("%-8s %-7zu %-44s %12.0f %10.1f %10.2f us\n", kind,
+          if (!stalls.empty()) {
+            json.Field("credit_stalls_per_1k_messages", Median(stalls));
+          }
+          std::printf("%-8s %-7zu %-44s %12.0f %10.1f %10.2f us", kind,
                       payload_size, c->label().c_str(), Median(rate),
                       Median(mbps), Median(cpu));
+          if (!stalls.empty()) {
+            std::printf("  %.1f waits/1k msgs", Median(stalls));
+          }
+          std::printf("\n");
         }
         json.EndObject();
         std::fflush(stdout);
