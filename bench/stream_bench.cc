@@ -7,6 +7,9 @@
 //   natsrpc_stream_bench [--reps N] [--quick] [--small N] [--large N]
 //                        [--no-window16] [--json FILE] [--note TEXT]
 //                        [--nats-server PATH]
+//   experiments: [--only natsrpc,natsrpc_w16,grpc,raw_oneway]
+//                [--kinds server,client,bidi,slow] [--payloads 100,16384]
+//                [--window N] [--window-bytes N] (natsrpc's windows)
 //
 // Each row moves a fixed number of messages through one stream (one call)
 // and times it from the call's start to its end: messages/s, MB/s (payload
@@ -177,7 +180,9 @@ class NatsrpcStreams final : public StreamContender {
   // window16: both ends set stream_window = 16, which is revision 4's
   // message credit (the 1 MiB byte window never binds at 16 messages): the
   // flow control before revision 5, for an A/B in one run.
-  explicit NatsrpcStreams(bool window16 = false) : window16_(window16) {}
+  explicit NatsrpcStreams(bool window16 = false, uint32_t window = 0,
+                          uint64_t window_bytes = 0)
+      : window16_(window16), window_(window), window_bytes_(window_bytes) {}
   std::string id() const override {
     return window16_ ? "natsrpc_w16" : "natsrpc";
   }
@@ -200,13 +205,15 @@ class NatsrpcStreams final : public StreamContender {
     client_conn_ = std::move(*cc);
     natsrpc::ServerOptions so;
     so.responder = "stream-bench";
-    if (window16_) so.stream_window = 16;
+    so.stream_window = window16_ ? 16 : window_;
+    so.stream_window_bytes = window_bytes_;
     server_ = std::make_unique<natsrpc::Server>(*server_conn_, so);
     if (absl::Status s = server_->AddService(service_); !s.ok()) return s;
     natsrpc::ClientOptions co;
     co.requester = "stream-bench";
     co.responder = "stream-bench";
-    if (window16_) co.stream_window = 16;
+    co.stream_window = window16_ ? 16 : window_;
+    co.stream_window_bytes = window_bytes_;
     client_ = std::make_unique<ns::StreamBench::Client>(*client_conn_, co);
     if (!client_->status().ok()) return client_->status();
     // The server's subscription reaches nats-server asynchronously.
@@ -303,6 +310,8 @@ class NatsrpcStreams final : public StreamContender {
   }
 
   const bool window16_;
+  const uint32_t window_;        // 0: the default
+  const uint64_t window_bytes_;  // 0: the default
   NatsrpcStreamService service_;
   std::optional<natsrpc::Connection> server_conn_, client_conn_;
   std::unique_ptr<natsrpc::Server> server_;
@@ -560,6 +569,14 @@ struct Flags {
   int64_t large = 10000;   // 16 KB messages per stream
   bool quick = false;
   bool window16 = true;  // also the revision-4 window, for an A/B
+  // For experiments: natsrpc's windows (0: the defaults), and what to run.
+  uint32_t window = 0;
+  uint64_t window_bytes = 0;
+  std::string only, kinds, payloads;
+  bool Wanted(const std::string& list, const std::string& item) const {
+    return list.empty() ||
+           ("," + list + ",").find("," + item + ",") != std::string::npos;
+  }
   std::string json, note, nats_server;
 };
 
@@ -587,6 +604,16 @@ int Main(int argc, char** argv) {
       f.small = std::max<int64_t>(1, std::atoll(value().c_str()));
     } else if (a == "--large") {
       f.large = std::max<int64_t>(1, std::atoll(value().c_str()));
+    } else if (a == "--window") {
+      f.window = static_cast<uint32_t>(std::atoll(value().c_str()));
+    } else if (a == "--window-bytes") {
+      f.window_bytes = static_cast<uint64_t>(std::atoll(value().c_str()));
+    } else if (a == "--only") {
+      f.only = value();
+    } else if (a == "--kinds") {
+      f.kinds = value();
+    } else if (a == "--payloads") {
+      f.payloads = value();
     } else if (a == "--no-window16") {
       f.window16 = false;
     } else if (a == "--quick") {
@@ -599,7 +626,9 @@ int Main(int argc, char** argv) {
       f.nats_server = value();
     } else {
       std::cerr << "usage: natsrpc_stream_bench [--reps N] [--quick] "
-                   "[--small N] [--large N] [--no-window16] [--json FILE] "
+                   "[--small N] [--large N] [--no-window16] [--only IDS] "
+                   "[--kinds server,client,bidi,slow] [--payloads 100,16384] "
+                   "[--window N] [--window-bytes N] [--json FILE] "
                    "[--note TEXT] "
                    "[--nats-server PATH]\n";
       return 2;
@@ -616,7 +645,8 @@ int Main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::unique_ptr<StreamContender>> contenders;
-  contenders.push_back(std::make_unique<NatsrpcStreams>());
+  contenders.push_back(
+      std::make_unique<NatsrpcStreams>(false, f.window, f.window_bytes));
   if (f.window16) {
     contenders.push_back(std::make_unique<NatsrpcStreams>(/*window16=*/true));
   }
@@ -636,6 +666,7 @@ int Main(int argc, char** argv) {
   std::printf("%-8s %-7s %-44s %12s %10s %12s\n", "stream", "payload",
               "contender", "msgs/s", "MB/s", "CPU/msg");
   for (auto& c : contenders) {
+    if (!f.Wanted(f.only, c->id())) continue;
     if (absl::Status s = c->Setup(server.url()); !s.ok()) {
       std::cerr << c->id() << ": " << s << "\n";
       all_ok = false;
@@ -643,10 +674,11 @@ int Main(int argc, char** argv) {
       continue;
     }
     for (size_t payload_size : {kSmall, kLarge}) {
+      if (!f.Wanted(f.payloads, std::to_string(payload_size))) continue;
       const std::string payload = MakePayload(payload_size);
       const int64_t count = payload_size == kSmall ? f.small : f.large;
       for (const char* kind : kKinds) {
-        if (!c->Supports(kind)) continue;
+        if (!c->Supports(kind) || !f.Wanted(f.kinds, kind)) continue;
         std::vector<double> rate, mbps, cpu, stalls;
         std::string error;
         for (int rep = 0; rep < f.reps; ++rep) {
@@ -705,7 +737,7 @@ int Main(int argc, char** argv) {
       }
     }
     // The slow reader, last: its peak memory.
-    if (c->Supports("slow")) {
+    if (c->Supports("slow") && f.Wanted(f.kinds, "slow")) {
       const std::string payload = MakePayload(kLarge);
       const int64_t rss0 = StatusKb("VmRSS");
       const bool reset = ResetPeakRss();
