@@ -150,8 +150,8 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
           open.header(wire::kCreditBytesHeader)) {
     credit_bytes = wire::ParseCounter(h);
     if (!credit_bytes.has_value()) {
-      return absl::InvalidArgumentError(
-          "stream open with a malformed Natsrpc-Credit-Bytes");
+      return absl::InvalidArgumentError(absl::StrCat(
+          "stream open with a malformed ", wire::kCreditBytesHeader));
     }
   }
   const bool byte_credit = credit_bytes.has_value() && params.window_bytes > 0;

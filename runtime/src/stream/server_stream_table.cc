@@ -280,8 +280,9 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
           message.header(wire::kCreditBytesHeader)) {
     info.credit_bytes = wire::ParseCounter(bytes);
     if (!info.credit_bytes.has_value()) {
-      return absl::InternalError(absl::StrCat(
-          "accept has a malformed Natsrpc-Credit-Bytes \"", *bytes, "\""));
+      return absl::InternalError(absl::StrCat("accept has a malformed ",
+                                              wire::kCreditBytesHeader, " \"",
+                                              *bytes, "\""));
     }
   }
   info.heartbeat = default_heartbeat;
