@@ -6,6 +6,8 @@
   bench/report.py RESULTS.json --update-doc docs/benchmarks.md
       # replaces the text between <!-- bench-results:begin --> and
       # <!-- bench-results:end --> with the generated report
+  bench/report.py RESULTS.json --streams STREAMS.json ...
+      # adds the stream rows of natsrpc_stream_bench --json
 
 The chart needs matplotlib; when it is missing and we are root, this script
 installs Debian's python3-matplotlib with apt-get (PyPI is not used).
@@ -145,6 +147,97 @@ def markdown(doc):
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
+def load_streams(path):
+    with open(path) as f:
+        doc = json.load(f)
+    if doc.get("schema") != "natsrpc-stream-bench/1":
+        sys.exit(f"{path}: not a natsrpc_stream_bench result (schema {doc.get('schema')!r})")
+    return doc
+
+
+def stream_targets(rows):
+    """The issue's stream targets: (description, goal, measured ratio, detail)."""
+    def get(c, kind, p):
+        r = rows.get((c, kind, p))
+        return r if r is not None and r.get("ok") else None
+
+    out = []
+    for kind in ("server", "client", "bidi"):
+        n, g = get("natsrpc", kind, 100), get("grpc", kind, 100)
+        desc = f"{kind} stream, 100 B: natsrpc msgs/s vs gRPC C++"
+        if n and g:
+            out.append((desc, "> 1.00", n["messages_per_second"] / g["messages_per_second"],
+                        f"{count(n['messages_per_second'])}/s vs {count(g['messages_per_second'])}/s", 1.0, False))
+        else:
+            out.append((desc, "> 1.00", None, "", 1.0, False))
+    raw = get("raw_oneway", "server", 16384)
+    for kind in ("server", "client", "bidi"):
+        n = get("natsrpc", kind, 16384)
+        desc = f"{kind} stream, 16 KB: natsrpc MB/s vs raw nats.c one-way"
+        if n and raw:
+            out.append((desc, ">= 0.80", n["mb_per_second"] / raw["mb_per_second"],
+                        f"{n['mb_per_second']:.0f} vs {raw['mb_per_second']:.0f} MB/s", 0.8, True))
+        else:
+            out.append((desc, ">= 0.80", None, "", 0.8, True))
+    return out
+
+
+def markdown_streams(doc):
+    rows = {(r["contender"], r["kind"], int(r["payload_bytes"])): r for r in doc["rows"]}
+    out = ["### Streams", ""]
+    out.append(
+        f"`natsrpc_stream_bench`{(' (' + doc['note'] + ')') if doc.get('note') else ''}: one stream per row "
+        f"moving a fixed number of messages, timed from the call to its end; median of {int(doc['reps'])} "
+        "repetitions. MB/s counts payload bytes; CPU/msg is this process (both ends) plus nats-server. "
+        "A bidi row counts the messages the client sent (the server echoes each). raw nats.c is one-way "
+        "publish → subscriber with no flow control: the floor for any stream over NATS."
+        + (" **Quick (smoke) run: figures are not meaningful.**" if doc.get("quick") else ""))
+    out.append("")
+    out.append("| target | goal | measured | result | figures |")
+    out.append("|---|---|---|---|---|")
+    for desc, goal, measured, detail, limit, ge in stream_targets(rows):
+        if measured is None:
+            out.append(f"| {desc} | {goal} | – | not measured | |")
+            continue
+        ok = measured >= limit if ge else measured > limit
+        out.append(f"| {desc} | {goal} | {measured:.2f} | {'**pass**' if ok else '**fail**'} | {detail} |")
+    out.append("")
+    out.append("Writer waits: natsrpc writes that found no credit and waited for the reader's, per 1000 "
+               "messages (each is at least one round trip).")
+    out.append("")
+    out.append("| stream | payload | contender | messages | msgs/s [min–max] | MB/s | CPU/msg | writer waits /1k |")
+    out.append("|---|---|---|---:|---|---:|---:|---:|")
+    for r in doc["rows"]:
+        if r["kind"] == "slow_reader":
+            continue
+        kind = "one-way" if r["contender"] == "raw_oneway" else r["kind"]
+        head = f"| {kind} | {payload_name(r['payload_bytes'])} | {r['label']} | {int(r['messages'])} "
+        if not r.get("ok"):
+            out.append(head + f"| failed: {r.get('error', '?')} | | | |")
+            continue
+        waits = r.get("credit_stalls_per_1k_messages")
+        out.append(head + f"| {count(r['messages_per_second'])} "
+                   f"[{count(r['messages_per_second_min'])}–{count(r['messages_per_second_max'])}] "
+                   f"| {r['mb_per_second']:.1f} | {r['cpu_us_per_message']:.2f} µs "
+                   f"| {'–' if waits is None else f'{waits:.1f}'} |")
+    out.append("")
+    out.append("Slow reader (a 16 KB server stream read with a 1 ms pause every 64 messages): peak growth of "
+               "the benchmark process's resident memory (both ends, Linux VmHWM reset before the row) and, "
+               "for natsrpc, the most payload bytes its reader held.")
+    out.append("")
+    out.append("| contender | messages | peak RSS growth | reader held at most | dropped |")
+    out.append("|---|---:|---:|---:|---:|")
+    for r in doc["rows"]:
+        if r["kind"] != "slow_reader":
+            continue
+        held = "–" if int(r.get("max_buffered_bytes", -1)) < 0 else f"{int(r['max_buffered_bytes']) / 1024:.0f} KiB"
+        status = "" if r.get("ok") else f" (failed: {r.get('error', '?')})"
+        out.append(f"| {r['label']}{status} | {int(r['messages'])} | {int(r['peak_rss_growth_kb']) / 1024:.1f} MiB "
+                   f"| {held} | {int(r.get('dropped', 0))} |")
+    out.append("")
+    return "\n".join(out)
+
+
 def reexec_with_debian_python():
     # Debian's python3-matplotlib belongs to Debian's python3; another
     # python3 first on PATH (pyenv, venv) does not see it.
@@ -268,9 +361,12 @@ def main():
     ap.add_argument("json", help="natsrpc_bench --json output")
     ap.add_argument("--png", help="write the chart here")
     ap.add_argument("--update-doc", help="replace the generated section of this markdown file")
+    ap.add_argument("--streams", help="natsrpc_stream_bench --json output, reported after the unary rows")
     args = ap.parse_args()
     doc = load(args.json)
     text = markdown(doc)
+    if args.streams:
+        text += "\n" + markdown_streams(load_streams(args.streams))
     if args.png:
         chart(doc, args.png)
     if args.update_doc:

@@ -51,7 +51,8 @@ fi
 cmake -S "${root}" -B "${build_dir}" -DCMAKE_BUILD_TYPE=Release \
   -DNATSRPC_BUILD_BENCHMARKS=ON -DNATSRPC_BUILD_TESTS=OFF \
   -DNATSRPC_BUILD_EXAMPLES=OFF
-cmake --build "${build_dir}" -j "${jobs}" --target natsrpc_bench
+cmake --build "${build_dir}" -j "${jobs}" --target natsrpc_bench \
+  natsrpc_stream_bench
 
 # --- run ------------------------------------------------------------------
 quick=0
@@ -63,11 +64,15 @@ if ((quick)); then
   json="${build_dir}/bench-quick.json"
   text="${build_dir}/bench-quick.txt"
   png="${build_dir}/bench-quick.png"
+  streams_json="${build_dir}/streams-quick.json"
+  streams_text="${build_dir}/streams-quick.txt"
 else
   mkdir -p bench/results
   json=bench/results/latest.json
   text=bench/results/latest.txt
   png=docs/benchmarks.png
+  streams_json=bench/results/streams.json
+  streams_text=bench/results/streams.txt
 fi
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
@@ -79,11 +84,20 @@ rc=0
   "$@" | tee "${text}" || rc=$?
 
 # --- report ---------------------------------------------------------------
+# Streams (natsrpc_stream_bench, about a minute): server, client and bidi
+# streams beside gRPC C++ and raw nats.c one-way publish.
+stream_args=(--json "${streams_json}" --note "commit ${commit}")
+((quick)) && stream_args+=(--quick)
+"${build_dir}/bench/natsrpc_stream_bench" "${stream_args[@]}" \
+  | tee "${streams_text}" || rc=$?
+streams=()
+[[ -s "${streams_json}" ]] && streams=(--streams "${streams_json}")
+
 if [[ -s "${json}" ]]; then
   if ((quick)); then
-    "${python}" bench/report.py "${json}" --png "${png}"
+    "${python}" bench/report.py "${json}" --png "${png}" "${streams[@]}"
   else
-    "${python}" bench/report.py "${json}" --png "${png}" \
+    "${python}" bench/report.py "${json}" --png "${png}" "${streams[@]}" \
       --update-doc docs/benchmarks.md
   fi
   echo "bench.sh: wrote ${json}, ${text} and ${png}"

@@ -251,9 +251,65 @@ TEST_F(StreamingTest, ServerStreamOf100kWithSlowReaderStaysInsideTheWindow) {
   EXPECT_EQ(stats.window, kWindow);
   EXPECT_LE(stats.max_buffered, kWindow);
   EXPECT_EQ(stats.received, static_cast<uint64_t>(kCount));
+  // Stated in bytes (revision 5, docs/protocol.md 9.5.1): at most the byte
+  // window plus one message of payload; here the message window binds.
+  EXPECT_EQ(stats.window_bytes, 1u << 20);
+  EXPECT_LE(stats.max_buffered_bytes,
+            kWindow * static_cast<uint64_t>(item.ByteSizeLong() + 8));
   std::cout << "100k stream: most written ahead of the reader " << most_ahead
-            << ", most buffered " << stats.max_buffered << " (window "
-            << kWindow << ")\n";
+            << ", most buffered " << stats.max_buffered << " messages, "
+            << stats.max_buffered_bytes << " bytes (window " << kWindow
+            << ")\n";
+}
+
+// Revision 5 with the default windows (1024 messages, 1 MiB): a slow reader
+// of 16 KB messages holds at most 1 MiB plus one message, the server stops
+// there, and nothing is lost.
+TEST_F(StreamingTest, SlowReaderOfLargeMessagesIsBoundedInBytes) {
+  constexpr int64_t kCount = 400;
+  constexpr uint64_t kWindowBytes = uint64_t{1} << 20;
+  tv1::StreamService::Client client(
+      *client_conn_,
+      ClientOptions{.requester = "alice", .responder = "bob"});  // defaults
+  tv1::CountRequest req;
+  req.set_count(kCount);
+  req.set_payload_size(16384);
+  auto reader = client.Count(req);
+  // Read nothing until the server stops for lack of byte credit: 64
+  // messages of a little over 16 KB reach 1 MiB (the 16 of the open's
+  // message credit are raised once the first message is read).
+  tv1::Item item;
+  ASSERT_TRUE(reader->Read(&item));
+  // 1 read + 64 buffered: 64 * 16389 B >= 1 MiB + 16389 B granted.
+  const absl::Time until = absl::Now() + kWait;
+  while (reader->stats().received < 65 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_EQ(reader->stats().received, 65u)
+      << "the server never filled the byte window";
+  // And it stopped there (it may be blocked in its 66th Write).
+  EXPECT_LE(impl_.count_sent.load(std::memory_order_acquire), 65);
+  int64_t n = 1;
+  int64_t most_ahead = 0;
+  while (reader->Read(&item)) {
+    ++n;
+    ASSERT_EQ(item.seq(), n);
+    most_ahead = std::max(most_ahead,
+                          impl_.count_sent.load(std::memory_order_acquire) - n);
+    if (n % 64 == 0) absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(n, kCount);
+  const StreamStats stats = reader->stats();
+  EXPECT_EQ(stats.window, 1024u);
+  EXPECT_EQ(stats.window_bytes, kWindowBytes);
+  const uint64_t message = item.ByteSizeLong();
+  EXPECT_LE(stats.max_buffered_bytes, kWindowBytes + message);
+  EXPECT_GE(stats.max_buffered_bytes, kWindowBytes - message);
+  EXPECT_LE(most_ahead, static_cast<int64_t>(kWindowBytes / message) + 1);
+  std::cout << "16 KB stream: most buffered " << stats.max_buffered
+            << " messages, " << stats.max_buffered_bytes
+            << " bytes (byte window " << kWindowBytes << ")\n";
 }
 
 TEST_F(StreamingTest, ClientStreamArrivesInOrderAndCounted) {

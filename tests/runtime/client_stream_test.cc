@@ -50,7 +50,9 @@ class StreamSessionTest : public ::testing::Test {
           }
           ServerStreamParams p;
           p.receives = parts->method != "List";
-          p.window = 2;
+          p.window = server_window_;
+          p.legacy_window = server_legacy_window_;
+          p.window_bytes = server_window_bytes_;
           auto e = AcceptStream(transport_, table_, *m, *parts, p);
           ASSERT_TRUE(e.ok()) << e.status();
           server_ = *e;
@@ -87,7 +89,9 @@ class StreamSessionTest : public ::testing::Test {
     p.seq = 1;
     p.deadline = absl::Now() + absl::Seconds(30);
     p.sends = sends;
-    p.window = 2;
+    p.window = client_window_;
+    p.legacy_window = client_legacy_window_;
+    p.window_bytes = client_window_bytes_;
     p.content_type = "application/protobuf";
     p.payload = std::move(payload);
     auto stream = ClientStream::Create(transport_, std::move(p));
@@ -110,6 +114,11 @@ class StreamSessionTest : public ::testing::Test {
   std::shared_ptr<InMemoryTransport> transport_ =
       std::make_shared<InMemoryTransport>();
   ServerStreamTable table_{"I1"};
+  // Windows (revision 5, docs/protocol.md 9.5.1); bytes 0: no byte credit.
+  uint64_t server_window_ = 2, server_legacy_window_ = 0;
+  uint64_t server_window_bytes_ = 0;
+  uint64_t client_window_ = 2, client_legacy_window_ = 0;
+  uint64_t client_window_bytes_ = 0;
   absl::Status refuse_;
   MessagePtr open_;
   std::shared_ptr<StreamEndpoint> server_;
@@ -280,6 +289,91 @@ TEST_F(StreamSessionTest, AcceptRaisesTheHeartbeatForBothSides) {
       EXPECT_EQ(Header(m, "Natsrpc-Heartbeat"), "1000000u");
     }
   }
+}
+
+// Revision 5 (docs/protocol.md 9.5.1): byte credit is negotiated by
+// Natsrpc-Credit-Bytes on open and accept.
+TEST_F(StreamSessionTest, ByteCreditIsNegotiatedOnOpenAndAccept) {
+  server_window_ = 8;
+  server_legacy_window_ = 2;
+  server_window_bytes_ = 100;
+  client_window_ = 8;
+  client_legacy_window_ = 2;
+  client_window_bytes_ = 50;
+  StartBob();
+  auto stream = OpenStream("Chat", /*sends=*/true);
+  ASSERT_NE(stream, nullptr);
+  ASSERT_TRUE(stream->accepted());
+  // The open announces the revision-4 window (the server's revision is not
+  // known yet) and the byte window.
+  EXPECT_EQ(open_->header("Natsrpc-Credit"), "2");
+  EXPECT_EQ(open_->header("Natsrpc-Credit-Bytes"), "50");
+  EXPECT_EQ(open_->header("Natsrpc-Revision"), "5");
+  for (const auto& m : transport_->sent()) {
+    if (Header(m, "Natsrpc-Stream") != "accept") continue;
+    EXPECT_EQ(Header(m, "Natsrpc-Credit"), "8");
+    EXPECT_EQ(Header(m, "Natsrpc-Credit-Bytes"), "100");
+  }
+  EXPECT_EQ(server_->window(), 8u);
+  EXPECT_EQ(server_->window_bytes(), 100u);
+  EXPECT_EQ(stream->endpoint()->window(), 8u);
+  EXPECT_EQ(stream->endpoint()->window_bytes(), 50u);
+}
+
+TEST_F(StreamSessionTest, ClientWithoutByteCreditGetsTheRevision4Window) {
+  server_window_ = 8;
+  server_legacy_window_ = 2;
+  server_window_bytes_ = 100;
+  client_window_bytes_ = 0;  // as a revision-4 client: no header
+  StartBob();
+  auto stream = OpenStream("Chat", /*sends=*/true);
+  ASSERT_NE(stream, nullptr);
+  ASSERT_TRUE(stream->accepted());
+  EXPECT_FALSE(open_->header("Natsrpc-Credit-Bytes").has_value());
+  for (const auto& m : transport_->sent()) {
+    if (Header(m, "Natsrpc-Stream") != "accept") continue;
+    EXPECT_EQ(Header(m, "Natsrpc-Credit"), "2");
+    EXPECT_EQ(Header(m, "Natsrpc-Credit-Bytes"), std::nullopt);
+  }
+  EXPECT_EQ(server_->window(), 2u);
+  EXPECT_EQ(server_->window_bytes(), 0u);
+}
+
+TEST_F(StreamSessionTest, ServerWithoutByteCreditKeepsTheClientAtRevision4) {
+  server_window_bytes_ = 0;  // as a revision-4 server: no header in accept
+  client_window_ = 8;
+  client_legacy_window_ = 2;
+  client_window_bytes_ = 50;
+  StartBob();
+  auto stream = OpenStream("Chat", /*sends=*/true);
+  ASSERT_NE(stream, nullptr);
+  ASSERT_TRUE(stream->accepted());
+  EXPECT_EQ(stream->endpoint()->window(), 2u);
+  EXPECT_EQ(stream->endpoint()->window_bytes(), 0u);
+}
+
+TEST_F(StreamSessionTest, MalformedCreditBytesOnOpenIsRefused) {
+  absl::Status status;
+  auto sub = transport_->Subscribe(
+      "requests.alice.bob.app.Room.Chat", "", [&](MessagePtr m) {
+        auto parts = wire::ParseRequestSubject(m->subject());
+        ASSERT_TRUE(parts.ok());
+        ServerStreamParams p;
+        p.window_bytes = 100;
+        status = AcceptStream(transport_, table_, *m, *parts, p).status();
+      });
+  ASSERT_TRUE(sub.ok());
+  transport_->Inject(InMemoryTransport::Sent{
+      "requests.alice.bob.app.Room.Chat",
+      "responses.alice.bob.app.cid.1",
+      {{"Natsrpc-Stream", "open"},
+       {"Natsrpc-Credit", "2"},
+       {"Natsrpc-Credit-Bytes", "-1"}},
+      ""});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::HasSubstr("Natsrpc-Credit-Bytes"));
+  EXPECT_EQ(table_.open_streams(), 0u);
 }
 
 }  // namespace

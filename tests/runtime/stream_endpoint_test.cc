@@ -663,5 +663,114 @@ TEST_F(StreamCoreTest, PublishErrorsOtherThanUnavailableKeepTheStream) {
   EXPECT_EQ(server_->failure().code(), absl::StatusCode::kUnavailable);
 }
 
+// Revision 5 (docs/protocol.md 9.5.1): byte credit beside message credit.
+StreamEndpointOptions ByteReceiver(uint64_t window, uint64_t window_bytes) {
+  StreamEndpointOptions o;
+  o.sends = false;
+  o.window = window;
+  o.window_bytes = window_bytes;
+  return o;
+}
+StreamEndpointOptions ByteSender(uint64_t credit, uint64_t credit_bytes) {
+  StreamEndpointOptions o;
+  o.receives = false;
+  o.initial_send_credit = credit;
+  o.initial_send_byte_credit = credit_bytes;
+  return o;
+}
+
+TEST_F(StreamCoreTest, ByteCreditBoundsTheWriterAndTheReadersMemory) {
+  Open(ByteReceiver(100, 10), ByteSender(100, 10));
+  // Bytes sent before each message must be below 10: 0, 4, 8 go; 12 waits.
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(server_->Write("abcd", nullptr, absl::InfinitePast()).ok());
+  }
+  EXPECT_EQ(server_->Write("abcd", nullptr, absl::InfinitePast()).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(server_->stats().sent_bytes, 12u);
+  // The reader holds at most its byte window plus one message.
+  EXPECT_EQ(client_->stats().max_buffered_bytes, 12u);
+  // Reading one (4 of 10 bytes consumed, 6 outstanding > 10/2): no credit.
+  ASSERT_NE(client_->Read().message, nullptr);
+  EXPECT_TRUE(SentWithFrame("credit").empty());
+  // Reading the second (8 consumed, 2 outstanding): grants 8 + 10 bytes and
+  // 2 + 100 messages in one credit message.
+  ASSERT_NE(client_->Read().message, nullptr);
+  auto credits = SentWithFrame("credit");
+  ASSERT_EQ(credits.size(), 1u);
+  EXPECT_EQ(Header(credits[0], "Natsrpc-Credit"), "102");
+  EXPECT_EQ(Header(credits[0], "Natsrpc-Credit-Bytes"), "18");
+  EXPECT_TRUE(server_->Write("abcd", nullptr, absl::InfinitePast()).ok());
+  EXPECT_TRUE(server_->Write("abcd", nullptr, absl::InfinitePast()).ok());
+  EXPECT_EQ(server_->Write("abcd", nullptr, absl::InfinitePast()).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LE(client_->stats().max_buffered_bytes, 10u + 4u);
+  EXPECT_TRUE(client_->failure().ok());
+  // Pings carry the byte credit too, so a lost credit message is repaired.
+  clock_.Advance(absl::Seconds(6));
+  client_->Tick();
+  auto pings = SentWithFrame("ping");
+  ASSERT_FALSE(pings.empty());
+  EXPECT_EQ(Header(pings.back(), "Natsrpc-Credit-Bytes"), "18");
+}
+
+TEST_F(StreamCoreTest, MessageLargerThanTheByteWindowStillGoes) {
+  Open(ByteReceiver(100, 10), ByteSender(100, 10));
+  const std::string big(50, 'b');
+  ASSERT_TRUE(server_->Write(big, nullptr, absl::InfinitePast()).ok());
+  EXPECT_EQ(server_->Write("x", nullptr, absl::InfinitePast()).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  ASSERT_NE(client_->Read().message, nullptr);  // grants 50 + 10
+  ASSERT_TRUE(server_->Write(big, nullptr, absl::InfinitePast()).ok());
+  ASSERT_NE(client_->Read().message, nullptr);
+  EXPECT_TRUE(client_->failure().ok());
+  EXPECT_EQ(client_->stats().max_buffered_bytes, 50u);
+}
+
+TEST_F(StreamCoreTest, MessageBeyondTheByteCreditIsAViolation) {
+  Open(ByteReceiver(100, 10), Sender(100));
+  Inject(kReplyTo, Msg(1), std::string(8, 'a'));
+  Inject(kReplyTo, Msg(2), std::string(8, 'a'));  // 8 < 10 before it: fine
+  EXPECT_TRUE(client_->failure().ok());
+  Inject(kReplyTo, Msg(3), "a");  // 16 >= 10 before it
+  EXPECT_EQ(client_->failure().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(client_->failure().message(), HasSubstr("byte credit 10"));
+}
+
+TEST_F(StreamCoreTest, ClientRaisesItsWindowOnlyForAServerWithByteCredit) {
+  StreamEndpointOptions c = ByteReceiver(16, 1000);
+  c.window_with_byte_credit = 1024;
+  Open(c, Sender(16));
+  // An accept with Natsrpc-Credit-Bytes (revision 5).
+  client_->SetPeer(kStream, 0, std::nullopt, uint64_t{0});
+  EXPECT_EQ(client_->window(), 1024u);
+  EXPECT_EQ(client_->window_bytes(), 1000u);
+  ASSERT_TRUE(server_->Write("m", nullptr, absl::InfinitePast()).ok());
+  ASSERT_NE(client_->Read().message, nullptr);
+  auto credits = SentWithFrame("credit");
+  ASSERT_EQ(credits.size(), 1u);
+  EXPECT_EQ(Header(credits[0], "Natsrpc-Credit"), "1025");
+  EXPECT_EQ(Header(credits[0], "Natsrpc-Credit-Bytes"), "1001");
+}
+
+TEST_F(StreamCoreTest, ClientKeepsRevision4CreditWithAServerWithoutByteCredit) {
+  StreamEndpointOptions c = ByteReceiver(4, 1000);
+  c.window_with_byte_credit = 1024;
+  Open(c, Sender(4));
+  // An accept without Natsrpc-Credit-Bytes (revision <= 4).
+  client_->SetPeer(kStream, 0, std::nullopt, std::nullopt);
+  EXPECT_EQ(client_->window(), 4u);
+  EXPECT_EQ(client_->window_bytes(), 0u);
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(server_->Write("m", nullptr, absl::InfinitePast()).ok());
+  }
+  ASSERT_NE(client_->Read().message, nullptr);
+  ASSERT_NE(client_->Read().message, nullptr);
+  auto credits = SentWithFrame("credit");
+  ASSERT_EQ(credits.size(), 1u);
+  EXPECT_EQ(Header(credits[0], "Natsrpc-Credit"), "6");
+  EXPECT_EQ(Header(credits[0], "Natsrpc-Credit-Bytes"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace natsrpc::internal

@@ -90,8 +90,14 @@ struct ClientOptions {
   // Headers sent with every call of this client.
   Metadata metadata{};
   // Streams: how many received but unread messages this client holds per
-  // stream at most (its receive window, docs/protocol.md 9.5). 0: 16.
+  // stream at most (its receive window, docs/protocol.md 9.5). 0: 1024 with
+  // a server that honours byte credit (revision 5, 9.5.1), 16 with an older
+  // one.
   uint32_t stream_window = 0;
+  // Streams: how many payload bytes of received but unread messages this
+  // client holds per stream, plus one message (revision 5, 9.5.1; a server
+  // of revision <= 4 is bounded by stream_window only). 0: 1 MiB.
+  uint64_t stream_window_bytes = 0;
   // Streams: the heartbeat interval this client proposes (9.6); the server
   // may raise it. A stream fails with UNAVAILABLE after 3 intervals without
   // a message from the server. Zero: 5 seconds.

@@ -67,8 +67,13 @@ struct ServerOptions {
   // not on a worker.
   int max_open_streams = 1024;
   // Streams: received but unread messages held per stream at most (the
-  // receive window, docs/protocol.md 9.5). 0: 16.
+  // receive window, docs/protocol.md 9.5). 0: 1024 with a client that
+  // honours byte credit (revision 5, 9.5.1), 16 with an older one.
   uint32_t stream_window = 0;
+  // Streams: payload bytes of received but unread messages held per stream,
+  // plus one message, with a client that honours byte credit (revision 5,
+  // 9.5.1). 0: 1 MiB.
+  uint64_t stream_window_bytes = 0;
   // Streams: the shortest heartbeat interval this server accepts (9.6); a
   // client proposing less gets this one. Zero: 1 second.
   absl::Duration min_stream_heartbeat = absl::ZeroDuration();

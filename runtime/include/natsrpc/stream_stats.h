@@ -16,6 +16,11 @@ struct StreamStats {
   uint64_t consumed = 0;      // messages returned by Read
   uint64_t max_buffered = 0;  // most received but unread messages held
   uint64_t window = 0;        // this side's receive window
+  // Revision 5 (docs/protocol.md 9.5.1): most payload bytes of received but
+  // unread messages held, and the receive window in bytes (0: the peer is
+  // bounded by messages only).
+  uint64_t max_buffered_bytes = 0;
+  uint64_t window_bytes = 0;
   // Writes that found no credit and waited for the peer's reader (flow
   // control, docs/protocol.md 9.5): a sign of a slow reader.
   uint64_t credit_stalls = 0;

@@ -23,7 +23,7 @@
 // Its revision (docs/protocol.md): 2 adds streams and cancellation; 3 adds
 // the exact status in the body of error replies and `Natsrpc-Revision`; 4
 // adds metadata back to the caller (initial and trailers) and W3C trace
-// context.
-#define NATSRPC_PROTOCOL_REVISION 4
+// context; 5 adds byte credit to streams (docs/protocol.md 9.5.1).
+#define NATSRPC_PROTOCOL_REVISION 5
 
 #endif  // NATSRPC_VERSION_H_

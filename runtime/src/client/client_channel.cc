@@ -82,8 +82,10 @@ ClientChannel::ClientChannel(const Connection& connection,
   requester_ = options.requester;
   responder_ = options.responder;
   service_ = std::string(service);
-  stream_window_ = options.stream_window > 0 ? options.stream_window
-                                             : wire::kDefaultStreamWindow;
+  stream_window_ = options.stream_window;
+  stream_window_bytes_ = options.stream_window_bytes > 0
+                             ? options.stream_window_bytes
+                             : wire::kDefaultStreamWindowBytes;
   stream_heartbeat_ = options.stream_heartbeat > absl::ZeroDuration()
                           ? options.stream_heartbeat
                           : wire::kDefaultStreamHeartbeat;
@@ -307,7 +309,13 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   params.method = m.name;
   params.deadline = deadline;
   params.sends = client_sends;
-  params.window = stream_window_;
+  // Revision 5 (docs/protocol.md 9.5.1): the larger message window once the
+  // server shows it honours byte credit; the revision-4 one until then.
+  params.window =
+      stream_window_ > 0 ? stream_window_ : wire::kDefaultStreamWindowMessages;
+  params.legacy_window =
+      stream_window_ > 0 ? stream_window_ : wire::kDefaultStreamWindow;
+  params.window_bytes = stream_window_bytes_;
   params.heartbeat = stream_heartbeat_;
   params.content_type = std::string(content_type);
   params.metadata = *metadata;

@@ -68,8 +68,18 @@ void ServerCore::OpenStream(const RegisteredService& reg,
   auto state = std::make_shared<CallState>();
   ServerStreamParams params;
   params.receives = kind != MethodKind::kServerStreaming;
-  params.window = options_.stream_window > 0 ? options_.stream_window
-                                             : wire::kDefaultStreamWindow;
+  // Revision 5 (docs/protocol.md 9.5.1): a client that honours byte credit
+  // gets the larger message window and a byte bound; an older one the
+  // revision-4 window.
+  params.window = options_.stream_window > 0
+                      ? options_.stream_window
+                      : wire::kDefaultStreamWindowMessages;
+  params.legacy_window = options_.stream_window > 0
+                             ? options_.stream_window
+                             : wire::kDefaultStreamWindow;
+  params.window_bytes = options_.stream_window_bytes > 0
+                            ? options_.stream_window_bytes
+                            : wire::kDefaultStreamWindowBytes;
   params.min_heartbeat = options_.min_stream_heartbeat > absl::ZeroDuration()
                              ? options_.min_stream_heartbeat
                              : wire::kDefaultMinStreamHeartbeat;

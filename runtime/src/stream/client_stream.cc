@@ -36,7 +36,9 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
   StreamEndpointOptions o;
   o.sends = params_.sends;
   o.receives = true;
-  o.window = params_.window;
+  o.window = params_.legacy_window > 0 ? params_.legacy_window : params_.window;
+  o.window_with_byte_credit = params_.window;
+  o.window_bytes = params_.window_bytes;
   o.initial_send_credit = 0;  // until the accept
   o.heartbeat_interval = params_.heartbeat;
   o.liveness_timeout = wire::kLivenessHeartbeats * params_.heartbeat;
@@ -66,6 +68,7 @@ absl::Status ClientStream::Open() {
   const absl::string_view reply = wire::ResponseSubject(
       prefix, params_.seq, absl::MakeSpan(buffer), long_reply);
   const std::string credit = absl::StrCat(endpoint_->window());
+  const std::string credit_bytes = absl::StrCat(endpoint_->window_bytes());
   const std::string heartbeat = wire::EncodeTimeout(params_.heartbeat);
   const absl::Time now = params_.clock ? params_.clock() : absl::Now();
   const std::string timeout = wire::EncodeTimeout(params_.deadline - now);
@@ -74,6 +77,10 @@ absl::Status ClientStream::Open() {
       {wire::kCreditHeader, credit},
       {wire::kHeartbeatHeader, heartbeat},
       {wire::kRevisionHeader, wire::kRevisionValue}};
+  // Revision 5 (protocol 9.5.1): this client honours byte credit.
+  if (params_.window_bytes > 0) {
+    headers.push_back({wire::kCreditBytesHeader, credit_bytes});
+  }
   if (params_.deadline != absl::InfiniteFuture()) {
     headers.push_back({wire::kTimeoutHeader, timeout});
   }
@@ -116,7 +123,9 @@ void ClientStream::OnReply(MessagePtr message) {
   // Revision 4: the accept's application headers are initial metadata.
   endpoint_->AddInitialMetadata(message->headers());
   // Both sides use the server's interval (it only raises the client's).
-  endpoint_->SetPeer(accept->stream_subject, accept->credit, accept->heartbeat);
+  endpoint_->SetPeer(
+      accept->stream_subject, accept->credit, accept->heartbeat,
+      params_.window_bytes > 0 ? accept->credit_bytes : std::nullopt);
 }
 
 void ClientStream::Cancel() {
@@ -134,13 +143,28 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
     return absl::InvalidArgumentError(
         "stream open without a valid Natsrpc-Credit");
   }
+  // Revision 5 (protocol 9.5.1): a client that announces byte credit
+  // honours ours, so it may be granted the larger message window.
+  std::optional<uint64_t> credit_bytes;
+  if (std::optional<absl::string_view> h =
+          open.header(wire::kCreditBytesHeader)) {
+    credit_bytes = wire::ParseCounter(h);
+    if (!credit_bytes.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "stream open with a malformed ", wire::kCreditBytesHeader));
+    }
+  }
+  const bool byte_credit = credit_bytes.has_value() && params.window_bytes > 0;
   const absl::Duration heartbeat = NegotiateHeartbeat(
       open.header(wire::kHeartbeatHeader), params.min_heartbeat);
   StreamEndpointOptions o;
   o.sends = true;
   o.receives = params.receives;
-  o.window = params.window;
+  o.window = byte_credit || params.legacy_window == 0 ? params.window
+                                                      : params.legacy_window;
+  o.window_bytes = byte_credit ? params.window_bytes : 0;
   o.initial_send_credit = credit;
+  if (byte_credit) o.initial_send_byte_credit = credit_bytes;
   o.peer_subject = std::string(open.reply());
   o.heartbeat_interval = heartbeat;
   o.liveness_timeout = wire::kLivenessHeartbeats * heartbeat;
@@ -158,14 +182,19 @@ absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
       open.reply(), endpoint);
   const std::string window =
       absl::StrCat(params.receives ? endpoint->window() : 0);
+  const std::string window_bytes = absl::StrCat(endpoint->window_bytes());
   const std::string interval = wire::EncodeTimeout(heartbeat);
   HeaderRef headers[] = {
       {wire::kStreamHeader, wire::StreamFrameName(wire::StreamFrame::kAccept)},
       {wire::kCreditHeader, window},
       {wire::kHeartbeatHeader, interval},
-      {wire::kRevisionHeader, wire::kRevisionValue}};
-  absl::Status s = transport->Publish(
-      OutgoingMessage{open.reply(), stream, headers, nullptr, ""});
+      {wire::kRevisionHeader, wire::kRevisionValue},
+      // Revision 5: only to a client that announced byte credit (0 from a
+      // server that receives nothing).
+      {wire::kCreditBytesHeader, window_bytes}};
+  absl::Status s = transport->Publish(OutgoingMessage{
+      open.reply(), stream, absl::MakeConstSpan(headers, byte_credit ? 5 : 4),
+      nullptr, ""});
   if (!s.ok()) {
     table.RemoveStream(stream);
     return s;

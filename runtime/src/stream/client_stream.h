@@ -42,7 +42,15 @@ struct ClientStreamParams {
   absl::Time deadline = absl::InfiniteFuture();
   // Client and bidi streams: the client sends messages.
   bool sends = false;
+  // The receive window in messages once the server shows (in its accept)
+  // that it honours byte credit (revision 5, protocol 9.5.1).
   uint64_t window = wire::kDefaultStreamWindow;
+  // The window announced in the open, kept with a server of revision <= 4;
+  // 0: `window`.
+  uint64_t legacy_window = 0;
+  // The receive window in payload bytes (`Natsrpc-Credit-Bytes` of the
+  // open); 0: no byte credit, as a revision-4 client.
+  uint64_t window_bytes = 0;
   absl::Duration heartbeat = wire::kDefaultStreamHeartbeat;
   std::string content_type;
   // Request metadata of the open; read by Open() only, so it need not
@@ -93,7 +101,14 @@ struct ServerStreamParams {
   std::shared_ptr<std::atomic<uint64_t>> credit_stalls;
   // Client and bidi streams: the server receives messages.
   bool receives = false;
+  // The receive window in messages for a client that honours byte credit
+  // (its open has `Natsrpc-Credit-Bytes`, revision 5, protocol 9.5.1).
   uint64_t window = wire::kDefaultStreamWindow;
+  // The window for a client of revision <= 4; 0: `window`.
+  uint64_t legacy_window = 0;
+  // The receive window in payload bytes granted to a client that honours
+  // byte credit; 0: the server never uses byte credit.
+  uint64_t window_bytes = 0;
   // The shortest heartbeat interval the server accepts.
   absl::Duration min_heartbeat = wire::kDefaultMinStreamHeartbeat;
   // From the open's Natsrpc-Timeout.
@@ -105,7 +120,8 @@ struct ServerStreamParams {
 // Accepts `open` (whose subject `request` and reply-to the caller already
 // checked, protocol section 5): creates the endpoint, registers it in
 // `table` and publishes the accept. INVALID_ARGUMENT if the open lacks a
-// valid Natsrpc-Credit (the caller then refuses it).
+// valid Natsrpc-Credit, or has a malformed Natsrpc-Credit-Bytes (the caller
+// then refuses it).
 absl::StatusOr<std::shared_ptr<StreamEndpoint>> AcceptStream(
     std::shared_ptr<Transport> transport, ServerStreamTable& table,
     const IncomingMessage& open, const wire::RequestSubjectParts& request,

@@ -276,6 +276,15 @@ absl::StatusOr<AcceptInfo> CheckAccept(const IncomingMessage& message,
   if (!credit.has_value() || !wire::ParseSeq(*credit, info.credit)) {
     return absl::InternalError("accept without a valid Natsrpc-Credit");
   }
+  if (std::optional<absl::string_view> bytes =
+          message.header(wire::kCreditBytesHeader)) {
+    info.credit_bytes = wire::ParseCounter(bytes);
+    if (!info.credit_bytes.has_value()) {
+      return absl::InternalError(absl::StrCat("accept has a malformed ",
+                                              wire::kCreditBytesHeader, " \"",
+                                              *bytes, "\""));
+    }
+  }
   info.heartbeat = default_heartbeat;
   if (auto hb = message.header(wire::kHeartbeatHeader)) {
     absl::StatusOr<absl::Duration> d = wire::DecodeTimeout(*hb);

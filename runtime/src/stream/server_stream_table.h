@@ -145,7 +145,10 @@ class ServerStreamTable {
 struct AcceptInfo {
   std::string stream_subject;  // where the client publishes from now on
   uint64_t credit = 0;         // the server's initial credit
-  absl::Duration heartbeat;    // the interval both sides use
+  // Revision 5: the server's initial byte credit (`Natsrpc-Credit-Bytes`);
+  // none from a server of revision <= 4.
+  std::optional<uint64_t> credit_bytes;
+  absl::Duration heartbeat;  // the interval both sides use
 };
 
 // Checks the first message of a stream (protocol 9.3). `open_subject` is the

@@ -55,6 +55,8 @@ StreamStats GetStreamStats(const StreamEndpoint& e) {
   out.consumed = s.consumed;
   out.max_buffered = s.max_buffered;
   out.window = e.window();
+  out.max_buffered_bytes = s.max_buffered_bytes;
+  out.window_bytes = e.window_bytes();
   out.credit_stalls = s.credit_stalls;
   return out;
 }

@@ -32,7 +32,11 @@ StreamEndpoint::StreamEndpoint(std::shared_ptr<Transport> transport,
   absl::MutexLock lock(&mu_);
   peer_subject_ = options_.peer_subject;
   send_credit_ = options_.initial_send_credit;
-  granted_ = options_.receives ? options_.window : 0;
+  send_byte_credit_ = options_.initial_send_byte_credit;
+  window_ = options_.window;
+  window_bytes_ = options_.receives ? options_.window_bytes : 0;
+  granted_ = options_.receives ? window_ : 0;
+  granted_bytes_ = window_bytes_;
   last_heard_ = last_sent_ = Now();
   heartbeat_interval_ = options_.heartbeat_interval;
   liveness_timeout_ = options_.liveness_timeout;
@@ -44,9 +48,22 @@ StreamEndpoint::StreamEndpoint(std::shared_ptr<Transport> transport,
 absl::Time StreamEndpoint::Now() const { return options_.clock(); }
 
 void StreamEndpoint::SetPeer(absl::string_view peer_subject, uint64_t credit,
-                             std::optional<absl::Duration> heartbeat) {
+                             std::optional<absl::Duration> heartbeat,
+                             std::optional<uint64_t> byte_credit) {
   {
     absl::MutexLock lock(&mu_);
+    if (byte_credit.has_value()) {
+      // Revision 5 (protocol 9.5.1): the server bounds what it sends in
+      // bytes too, so this side may grant more messages; the next Read
+      // grants them.
+      send_byte_credit_ = std::max(send_byte_credit_.value_or(0), *byte_credit);
+      if (options_.receives && options_.window_with_byte_credit > window_) {
+        window_ = options_.window_with_byte_credit;
+      }
+    } else {
+      // A server of revision <= 4 ignores byte credit: bound messages only.
+      window_bytes_ = 0;
+    }
     if (heartbeat.has_value()) {
       heartbeat_interval_ = *heartbeat;
       liveness_timeout_ = wire::kLivenessHeartbeats * *heartbeat;
@@ -61,8 +78,8 @@ void StreamEndpoint::SetPeer(absl::string_view peer_subject, uint64_t credit,
 
 absl::Status StreamEndpoint::Publish(const Outgoing& out) {
   std::vector<HeaderRef> headers;
-  headers.reserve(5);
-  std::string seq, count, credit;
+  headers.reserve(6);
+  std::string seq, count, credit, credit_bytes;
   headers.push_back({wire::kStreamHeader, wire::StreamFrameName(out.frame)});
   if (out.frame == wire::StreamFrame::kMsg) {
     seq = absl::StrCat(out.seq);
@@ -70,6 +87,10 @@ absl::Status StreamEndpoint::Publish(const Outgoing& out) {
   } else {
     credit = absl::StrCat(out.credit);
     headers.push_back({wire::kCreditHeader, credit});
+    if (out.credit_bytes.has_value()) {
+      credit_bytes = absl::StrCat(*out.credit_bytes);
+      headers.push_back({wire::kCreditBytesHeader, credit_bytes});
+    }
   }
   if (out.frame == wire::StreamFrame::kEnd) {
     count = absl::StrCat(out.count);
@@ -105,7 +126,7 @@ void StreamEndpoint::Fail(absl::Status status, bool notify_peer) {
     if (failing_) return;
     failing_ = true;
     cancel.subject = peer_subject_;
-    cancel.credit = granted_;
+    FillCreditLocked(cancel);
     cancel.status = status;
   }
   if (notify_peer && !cancel.subject.empty()) {
@@ -138,12 +159,12 @@ absl::Status StreamEndpoint::Write(absl::string_view payload,
     }
     // Waiting for the accept (no peer yet) is not a stall.
     if (failure_.ok() && send_closed_.ok() && !end_sent_ &&
-        sent_ >= send_credit_ && !peer_subject_.empty()) {
+        !HasSendCreditLocked() && !peer_subject_.empty()) {
       CountCreditStall();
     }
     while (failure_.ok() && send_closed_.ok() && !end_sent_ &&
-           sent_ >= send_credit_) {
-      if (cv_.WaitWithDeadline(&mu_, deadline) && sent_ >= send_credit_ &&
+           !HasSendCreditLocked()) {
+      if (cv_.WaitWithDeadline(&mu_, deadline) && !HasSendCreditLocked() &&
           failure_.ok() && send_closed_.ok() && !end_sent_) {
         return absl::DeadlineExceededError(
             "no credit from the stream's reader before the deadline");
@@ -155,6 +176,7 @@ absl::Status StreamEndpoint::Write(absl::string_view payload,
       return absl::FailedPreconditionError("Write after WritesDone");
     }
     out.seq = ++sent_;
+    sent_bytes_ += payload.size();
     out.subject = peer_subject_;
   }
   Metadata first;
@@ -177,6 +199,7 @@ absl::Status StreamEndpoint::Write(absl::string_view payload,
   // Not sent: the seq is free again (write_mu_ keeps other writers out).
   absl::MutexLock lock(&mu_);
   --sent_;
+  sent_bytes_ -= payload.size();
   return s;
 }
 
@@ -206,7 +229,7 @@ absl::Status StreamEndpoint::WritesDone(const absl::Status& status,
     end_sent_ = true;
     out.subject = peer_subject_;
     out.count = sent_;
-    out.credit = granted_;
+    FillCreditLocked(out);
     out.status = status;
   }
   out.metadata = trailers;
@@ -236,15 +259,25 @@ bool StreamEndpoint::TakeLocked(StreamRead& result, Outgoing& credit) {
     result = {std::move(it->second), absl::OkStatus()};
     buffer_.erase(it);
     ++consumed_;
+    consumed_bytes_ += result.message->data().size();
     ++stats_.consumed;
-    // Grant more once half the window is used, so the writer rarely waits
-    // and the credit traffic is one message per window / 2 messages.
+    // Grant more once half the window (in messages or, revision 5, in
+    // bytes) is used, so the writer rarely waits and the credit traffic is
+    // one message per half window.
+    const bool low_messages = granted_ - consumed_ <= window_ / 2;
+    const bool low_bytes =
+        window_bytes_ > 0 &&
+        consumed_bytes_ + window_bytes_ / 2 >= granted_bytes_;
     if (!end_count_.has_value() && !peer_subject_.empty() &&
-        granted_ - consumed_ <= options_.window / 2) {
-      granted_ = consumed_ + options_.window;
+        (low_messages || low_bytes)) {
+      granted_ = std::max(granted_, consumed_ + window_);
+      if (window_bytes_ > 0) {
+        granted_bytes_ =
+            std::max(granted_bytes_, consumed_bytes_ + window_bytes_);
+      }
       credit.frame = wire::StreamFrame::kCredit;
       credit.subject = peer_subject_;
-      credit.credit = granted_;
+      FillCreditLocked(credit);
     }
     return true;
   }
@@ -349,10 +382,10 @@ void StreamEndpoint::CompleteAsync() {
       end_sent_ = true;
       out.frame = wire::StreamFrame::kEnd;
       out.count = sent_;
-      out.credit = granted_;
+      FillCreditLocked(out);
       out.subject = peer_subject_;
       async_publishing_ = true;
-    } else if (sent_ >= send_credit_) {
+    } else if (!HasSendCreditLocked()) {
       if (!pending_write_->stalled && !peer_subject_.empty()) {
         pending_write_->stalled = true;
         CountCreditStall();
@@ -361,6 +394,7 @@ void StreamEndpoint::CompleteAsync() {
     } else {
       out.frame = wire::StreamFrame::kMsg;
       out.seq = ++sent_;
+      sent_bytes_ += pending_write_->payload.size();
       out.subject = peer_subject_;
       async_publishing_ = true;
     }
@@ -384,6 +418,7 @@ void StreamEndpoint::CompleteAsync() {
         end_sent_ = false;  // not sent: may be retried
       } else {
         --sent_;  // not sent: the seq is free again
+        sent_bytes_ -= write.payload.size();
       }
     }
     if (fail) Fail(status, /*notify_peer=*/false);
@@ -476,6 +511,16 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
           cv_.SignalAll();
         }
       }
+      // Revision 5: byte credit, once the open or accept established it (a
+      // later one never adds a bound the peer did not announce at first).
+      if (send_byte_credit_.has_value()) {
+        if (std::optional<uint64_t> b =
+                wire::ParseCounter(message->header(wire::kCreditBytesHeader));
+            b.has_value() && *b > *send_byte_credit_) {
+          send_byte_credit_ = *b;
+          cv_.SignalAll();
+        }
+      }
     }
     if (!frame.has_value()) {
       violation =
@@ -499,12 +544,19 @@ void StreamEndpoint::OnMessage(MessagePtr message) {
           } else if (*seq > granted_) {
             violation = absl::ResourceExhaustedError(absl::StrCat(
                 "peer sent message ", *seq, " beyond its credit ", granted_));
+          } else if (window_bytes_ > 0 && received_bytes_ >= granted_bytes_) {
+            violation = absl::ResourceExhaustedError(absl::StrCat(
+                "peer sent message ", *seq, " after ", received_bytes_,
+                " payload bytes, beyond its byte credit ", granted_bytes_));
           } else {
             if (*seq == 1) {
               Metadata unused;
               wire::SplitMetadata(message->headers(), {}, initial_metadata_,
                                   unused);
             }
+            received_bytes_ += message->data().size();
+            stats_.max_buffered_bytes = std::max<uint64_t>(
+                stats_.max_buffered_bytes, received_bytes_ - consumed_bytes_);
             buffer_.emplace(*seq, std::move(message));
             ++stats_.received;
             stats_.max_buffered =
@@ -598,7 +650,7 @@ void StreamEndpoint::Tick() {
     } else if (now - last_sent_ >= heartbeat_interval_ &&
                !peer_subject_.empty()) {
       ping.subject = peer_subject_;
-      ping.credit = granted_;
+      FillCreditLocked(ping);
       ++stats_.pings_sent;
     }
   }
@@ -638,7 +690,29 @@ StreamEndpointStats StreamEndpoint::stats() const {
   StreamEndpointStats s = stats_;
   s.granted = granted_;
   s.send_credit = send_credit_;
+  s.granted_bytes = granted_bytes_;
+  s.sent_bytes = sent_bytes_;
   return s;
+}
+
+uint64_t StreamEndpoint::window() const {
+  absl::MutexLock lock(&mu_);
+  return window_;
+}
+
+uint64_t StreamEndpoint::window_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return window_bytes_;
+}
+
+void StreamEndpoint::FillCreditLocked(Outgoing& out) const {
+  out.credit = granted_;
+  if (window_bytes_ > 0) out.credit_bytes = granted_bytes_;
+}
+
+bool StreamEndpoint::HasSendCreditLocked() const {
+  return sent_ < send_credit_ &&
+         (!send_byte_credit_.has_value() || sent_bytes_ < *send_byte_credit_);
 }
 
 }  // namespace natsrpc::internal

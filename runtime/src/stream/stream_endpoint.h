@@ -55,9 +55,21 @@ struct StreamEndpointOptions {
   // How many unconsumed messages this side accepts: the credit it grants
   // (announced by the owner in open/accept as `Natsrpc-Credit`). >= 1.
   uint64_t window = wire::kDefaultStreamWindow;
+  // Revision 5 (docs/protocol.md 9.5.1): how many payload bytes of
+  // unconsumed messages this side accepts, beyond which it grants no more
+  // (`Natsrpc-Credit-Bytes`); 0: no byte bound (a peer of revision <= 4).
+  // A slow reader then holds at most `window` messages and window_bytes plus
+  // one message of payload.
+  uint64_t window_bytes = 0;
+  // Client side: the message window once the accept shows a peer that
+  // honours byte credit (SetPeer); 0: keep `window`.
+  uint64_t window_with_byte_credit = 0;
   // The credit the peer granted us so far (from open or accept); 0 until
   // then, so Write waits.
   uint64_t initial_send_credit = 0;
+  // The byte credit the peer granted (server side, from the open's
+  // `Natsrpc-Credit-Bytes`); none: writes are not bounded in bytes.
+  std::optional<uint64_t> initial_send_byte_credit;
   // Where this side publishes; empty until known (client before accept).
   std::string peer_subject;
   // A ping is sent when this side has published nothing for this long.
@@ -101,8 +113,12 @@ struct StreamEndpointStats {
   uint64_t consumed = 0;      // data messages returned by Read
   uint64_t duplicates = 0;    // data messages dropped as duplicates
   uint64_t max_buffered = 0;  // most unconsumed messages ever held
-  uint64_t granted = 0;       // cumulative credit granted to the peer
-  uint64_t send_credit = 0;   // cumulative credit the peer granted us
+  // Most payload bytes of unconsumed messages ever held.
+  uint64_t max_buffered_bytes = 0;
+  uint64_t granted_bytes = 0;  // cumulative byte credit granted (rev 5)
+  uint64_t sent_bytes = 0;     // payload bytes of data messages sent
+  uint64_t granted = 0;        // cumulative credit granted to the peer
+  uint64_t send_credit = 0;    // cumulative credit the peer granted us
   uint64_t pings_sent = 0;
   // Writes that found no credit and had to wait for the peer's (9.5).
   uint64_t credit_stalls = 0;
@@ -124,8 +140,12 @@ class StreamEndpoint {
 
   // Client side, on accept: where to publish, the credit granted and, if
   // given, the heartbeat interval both sides use (liveness: 3 intervals).
+  // `byte_credit`: the accept's `Natsrpc-Credit-Bytes`; present, the server
+  // honours byte credit (revision 5) and this side's message window becomes
+  // window_with_byte_credit; absent, this side stops bounding bytes.
   void SetPeer(absl::string_view peer_subject, uint64_t credit,
-               std::optional<absl::Duration> heartbeat = std::nullopt);
+               std::optional<absl::Duration> heartbeat = std::nullopt,
+               std::optional<uint64_t> byte_credit = std::nullopt);
 
   // Server side: where the first data message gets its metadata when Write
   // is given none (the handler's initial metadata, docs/protocol.md 9.1).
@@ -197,7 +217,9 @@ class StreamEndpoint {
   // read (or this side never receives), or the stream failed: the owner may
   // forget the stream.
   bool finished() const;
-  uint64_t window() const { return options_.window; }
+  // The receive window in messages and in bytes (0: none) now.
+  uint64_t window() const;
+  uint64_t window_bytes() const;
   absl::Time deadline() const { return options_.deadline; }
   StreamEndpointStats stats() const;
 
@@ -208,6 +230,8 @@ class StreamEndpoint {
     uint64_t seq = 0;     // kMsg
     uint64_t count = 0;   // kEnd
     uint64_t credit = 0;  // every frame except kMsg
+    // With credit, if this side bounds bytes (revision 5).
+    std::optional<uint64_t> credit_bytes;
     absl::Status status;  // kEnd, kCancel
     const Metadata* metadata = nullptr;
     absl::string_view payload;
@@ -223,6 +247,10 @@ class StreamEndpoint {
   };
 
   absl::Status Publish(const Outgoing& out);
+  // Sets out.credit (and credit_bytes) to what this side granted.
+  void FillCreditLocked(Outgoing& out) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the peer's credit lets this side send its next message.
+  bool HasSendCreditLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountCreditStall() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // If a read can complete (message, end or failure), fills `result`, and
   // `credit` when the peer is due more credit; else false.
@@ -255,12 +283,19 @@ class StreamEndpoint {
   // Sending.
   uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t send_credit_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t sent_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<uint64_t> send_byte_credit_ ABSL_GUARDED_BY(mu_);
   bool end_sent_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status send_closed_ ABSL_GUARDED_BY(mu_);  // non-OK: writes refused
   // Receiving.
   absl::btree_map<uint64_t, MessagePtr> buffer_ ABSL_GUARDED_BY(mu_);
   uint64_t consumed_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t granted_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t window_ ABSL_GUARDED_BY(mu_) = 0;        // messages
+  uint64_t window_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // 0: no byte bound
+  uint64_t received_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t consumed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t granted_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<uint64_t> end_count_ ABSL_GUARDED_BY(mu_);
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);
   // What the peer sent back (client side): initial metadata, trailers.

@@ -18,8 +18,15 @@ namespace natsrpc::wire {
 // (natsrpc/server.h): public, so they are spelled there.
 
 // Streams (docs/protocol.md 9.5, 9.6).
-// Received but unread messages one side holds per stream: its window.
+// Received but unread messages one side holds per stream (its window) when
+// the peer is of revision <= 4 and so bounds messages only.
 inline constexpr uint32_t kDefaultStreamWindow = 16;
+// Revision 5 (section 9.5.1), with a peer that honours byte credit: the
+// window in messages and in payload bytes. A slow reader holds at most
+// kDefaultStreamWindowMessages messages and kDefaultStreamWindowBytes plus
+// one message of payload.
+inline constexpr uint32_t kDefaultStreamWindowMessages = 1024;
+inline constexpr uint64_t kDefaultStreamWindowBytes = uint64_t{1} << 20;
 // The heartbeat interval a client proposes.
 inline constexpr absl::Duration kDefaultStreamHeartbeat = absl::Seconds(5);
 // The shortest heartbeat interval a server accepts.

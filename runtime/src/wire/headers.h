@@ -36,12 +36,16 @@ inline constexpr absl::string_view kSeqHeader = "Natsrpc-Seq";
 inline constexpr absl::string_view kCreditHeader = "Natsrpc-Credit";
 inline constexpr absl::string_view kCountHeader = "Natsrpc-Count";
 inline constexpr absl::string_view kHeartbeatHeader = "Natsrpc-Heartbeat";
+// Revision 5 (section 9.5.1): the sender's cumulative credit in payload
+// bytes, beside `Natsrpc-Credit`, on every frame that carries credit. On
+// `open` and `accept` it also says that the sender honours byte credit.
+inline constexpr absl::string_view kCreditBytesHeader = "Natsrpc-Credit-Bytes";
 // Revision 3 (section 9.3.5): on `open` and `accept`, the protocol revision
 // the sender implements; peers of revision <= 2 neither send nor read it.
 // (Revision 4's headers: wire/reply_metadata.h, wire/trace_context.h.)
 inline constexpr absl::string_view kRevisionHeader = "Natsrpc-Revision";
-inline constexpr absl::string_view kRevisionValue = "4";
-static_assert(NATSRPC_PROTOCOL_REVISION == 4,
+inline constexpr absl::string_view kRevisionValue = "5";
+static_assert(NATSRPC_PROTOCOL_REVISION == 5,
               "kRevisionValue must spell NATSRPC_PROTOCOL_REVISION");
 
 // Values of the `Natsrpc-Stream` header.

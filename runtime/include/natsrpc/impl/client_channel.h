@@ -118,7 +118,8 @@ class NATSRPC_EXPORT ClientChannel {
   std::string requester_;
   std::string responder_;
   std::string service_;
-  uint32_t stream_window_ = 0;
+  uint32_t stream_window_ = 0;  // messages; 0: the defaults
+  uint64_t stream_window_bytes_ = 0;
   absl::Duration stream_heartbeat_;
   std::shared_ptr<ReplyMux> mux_;
   std::string app_;
