@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <vector>
 #include <random>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -26,8 +26,8 @@ std::string Printable(char c) {
   if (absl::ascii_isprint(static_cast<unsigned char>(c))) {
     return absl::StrCat("'", std::string(1, c), "'");
   }
-  return absl::StrCat("0x", absl::Hex(static_cast<unsigned char>(c),
-                                      absl::kZeroPad2));
+  return absl::StrCat(
+      "0x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
 }
 
 }  // namespace
@@ -43,8 +43,9 @@ bool IsValidToken(absl::string_view token) {
 absl::Status ValidateToken(absl::string_view field, absl::string_view value) {
   if (value.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, " is empty; it must be a NATS subject token "
-                            "of the form [A-Za-z0-9_-]+"));
+        absl::StrCat(field,
+                     " is empty; it must be a NATS subject token "
+                     "of the form [A-Za-z0-9_-]+"));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     if (!IsTokenChar(value[i])) {
@@ -123,8 +124,8 @@ absl::Status SplitSixTokens(absl::string_view what, absl::string_view subject,
     rest.remove_prefix(dot + 1);
   }
   if (n != tokens.size() || tokens[0] != first) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " \"", absl::CEscape(subject), "\" is not ", shape));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", absl::CEscape(subject), "\" is not ", shape));
   }
   for (size_t i = 1; i < tokens.size(); ++i) {
     if (any_last && i + 1 == tokens.size() ? tokens[i].empty()
@@ -160,10 +161,10 @@ absl::Status CheckReplySubject(absl::string_view reply,
       "responses.<requester>.<responder>.<app>.<client id>.<seq>", t));
   if (t[1] != request.requester || t[2] != request.responder ||
       t[3] != request.app) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "reply-to \"", reply, "\" does not belong to requester \"",
-        request.requester, "\", responder \"", request.responder,
-        "\" and app \"", request.app, "\""));
+    return absl::PermissionDeniedError(
+        absl::StrCat("reply-to \"", reply, "\" does not belong to requester \"",
+                     request.requester, "\", responder \"", request.responder,
+                     "\" and app \"", request.app, "\""));
   }
   return absl::OkStatus();
 }
@@ -253,6 +254,16 @@ absl::StatusOr<StreamSubjectParts> ParseStreamSubject(
 
 std::string CancelSubjectOf(absl::string_view request_subject,
                             absl::string_view client_id, uint64_t seq) {
+  // The first six tokens: the method subject without an instance token.
+  size_t sixth_dot = absl::string_view::npos;
+  for (size_t i = 0, from = 0; i < 6; ++i) {
+    sixth_dot = request_subject.find('.', from);
+    if (sixth_dot == absl::string_view::npos) break;
+    from = sixth_dot + 1;
+  }
+  if (sixth_dot != absl::string_view::npos) {
+    request_subject = request_subject.substr(0, sixth_dot);
+  }
   return absl::StrCat(request_subject, ".", kCancelToken, ".", client_id, ".",
                       seq);
 }
@@ -271,6 +282,43 @@ absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject) {
   }
   return absl::StrCat("responses.", t[1], ".", t[2], ".", t[3], ".", t[7], ".",
                       t[8]);
+}
+
+std::string InstanceRequestSubject(absl::string_view requester,
+                                   absl::string_view responder,
+                                   absl::string_view app,
+                                   absl::string_view service,
+                                   absl::string_view method,
+                                   absl::string_view instance_id) {
+  if (instance_id.empty()) {
+    return RequestSubject(requester, responder, app, service, method);
+  }
+  return absl::StrCat("requests.", requester, ".", responder, ".", app, ".",
+                      service, ".", method, ".", instance_id);
+}
+
+std::string InstanceWildcard(absl::string_view responder, absl::string_view app,
+                             absl::string_view service,
+                             absl::string_view instance_id) {
+  return absl::StrCat("requests.*.", responder, ".", app, ".", service, ".*.",
+                      instance_id);
+}
+
+absl::StatusOr<RequestSubjectParts> ParseInstanceRequestSubject(
+    absl::string_view subject, absl::string_view& instance_id) {
+  const size_t dot = subject.rfind('.');
+  if (dot == absl::string_view::npos ||
+      !IsValidToken(subject.substr(dot + 1))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "subject \"", absl::CEscape(subject),
+        "\" is not requests.<requester>.<responder>.<app>.<service>.<method>."
+        "<instance id>"));
+  }
+  absl::StatusOr<RequestSubjectParts> parts =
+      ParseRequestSubject(subject.substr(0, dot));
+  if (!parts.ok()) return parts.status();
+  instance_id = subject.substr(dot + 1);
+  return parts;
 }
 
 }  // namespace natsrpc::wire
