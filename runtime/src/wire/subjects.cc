@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <random>
 #include <vector>
+#include <random>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -26,8 +26,8 @@ std::string Printable(char c) {
   if (absl::ascii_isprint(static_cast<unsigned char>(c))) {
     return absl::StrCat("'", std::string(1, c), "'");
   }
-  return absl::StrCat(
-      "0x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+  return absl::StrCat("0x", absl::Hex(static_cast<unsigned char>(c),
+                                      absl::kZeroPad2));
 }
 
 }  // namespace
@@ -43,9 +43,8 @@ bool IsValidToken(absl::string_view token) {
 absl::Status ValidateToken(absl::string_view field, absl::string_view value) {
   if (value.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field,
-                     " is empty; it must be a NATS subject token "
-                     "of the form [A-Za-z0-9_-]+"));
+        absl::StrCat(field, " is empty; it must be a NATS subject token "
+                            "of the form [A-Za-z0-9_-]+"));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     if (!IsTokenChar(value[i])) {
@@ -124,8 +123,8 @@ absl::Status SplitSixTokens(absl::string_view what, absl::string_view subject,
     rest.remove_prefix(dot + 1);
   }
   if (n != tokens.size() || tokens[0] != first) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " \"", absl::CEscape(subject), "\" is not ", shape));
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " \"", absl::CEscape(subject), "\" is not ", shape));
   }
   for (size_t i = 1; i < tokens.size(); ++i) {
     if (any_last && i + 1 == tokens.size() ? tokens[i].empty()
@@ -161,10 +160,10 @@ absl::Status CheckReplySubject(absl::string_view reply,
       "responses.<requester>.<responder>.<app>.<client id>.<seq>", t));
   if (t[1] != request.requester || t[2] != request.responder ||
       t[3] != request.app) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("reply-to \"", reply, "\" does not belong to requester \"",
-                     request.requester, "\", responder \"", request.responder,
-                     "\" and app \"", request.app, "\""));
+    return absl::PermissionDeniedError(absl::StrCat(
+        "reply-to \"", reply, "\" does not belong to requester \"",
+        request.requester, "\", responder \"", request.responder,
+        "\" and app \"", request.app, "\""));
   }
   return absl::OkStatus();
 }

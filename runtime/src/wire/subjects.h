@@ -18,6 +18,7 @@
 
 namespace natsrpc::wire {
 
+
 // True if `token` is one NATS subject token of the form `[A-Za-z0-9_-]+`.
 //
 //   IsValidToken("alice")     -> true
@@ -152,8 +153,7 @@ std::string CancelSubjectOf(absl::string_view request_subject,
 
 // What every server instance subscribes to (no queue group) per service:
 //
-//   CancelWildcard("bob", "app", "Svc") ->
-//   "requests.*.bob.app.Svc.*.cancel.*.*"
+//   CancelWildcard("bob", "app", "Svc") -> "requests.*.bob.app.Svc.*.cancel.*.*"
 std::string CancelWildcard(absl::string_view responder, absl::string_view app,
                            absl::string_view service);
 
