@@ -445,7 +445,9 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
                 "\"bidi\""));
           }
         } else if (name == kIdempotent) {
-          // Accepted for compatibility with FlatBuffers' gRPC schemas.
+          // As in FlatBuffers' gRPC schemas: the client's retry policy
+          // applies to the method (model.h).
+          md.idempotent = true;
         } else if (name == kTimeout) {
           absl::StatusOr<uint32_t> ms = ParseTimeout(*value, where);
           if (!ms.ok()) return ms.status();

@@ -69,6 +69,12 @@ struct MethodDef {
   // The IDL's doc comment, one entry per line, without comment markers
   // (" Returns a + b."). Raw user text: the emitter makes it safe.
   std::vector<std::string> doc;
+
+  // ---- Retries (natsrpc/client.h, RetryPolicy) ----
+  // Serving the method twice does no harm, so the client's retry policy
+  // applies to it. From .proto: `option idempotency_level` IDEMPOTENT or
+  // NO_SIDE_EFFECTS; from .fbs: the `idempotent` attribute.
+  bool idempotent = false;
 };
 
 // One service.
