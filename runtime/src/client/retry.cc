@@ -98,7 +98,9 @@ absl::Duration RetryBackoff(const RetryPolicy& policy, int retry, double unit) {
   const absl::Duration max = std::max(policy.max_backoff, initial);
   const double multiplier = std::max(policy.backoff_multiplier, 1.0);
   absl::Duration wait = initial;
-  for (int i = 1; i < retry && wait < max; ++i) wait *= multiplier;
+  for (int i = 1; i < retry && wait < max && multiplier > 1.0; ++i) {
+    wait *= multiplier;
+  }
   wait = std::min(wait, max);
   const double jitter = std::clamp(policy.jitter, 0.0, 1.0);
   return wait * (1.0 + jitter * (2.0 * unit - 1.0));
