@@ -244,6 +244,7 @@ void RetryingCall::WaitForConnection() {
     absl::MutexLock lock(&mu_);
     if (done_ == nullptr) return;
     waiting_for_connection_ = true;
+    if (last_.ok()) last_ = absl::UnavailableError("not connected to NATS");
     add = listener_ == 0;
   }
   if (add) {
