@@ -276,8 +276,10 @@ TYPED_TEST_P(TargetingRetryTest, NonIdempotentCallNotRetried) {
   EXPECT_EQ(server.impl.adds.load(), 1);
 }
 
-// Item 5: the deadline bounds all attempts; the call ends with the last
-// attempt's status once the next backoff would pass it.
+// Item 5: the deadline bounds all attempts: the call ends with the last
+// attempt's status once the next backoff would pass it (UNAVAILABLE), or
+// when the attempt in flight runs out of the time that remained
+// (DEADLINE_EXCEEDED), never much later than the deadline.
 TYPED_TEST_P(TargetingRetryTest, DeadlineBoundsAllAttempts) {
   auto& server = this->StartInstance();
   server.impl.failing_adds = 1 << 30;
@@ -286,9 +288,13 @@ TYPED_TEST_P(TargetingRetryTest, DeadlineBoundsAllAttempts) {
   const absl::Time start = absl::Now();
   auto r = client.Add(TypeParam::Add(1, 1), CallOptions{.timeout = kTimeout});
   const absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_THAT(r.status().code(),
+              ::testing::AnyOf(absl::StatusCode::kUnavailable,
+                               absl::StatusCode::kDeadlineExceeded))
+      << r.status();
   EXPECT_GT(server.impl.adds.load(), 3);
-  EXPECT_LE(took, kTimeout + absl::Milliseconds(200)) << took;
+  // Slack for a loaded machine; 1000 attempts would take many seconds.
+  EXPECT_LE(took, kTimeout + absl::Milliseconds(500)) << took;
 }
 
 // Item 5: wait_for_ready waits for a responder (re-sending on no
@@ -307,7 +313,10 @@ TYPED_TEST_P(TargetingRetryTest, WaitForReadyWaitsForResponder) {
       CallOptions{.timeout = absl::Milliseconds(300), .wait_for_ready = true});
   EXPECT_EQ(nobody.status().code(), absl::StatusCode::kDeadlineExceeded)
       << nobody.status();
-  EXPECT_THAT(nobody.status().message(), ::testing::HasSubstr("no responders"));
+  // Why it waited: no responders, or the last attempt still in flight.
+  EXPECT_THAT(nobody.status().message(),
+              ::testing::AnyOf(::testing::HasSubstr("no responders"),
+                               ::testing::HasSubstr("by the deadline")));
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(290));
 
   absl::Notification done;
