@@ -182,7 +182,7 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     done(subject.status(), nullptr);
     return CallHandle();
   }
-  RetryPlan plan;
+  std::optional<RetryPlan> plan;
   const CallRoute route{*std::move(subject), PlanCall(m, options, plan)};
   TraceContext span = CallSpan(options, *metadata);
   if (options.context != nullptr) {
@@ -410,15 +410,15 @@ absl::StatusOr<std::shared_ptr<const std::string>> ClientChannel::CallSubject(
 
 const RetryPlan* ClientChannel::PlanCall(const Method& m,
                                          const CallOptions& options,
-                                         RetryPlan& plan) const {
+                                         std::optional<RetryPlan>& plan) const {
   const RetryPolicy& policy =
       options.retry.has_value() ? *options.retry : retry_;
-  plan.retries =
+  const bool retries =
       policy.max_attempts > 1 && (m.idempotent || options.retry_non_idempotent);
-  plan.wait_for_ready = options.wait_for_ready.value_or(wait_for_ready_);
-  if (!plan.active()) return nullptr;
-  plan.policy = policy;
-  return &plan;
+  const bool wait_for_ready = options.wait_for_ready.value_or(wait_for_ready_);
+  if (!retries && !wait_for_ready) return nullptr;
+  plan.emplace(RetryPlan{policy, retries, wait_for_ready});
+  return &*plan;
 }
 
 CallHandle ClientChannel::Send(const Method& m, const CallRoute& route,

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -120,9 +121,10 @@ class NATSRPC_EXPORT ClientChannel {
   // INVALID_ARGUMENT for a bad CallOptions::instance.
   absl::StatusOr<std::string> CallInstance(const CallOptions& options) const;
   // Fills `plan` for a call of `m` and returns it, or null when the call
-  // makes one attempt only.
+  // makes one attempt only (then `plan` stays empty: nothing allocated on
+  // the path of a plain call).
   const RetryPlan* PlanCall(const Method& m, const CallOptions& options,
-                            RetryPlan& plan) const;
+                            std::optional<RetryPlan>& plan) const;
   // Sends the call: one attempt through the multiplexer, or a RetryingCall.
   CallHandle Send(const Method& m, const CallRoute& route,
                   absl::string_view content_type, const Metadata* metadata,
