@@ -379,12 +379,37 @@ TYPED_TEST_P(TargetingRetryTest, WaitForReadyAcrossNatsServerRestart) {
             << " after it was made\n";
 }
 
+// A call that waits between attempts ends at once when cancelled, with
+// CANCELLED, and runs its callback exactly once.
+TYPED_TEST_P(TargetingRetryTest, CancelWhileWaiting) {
+  auto client = this->MakeClient(ClientOptions{.responder = "nobody"});
+  std::atomic<int> callbacks{0};
+  absl::Notification done;
+  absl::Status status;
+  CallHandle handle = client.AddAsync(
+      TypeParam::Add(1, 1),
+      [&](auto r) {
+        status = r.status();
+        callbacks.fetch_add(1);
+        done.Notify();
+      },
+      CallOptions{
+          .timeout = kWait, .retry = Persistent(), .wait_for_ready = true});
+  ASSERT_TRUE(Eventually([&] { return Retries(*this->conn_, "Add") >= 2; }));
+  EXPECT_TRUE(handle.Cancel());
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(2)));
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_FALSE(handle.Cancel());
+  EXPECT_EQ(callbacks.load(), 1);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(TargetingRetryTest, TargetedCallsReachOneInstance,
                             IdempotentCallRetriedUntilResponderComes,
                             NonIdempotentCallNotRetried,
                             DeadlineBoundsAllAttempts,
                             WaitForReadyWaitsForResponder,
-                            WaitForReadyAcrossNatsServerRestart);
+                            WaitForReadyAcrossNatsServerRestart,
+                            CancelWhileWaiting);
 
 }  // namespace natsrpc::targeting
 
