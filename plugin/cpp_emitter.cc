@@ -486,6 +486,12 @@ $class$::Client::$raw$(
   }
 }
 
+// The method table's `idempotent` field (natsrpc/impl/client_channel.h,
+// MethodSpec), written only when set.
+std::string IdempotentField(const MethodDef& method) {
+  return method.idempotent ? ",\n     /*idempotent=*/true" : "";
+}
+
 MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
                         int index, const EmitOptions& options) {
   const Vars vars = {
@@ -535,7 +541,7 @@ MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
          vars);
   Render(text.table_entry,
          absl::StrCat("    {\"$wire$\", $timeout$, ::natsrpc::CallKind::", kind,
-                      "},\n"),
+                      IdempotentField(method), "},\n"),
          vars);
   return text;
 }

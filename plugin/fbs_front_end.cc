@@ -452,7 +452,9 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
                 "\"bidi\""));
           }
         } else if (name == kIdempotent) {
-          // Accepted for compatibility with FlatBuffers' gRPC schemas.
+          // As in FlatBuffers' gRPC schemas: the client's retry policy
+          // applies to the method (model.h).
+          md.idempotent = true;
         } else if (name == kDurable) {
           md.durable = true;
         } else if (name == kTimeout) {

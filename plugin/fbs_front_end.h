@@ -19,7 +19,8 @@
 //                 natsrpc_app: "<token>"     app token (default: the
 //                                            namespace with '.' -> '_')
 //   rpc method:   streaming: "server" | "client" | "bidi"
-//                 idempotent                 accepted; no effect yet
+//                 idempotent                 the client's RetryPolicy
+//                                            applies (natsrpc/client.h)
 //                 natsrpc_timeout_ms: <ms>   overrides the service's
 //
 // Anything else on a service or method is an error, and so is a streaming

@@ -80,6 +80,12 @@ struct MethodDef {
   // Unique among the DurableClient's members (durable_names.h).
   std::string cpp_durable_submit_name;  // "SubmitAdd"
   std::string cpp_durable_fetch_name;   // "FetchAdd"
+
+  // ---- Retries (natsrpc/client.h, RetryPolicy) ----
+  // Serving the method twice does no harm, so the client's retry policy
+  // applies to it. From .proto: `option idempotency_level` IDEMPOTENT or
+  // NO_SIDE_EFFECTS; from .fbs: the `idempotent` attribute.
+  bool idempotent = false;
 };
 
 // One service.

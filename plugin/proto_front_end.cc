@@ -121,6 +121,14 @@ StreamingKind Streaming(const pb::MethodDescriptor& method) {
   return StreamingKind::kUnary;
 }
 
+// The method's built-in `idempotency_level` (descriptor.proto) lets the
+// client retry it: IDEMPOTENT or NO_SIDE_EFFECTS.
+bool Idempotent(const pb::MethodDescriptor& method) {
+  const auto level = method.options().idempotency_level();
+  return level == pb::MethodOptions::IDEMPOTENT ||
+         level == pb::MethodOptions::NO_SIDE_EFFECTS;
+}
+
 absl::Status CheckApp(const std::string& app, absl::string_view where) {
   if (const std::string why = TokenError(app); !why.empty()) {
     return absl::InvalidArgumentError(
@@ -244,6 +252,7 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
       md.durable =
           method_options.durable() ||
           (service_options.durable() && md.streaming == StreamingKind::kUnary);
+      md.idempotent = Idempotent(method);
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,7 @@ namespace natsrpc {
 namespace internal {
 class ClientChannel;
 class ReplyMux;
+class RetryingCall;
 }  // namespace internal
 
 // What a unary call brought back besides its result, like gRPC's
@@ -76,6 +78,34 @@ class NATSRPC_EXPORT ClientContext {
 // The timeout used when neither the call, the IDL nor ClientOptions set one.
 inline constexpr absl::Duration kDefaultCallTimeout = absl::Seconds(10);
 
+// When and how a unary call is attempted again, like gRPC's retry policy
+// (README.md, "Retries and wait-for-ready"). It applies to the methods the
+// IDL marks idempotent (`idempotency_level` IDEMPOTENT or NO_SIDE_EFFECTS in
+// .proto, the `idempotent` attribute in .fbs), and to any other method only
+// for a call that sets CallOptions::retry_non_idempotent. An attempt that
+// ends with one of `retryable_codes` (from the server or from the client
+// side: no responders, connection lost) is repeated after a backoff; every
+// attempt shares the call's one deadline (each is sent with the time that
+// remains), and a backoff that would end after the deadline ends the call
+// with the last attempt's status. Interceptors see the call once, not each
+// attempt. Streams are never retried.
+struct RetryPolicy {
+  // Attempts in all, the first included; 1 (or less): no retries.
+  int max_attempts = 1;
+  // The wait before the first retry; each next one is `backoff_multiplier`
+  // times the previous, at most `max_backoff`.
+  absl::Duration initial_backoff = absl::Milliseconds(50);
+  absl::Duration max_backoff = absl::Seconds(1);
+  double backoff_multiplier = 2.0;
+  // Each wait is scaled by a random factor in [1 - jitter, 1 + jitter]
+  // (clamped to [0, 1]), so that the callers of a restarted responder do
+  // not all come back at once.
+  double jitter = 0.2;
+  // The statuses worth another attempt.
+  std::vector<absl::StatusCode> retryable_codes = {
+      absl::StatusCode::kUnavailable};
+};
+
 // Options of one client stub. Member order is part of the API.
 struct ClientOptions {
   // Who calls (a NATS subject token, [A-Za-z0-9_-]+).
@@ -104,6 +134,29 @@ struct ClientOptions {
   absl::Duration stream_heartbeat = absl::ZeroDuration();
   // Called on every call of this client, in order (natsrpc/interceptor.h).
   std::vector<std::shared_ptr<ClientInterceptor>> interceptors{};
+
+  // ---- Instance targeting, retries, wait-for-ready (README.md) ----
+
+  // Address one server instance of the responder, by its id
+  // (Server::instance_id(), the `id` of its discovery answers,
+  // docs/protocol.md section 11) instead of the queue group: every call
+  // and stream of this client goes to that instance only, and fails with
+  // UNAVAILABLE at once when it is gone (no responders). Empty: any
+  // instance. CallOptions::instance overrides it per call.
+  std::string instance{};
+  // Retries of this client's unary calls (RetryPolicy); the default makes
+  // one attempt. CallOptions::retry overrides it per call.
+  RetryPolicy retry{};
+  // Unary calls wait for the connection and for a responder instead of
+  // failing at once: a call started while the connection is reconnecting
+  // is sent once it is back, and a call that finds no responders is sent
+  // again (with `retry`'s backoff) until one answers, all within the
+  // call's deadline, which then ends it with DEADLINE_EXCEEDED. Safe for
+  // every method: neither case delivered the request. A call whose
+  // connection is lost after it was sent is not re-sent by this (it may
+  // have been served); `retry` decides. CallOptions::wait_for_ready
+  // overrides it per call.
+  bool wait_for_ready = false;
 };
 
 // Options of one call. Member order is part of the API.
@@ -126,6 +179,20 @@ struct CallOptions {
   // CurrentTraceContext() (inside a handler, the span of the call it
   // serves), else a valid `traceparent` in `metadata`, else none.
   TraceContext trace_parent{};
+
+  // ---- Instance targeting, retries, wait-for-ready (README.md) ----
+
+  // The server instance this call (or stream) goes to; empty: the
+  // client's (ClientOptions::instance).
+  std::string instance{};
+  // The retry policy of this call; unset: the client's
+  // (ClientOptions::retry).
+  std::optional<RetryPolicy> retry{};
+  // Retry this call even if the IDL does not mark its method idempotent:
+  // the caller knows that serving it twice does no harm.
+  bool retry_non_idempotent = false;
+  // Unset: the client's (ClientOptions::wait_for_ready).
+  std::optional<bool> wait_for_ready{};
 };
 
 template <typename T>
@@ -143,11 +210,16 @@ class NATSRPC_EXPORT CallHandle {
 
  private:
   friend class internal::ReplyMux;
+  friend class internal::RetryingCall;
   CallHandle(std::weak_ptr<internal::ReplyMux> mux, uint64_t seq)
       : mux_(std::move(mux)), seq_(seq) {}
+  explicit CallHandle(std::weak_ptr<internal::RetryingCall> retrying)
+      : retrying_(std::move(retrying)) {}
 
   std::weak_ptr<internal::ReplyMux> mux_;
   uint64_t seq_ = 0;
+  // A call with retries or wait-for-ready: its attempts.
+  std::weak_ptr<internal::RetryingCall> retrying_;
 };
 
 // Counters of a client's reply multiplexer (shared by all clients of one

@@ -81,6 +81,9 @@ struct ClientMethodStats {
   uint64_t credit_stalls = 0;
   // Streaming methods: streams open now (calls - finished); 0 for unary.
   uint64_t streams_open = 0;
+  // Unary calls: attempts after a call's first, by its RetryPolicy or
+  // wait-for-ready (natsrpc/client.h); a call counts once in `calls`.
+  uint64_t retries = 0;
 };
 
 // The client side of one connection.

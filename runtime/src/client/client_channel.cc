@@ -3,6 +3,8 @@
 #include "natsrpc/impl/client_channel.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -10,6 +12,7 @@
 #include "client/client_metrics.h"
 #include "client/connection_state.h"
 #include "client/reply_mux.h"
+#include "client/retry.h"
 #include "natsrpc/client.h"
 #include "natsrpc/impl/stream_endpoint.h"
 #include "natsrpc/status_macros.h"
@@ -23,6 +26,9 @@
 namespace natsrpc {
 
 bool CallHandle::Cancel() const {
+  if (std::shared_ptr<internal::RetryingCall> call = retrying_.lock()) {
+    return call->Cancel();
+  }
   std::shared_ptr<internal::ReplyMux> mux = mux_.lock();
   if (mux == nullptr) return false;
   return mux->Cancel(seq_);
@@ -98,6 +104,13 @@ ClientChannel::ClientChannel(const Connection& connection,
         options.app.empty() ? "app (from the IDL)" : "ClientOptions.app", app_);
   }
   if (status_.ok()) status_ = wire::ValidateMetadata(metadata_);
+  if (status_.ok() && !options.instance.empty()) {
+    status_ = wire::ValidateToken("ClientOptions.instance", options.instance);
+  }
+  instance_ = options.instance;
+  retry_ = options.retry;
+  wait_for_ready_ = options.wait_for_ready;
+  transport_ = ConnectionAccess::State(connection)->transport();
   if (status_.ok()) {
     absl::StatusOr<std::shared_ptr<ReplyMux>> mux =
         ConnectionAccess::State(connection)->GetReplyMux(options.requester);
@@ -116,15 +129,17 @@ ClientChannel::ClientChannel(const Connection& connection,
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : options.default_timeout;
     methods_.push_back(Method{
-        std::make_shared<const std::string>(wire::RequestSubject(
-            options.requester, options.responder, app_, service, m.name)),
+        std::make_shared<const std::string>(
+            wire::InstanceRequestSubject(options.requester, options.responder,
+                                         app_, service, m.name, instance_)),
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : default_timeout_,
         std::string(m.name), std::max(stream_timeout, absl::ZeroDuration()),
         m.kind,
         ConnectionAccess::State(connection)
             ->metrics()
-            .Method(app_, service, m.name, m.kind)});
+            .Method(app_, service, m.name, m.kind),
+        m.idempotent});
   }
 }
 
@@ -163,6 +178,14 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     done(metadata.status(), nullptr);
     return CallHandle();
   }
+  absl::StatusOr<std::shared_ptr<const std::string>> subject =
+      CallSubject(m, options);
+  if (!subject.ok()) {
+    done(subject.status(), nullptr);
+    return CallHandle();
+  }
+  std::optional<RetryPlan> plan;
+  const CallRoute route{*std::move(subject), PlanCall(m, options, plan)};
   TraceContext span = CallSpan(options, *metadata);
   if (options.context != nullptr) {
     options.context->initial_.clear();
@@ -170,7 +193,7 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     options.context->trace_ = TraceContext();
   }
   if (!interceptors_.empty()) {
-    return StartIntercepted(m, request.view(), content_type, *metadata,
+    return StartIntercepted(m, route, request.view(), content_type, *metadata,
                             std::move(span), options.context, deadline,
                             std::move(done));
   }
@@ -180,8 +203,8 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     options.context->trace_ = std::move(span);
     done = FillContext(options.context, std::move(done));
   }
-  return mux_->Start(m.subject, reply_prefix_, content_type, sent,
-                     request.view(), deadline, std::move(done));
+  return Send(m, route, content_type, sent, request.view(), deadline,
+              std::move(done));
 }
 
 ClientChannel::RawCallback ClientChannel::FillContext(ClientContext* context,
@@ -197,9 +220,9 @@ ClientChannel::RawCallback ClientChannel::FillContext(ClientContext* context,
 }
 
 CallHandle ClientChannel::StartIntercepted(
-    const Method& m, absl::string_view payload, absl::string_view content_type,
-    const Metadata* metadata, TraceContext span, ClientContext* context,
-    absl::Time deadline, RawCallback done) {
+    const Method& m, const CallRoute& route, absl::string_view payload,
+    absl::string_view content_type, const Metadata* metadata, TraceContext span,
+    ClientContext* context, absl::Time deadline, RawCallback done) {
   std::shared_ptr<ClientCallInterceptors> chain =
       ClientCallInterceptors::Intercept(
           interceptors_,
@@ -210,9 +233,8 @@ CallHandle ClientChannel::StartIntercepted(
   Metadata traced;
   if (chain == nullptr) {
     if (context != nullptr) context->trace_ = span;
-    return mux_->Start(m.subject, reply_prefix_, content_type,
-                       WithTrace(span, metadata, traced), payload, deadline,
-                       std::move(done));
+    return Send(m, route, content_type, WithTrace(span, metadata, traced),
+                payload, deadline, std::move(done));
   }
   Metadata request_metadata = metadata == nullptr ? Metadata() : *metadata;
   if (absl::Status s = chain->Start(request_metadata); !s.ok()) {
@@ -223,14 +245,14 @@ CallHandle ClientChannel::StartIntercepted(
   const Metadata* sent =
       WithTrace(chain->trace(),
                 request_metadata.empty() ? nullptr : &request_metadata, traced);
-  return mux_->Start(
-      m.subject, reply_prefix_, content_type, sent, payload, deadline,
-      [chain = std::move(chain), done = std::move(done)](
-          absl::Status status, MessagePtr reply) mutable {
-        chain->Finish(status,
-                      reply == nullptr ? Metadata() : ResponseMetadata(*reply));
-        done(std::move(status), std::move(reply));
-      });
+  return Send(m, route, content_type, sent, payload, deadline,
+              [chain = std::move(chain), done = std::move(done)](
+                  absl::Status status, MessagePtr reply) mutable {
+                chain->Finish(status, reply == nullptr
+                                          ? Metadata()
+                                          : ResponseMetadata(*reply));
+                done(std::move(status), std::move(reply));
+              });
 }
 
 absl::StatusOr<const Metadata*> ClientChannel::CallMetadata(
@@ -280,6 +302,11 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
     ended->Finish(metadata.status());
     return FailedStream(metadata.status());
   }
+  absl::StatusOr<std::string> instance = CallInstance(options);
+  if (!instance.ok()) {
+    ended->Finish(instance.status());
+    return FailedStream(instance.status());
+  }
   TraceContext span = CallSpan(options, *metadata);
   std::shared_ptr<ClientCallInterceptors> chain;
   Metadata request_metadata;
@@ -307,6 +334,7 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
   params.app = app_;
   params.service = service_;
   params.method = m.name;
+  params.instance = *std::move(instance);
   params.deadline = deadline;
   params.sends = client_sends;
   // Revision 5 (docs/protocol.md 9.5.1): the larger message window once the
@@ -365,6 +393,72 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
     if (chain != nullptr) chain->Finish(failure, Metadata());
   }
   return stream;
+}
+
+// ---- Instance targeting, retries, wait-for-ready ----
+
+absl::StatusOr<std::string> ClientChannel::CallInstance(
+    const CallOptions& options) const {
+  if (options.instance.empty()) return instance_;
+  NATSRPC_RETURN_IF_ERROR(
+      wire::ValidateToken("CallOptions.instance", options.instance));
+  return options.instance;
+}
+
+absl::StatusOr<std::shared_ptr<const std::string>> ClientChannel::CallSubject(
+    const Method& m, const CallOptions& options) const {
+  if (options.instance.empty() || options.instance == instance_) {
+    return m.subject;
+  }
+  NATSRPC_RETURN_IF_ERROR(
+      wire::ValidateToken("CallOptions.instance", options.instance));
+  return std::make_shared<const std::string>(wire::InstanceRequestSubject(
+      requester_, responder_, app_, service_, m.name, options.instance));
+}
+
+const RetryPlan* ClientChannel::PlanCall(const Method& m,
+                                         const CallOptions& options,
+                                         std::optional<RetryPlan>& plan) const {
+  const RetryPolicy& policy =
+      options.retry.has_value() ? *options.retry : retry_;
+  const bool retries =
+      policy.max_attempts > 1 && (m.idempotent || options.retry_non_idempotent);
+  const bool wait_for_ready = options.wait_for_ready.value_or(wait_for_ready_);
+  if (!retries && !wait_for_ready) return nullptr;
+  plan.emplace(RetryPlan{policy, retries, wait_for_ready});
+  return &*plan;
+}
+
+CallHandle ClientChannel::Send(const Method& m, const CallRoute& route,
+                               absl::string_view content_type,
+                               const Metadata* metadata,
+                               absl::string_view payload, absl::Time deadline,
+                               RawCallback done) {
+  if (route.plan == nullptr) {
+    return mux_->Start(route.subject, reply_prefix_, content_type, metadata,
+                       payload, deadline, std::move(done));
+  }
+  // Every attempt sends the same request: the arguments are copied, since
+  // later attempts outlive this call.
+  std::optional<Metadata> sent_metadata;
+  if (metadata != nullptr) sent_metadata = *metadata;
+  RetryingCall::Attempt attempt =
+      [mux = std::weak_ptr<ReplyMux>(mux_), subject = route.subject,
+       prefix = reply_prefix_, type = std::string(content_type),
+       sent_metadata = std::move(sent_metadata), body = std::string(payload),
+       deadline](RawCallback done) -> CallHandle {
+    std::shared_ptr<ReplyMux> locked = mux.lock();
+    if (locked == nullptr) {
+      done(absl::CancelledError("the client was destroyed before the reply"),
+           nullptr);
+      return CallHandle();
+    }
+    return locked->Start(subject, prefix, type,
+                         sent_metadata.has_value() ? &*sent_metadata : nullptr,
+                         body, deadline, std::move(done));
+  };
+  return RetryingCall::Start(transport_, *route.plan, deadline, *route.subject,
+                             m.counters, std::move(attempt), std::move(done));
 }
 
 ClientStats ClientChannel::stats() const {

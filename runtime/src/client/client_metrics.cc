@@ -53,6 +53,7 @@ ClientMetrics ClientMetricsRegistry::Snapshot() const {
           c->latency_buckets[i].load(std::memory_order_relaxed);
     }
     m.credit_stalls = c->credit_stalls->load(std::memory_order_relaxed);
+    m.retries = c->retries.load(std::memory_order_relaxed);
     if (c->streaming && m.calls > m.finished) {
       m.streams_open = m.calls - m.finished;
     }

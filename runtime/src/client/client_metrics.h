@@ -31,6 +31,9 @@ struct ClientMethodCounters {
   std::string app, service, method;
   bool streaming = false;
   std::atomic<uint64_t> calls{0};
+  // Attempts after a unary call's first (retries and wait-for-ready
+  // re-sends, client/retry.h).
+  std::atomic<uint64_t> retries{0};
   // Ended calls by final status code (absl::StatusCode 0..16).
   std::array<std::atomic<uint64_t>, 17> by_code{};
   std::atomic<int64_t> total_nanos{0};

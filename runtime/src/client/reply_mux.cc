@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
+#include "client/retry.h"
 #include "natsrpc/impl/stream_endpoint.h"
 #include "natsrpc/status_macros.h"
 #include "stream/stream_endpoint.h"
@@ -115,9 +116,9 @@ ReplyMux::~ReplyMux() {
 std::shared_ptr<StreamEndpoint> ReplyMux::OpenStream(
     ClientStreamParams params) {
   calls_started_.fetch_add(1, std::memory_order_relaxed);
-  const std::string subject =
-      wire::RequestSubject(params.requester, params.responder, params.app,
-                           params.service, params.method);
+  const std::string subject = wire::InstanceRequestSubject(
+      params.requester, params.responder, params.app, params.service,
+      params.method, params.instance);
   const absl::Time now = absl::Now();
   if (params.deadline <= now) {
     timeouts_.fetch_add(1, std::memory_order_relaxed);
@@ -233,8 +234,9 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
     return CallHandle();
   }
   if (!transport_->connected()) {
-    done(absl::UnavailableError(
-             absl::StrCat("cannot call ", subject, ": not connected to NATS")),
+    // Not sent: wait-for-ready may send it later (client/retry.h).
+    done(NotDelivered(absl::UnavailableError(
+             absl::StrCat("cannot call ", subject, ": not connected to NATS"))),
          nullptr);
     return CallHandle();
   }
@@ -337,8 +339,9 @@ void ReplyMux::OnReply(MessagePtr message) {
     return;
   }
   if (no_responders) {
-    done(absl::UnavailableError(absl::StrCat(
-             "no responders: nothing subscribes to ", request_subject)),
+    // Delivered to nobody: wait-for-ready may send it again.
+    done(NotDelivered(absl::UnavailableError(absl::StrCat(
+             "no responders: nothing subscribes to ", request_subject))),
          nullptr);
     return;
   }

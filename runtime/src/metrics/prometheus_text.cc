@@ -154,6 +154,9 @@ std::string PrometheusText(const ClientMetrics& client) {
   Family streams("natsrpc_client_streams_open", "gauge", "Streams open now.");
   Family stalls("natsrpc_client_stream_credit_stalls_total", "counter",
                 "Stream writes that waited for the server's credit.");
+  Family retries("natsrpc_client_retries_total", "counter",
+                 "Attempts after a unary call's first (retry policy, "
+                 "wait-for-ready).");
   for (const ClientMethodStats& m : client.methods) {
     const std::string labels = MethodLabels(m);
     AddCodes(requests, labels, m);
@@ -164,10 +167,11 @@ std::string PrometheusText(const ClientMetrics& client) {
       streams.Add(labels, m.streams_open);
       stalls.Add(labels, m.credit_stalls);
     }
+    if (m.retries > 0) retries.Add(labels, m.retries);
   }
   std::string out;
-  for (const Family* f :
-       {&requests, &started, &in_flight, &latency, &streams, &stalls}) {
+  for (const Family* f : {&requests, &started, &in_flight, &latency, &streams,
+                          &stalls, &retries}) {
     f->AppendTo(out);
   }
   absl::StrAppend(

@@ -100,7 +100,7 @@ absl::Status ServerCore::AddService(Service& service) {
   if (!reg.ok()) return reg.status();
   // Declared before the lock: what a failed registration subscribed is
   // unsubscribed after the lock is released.
-  std::unique_ptr<Subscription> made[2];
+  std::unique_ptr<Subscription> made[3];
   absl::MutexLock lock(&mu_);
   if (shutdown_) {
     return absl::FailedPreconditionError(
@@ -129,6 +129,7 @@ absl::Status ServerCore::AddService(Service& service) {
     // callback -> reg).
     made[0] = std::move((*reg)->subscription);
     made[1] = std::move((*reg)->cancel_subscription);
+    made[2] = std::move((*reg)->instance_subscription);
     return s;
   }
   (*reg)->registered = true;
@@ -170,11 +171,34 @@ absl::Status ServerCore::Subscribe(
       });
   if (!cancel_sub.ok()) return SubscribeError(cancels, cancel_sub.status());
   reg->cancel_subscription = *std::move(cancel_sub);
+  NATSRPC_RETURN_IF_ERROR(SubscribeInstance(reg));
   if (reg->has_streams) NATSRPC_RETURN_IF_ERROR(EnableStreams(reg->app));
   const std::string owner = absl::StrCat("service ", reg->app, ".", name);
   absl::MutexLock lock(&events_mu_);
   subject_owners_[requests] = owner;
   subject_owners_[cancels] = owner;
+  return absl::OkStatus();
+}
+
+absl::Status ServerCore::SubscribeInstance(
+    const std::shared_ptr<RegisteredService>& reg) {
+  std::weak_ptr<ServerCore> weak = weak_from_this();
+  const std::string subject = wire::InstanceWildcard(
+      options_.responder, reg->app, reg->service->service_name(),
+      table_.instance_id());
+  absl::StatusOr<std::unique_ptr<Subscription>> sub =
+      connection_.transport().Subscribe(
+          subject, "", [weak, reg](MessagePtr m, Delivery& delivery) {
+            if (auto self = weak.lock()) {
+              self->OnInstanceRequest(*reg, std::move(m), delivery);
+            }
+          });
+  if (!sub.ok()) return SubscribeError(subject, sub.status());
+  reg->instance_subscription = *std::move(sub);
+  absl::MutexLock lock(&events_mu_);
+  subject_owners_[subject] =
+      absl::StrCat("instance calls of service ", reg->app, ".",
+                   reg->service->service_name());
   return absl::OkStatus();
 }
 
@@ -257,10 +281,31 @@ void ServerCore::OnRequest(const RegisteredService& reg, MessagePtr message,
   Dispatch(reg, std::move(message), delivery);
 }
 
+void ServerCore::OnInstanceRequest(const RegisteredService& reg,
+                                   MessagePtr message, Delivery& delivery) {
+  CallbackScope scope(*this, reg);
+  if (!scope.entered()) return;
+  received_.fetch_add(1, std::memory_order_relaxed);
+  absl::string_view instance;
+  absl::StatusOr<wire::RequestSubjectParts> parts =
+      wire::ParseInstanceRequestSubject(message->subject(), instance);
+  if (parts.ok() && instance != table_.instance_id()) {
+    parts = absl::InvalidArgumentError("addressed to another instance");
+  }
+  DispatchParsed(reg, std::move(message), parts, delivery);
+}
+
 void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message,
                           Delivery& delivery) {
   absl::StatusOr<wire::RequestSubjectParts> parts =
       wire::ParseRequestSubject(message->subject());
+  DispatchParsed(reg, std::move(message), parts, delivery);
+}
+
+void ServerCore::DispatchParsed(
+    const RegisteredService& reg, MessagePtr message,
+    const absl::StatusOr<wire::RequestSubjectParts>& parts,
+    Delivery& delivery) {
   if (!parts.ok() || !wire::CheckReplySubject(message->reply(), *parts).ok()) {
     // Answering would let a caller aim our replies at someone else's
     // response space (protocol section 5): drop it.

@@ -77,6 +77,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // made are left in `reg` for the caller to drop.
   absl::Status Subscribe(const std::shared_ptr<RegisteredService>& reg)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Subscribes the calls addressed to this instance (docs/protocol.md 2.1).
+  absl::Status SubscribeInstance(const std::shared_ptr<RegisteredService>& reg)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Subscribes the instance's stream subject for `app` once, and starts
   // the ticker.
   absl::Status EnableStreams(const std::string& app)
@@ -105,6 +108,13 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
                  Delivery& delivery);
   void Dispatch(const RegisteredService& reg, MessagePtr message,
                 Delivery& delivery);
+  // A request addressed to this instance (SubscribeInstance).
+  void OnInstanceRequest(const RegisteredService& reg, MessagePtr message,
+                         Delivery& delivery);
+  // Dispatch of a request whose subject was parsed into `parts`.
+  void DispatchParsed(const RegisteredService& reg, MessagePtr message,
+                      const absl::StatusOr<wire::RequestSubjectParts>& parts,
+                      Delivery& delivery);
   void DispatchUnary(const RegisteredService& reg,
                      const RegisteredMethod& method, MessagePtr message,
                      const wire::RequestSubjectParts& parts,

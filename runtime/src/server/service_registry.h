@@ -60,6 +60,9 @@ struct RegisteredService {
   std::unique_ptr<Subscription> subscription;
   // The service's cancel subject (docs/protocol.md 9.8), no queue group.
   std::unique_ptr<Subscription> cancel_subscription;
+  // The calls addressed to this server instance (wire::InstanceWildcard,
+  // docs/protocol.md 2.1), no queue group.
+  std::unique_ptr<Subscription> instance_subscription;
 };
 
 // Not thread-safe: ServerCore calls it under its mutex.
@@ -80,7 +83,8 @@ class ServiceRegistry {
   // Every service's subscriptions, moved out (to unsubscribe outside the
   // server's mutex).
   std::vector<std::unique_ptr<Subscription>> TakeSubscriptions();
-  // Every service's request subscription (not its cancels), moved out.
+  // Every service's request subscriptions (the queue group's and the
+  // instance's, not its cancels), moved out.
   std::vector<std::unique_ptr<Subscription>> TakeRequestSubscriptions();
 
   const std::vector<std::shared_ptr<RegisteredService>>& services() const {

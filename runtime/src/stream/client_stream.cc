@@ -30,9 +30,9 @@ ClientStream::ClientStream(std::shared_ptr<Transport> transport,
                            ClientStreamParams params)
     : transport_(std::move(transport)),
       params_(std::move(params)),
-      open_subject_(wire::RequestSubject(params_.requester, params_.responder,
-                                         params_.app, params_.service,
-                                         params_.method)) {
+      open_subject_(wire::InstanceRequestSubject(
+          params_.requester, params_.responder, params_.app, params_.service,
+          params_.method, params_.instance)) {
   StreamEndpointOptions o;
   o.sends = params_.sends;
   o.receives = true;

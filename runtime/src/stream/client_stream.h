@@ -37,6 +37,9 @@ struct ClientStreamParams {
   // Also counts this side's credit stalls (StreamEndpointOptions), if set.
   std::shared_ptr<std::atomic<uint64_t>> credit_stalls;
   std::string requester, responder, app, service, method;
+  // The server instance the open is addressed to; empty: any (the queue
+  // group).
+  std::string instance;
   std::string client_id;
   uint64_t seq = 0;
   absl::Time deadline = absl::InfiniteFuture();

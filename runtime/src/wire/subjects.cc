@@ -253,6 +253,16 @@ absl::StatusOr<StreamSubjectParts> ParseStreamSubject(
 
 std::string CancelSubjectOf(absl::string_view request_subject,
                             absl::string_view client_id, uint64_t seq) {
+  // The first six tokens: the method subject without an instance token.
+  size_t sixth_dot = absl::string_view::npos;
+  for (size_t i = 0, from = 0; i < 6; ++i) {
+    sixth_dot = request_subject.find('.', from);
+    if (sixth_dot == absl::string_view::npos) break;
+    from = sixth_dot + 1;
+  }
+  if (sixth_dot != absl::string_view::npos) {
+    request_subject = request_subject.substr(0, sixth_dot);
+  }
   return absl::StrCat(request_subject, ".", kCancelToken, ".", client_id, ".",
                       seq);
 }
@@ -271,6 +281,43 @@ absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject) {
   }
   return absl::StrCat("responses.", t[1], ".", t[2], ".", t[3], ".", t[7], ".",
                       t[8]);
+}
+
+std::string InstanceRequestSubject(absl::string_view requester,
+                                   absl::string_view responder,
+                                   absl::string_view app,
+                                   absl::string_view service,
+                                   absl::string_view method,
+                                   absl::string_view instance_id) {
+  if (instance_id.empty()) {
+    return RequestSubject(requester, responder, app, service, method);
+  }
+  return absl::StrCat("requests.", requester, ".", responder, ".", app, ".",
+                      service, ".", method, ".", instance_id);
+}
+
+std::string InstanceWildcard(absl::string_view responder, absl::string_view app,
+                             absl::string_view service,
+                             absl::string_view instance_id) {
+  return absl::StrCat("requests.*.", responder, ".", app, ".", service, ".*.",
+                      instance_id);
+}
+
+absl::StatusOr<RequestSubjectParts> ParseInstanceRequestSubject(
+    absl::string_view subject, absl::string_view& instance_id) {
+  const size_t dot = subject.rfind('.');
+  if (dot == absl::string_view::npos ||
+      !IsValidToken(subject.substr(dot + 1))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "subject \"", absl::CEscape(subject),
+        "\" is not requests.<requester>.<responder>.<app>.<service>.<method>."
+        "<instance id>"));
+  }
+  absl::StatusOr<RequestSubjectParts> parts =
+      ParseRequestSubject(subject.substr(0, dot));
+  if (!parts.ok()) return parts.status();
+  instance_id = subject.substr(dot + 1);
+  return parts;
 }
 
 }  // namespace natsrpc::wire

@@ -140,9 +140,13 @@ std::string CancelSubject(absl::string_view requester,
                           absl::string_view service, absl::string_view method,
                           absl::string_view client_id, absl::string_view seq);
 
-// The cancel subject of a call, from its request subject:
+// The cancel subject of a call, from its request subject; the instance
+// token of a call addressed to one instance is left out (every instance
+// subscribes to the cancels, CancelWildcard):
 //
 //   CancelSubjectOf("requests.alice.bob.app.Svc.Add", "cid", 3)
+//     -> "requests.alice.bob.app.Svc.Add.cancel.cid.3"
+//   CancelSubjectOf("requests.alice.bob.app.Svc.Add.I1", "cid", 3)
 //     -> "requests.alice.bob.app.Svc.Add.cancel.cid.3"
 std::string CancelSubjectOf(absl::string_view request_subject,
                             absl::string_view client_id, uint64_t seq);
@@ -170,6 +174,42 @@ absl::StatusOr<StreamSubjectParts> ParseStreamSubject(
 //   CancelTargetReplyTo("requests.alice.bob.app.Svc.Add.cancel.cid.3")
 //     -> "responses.alice.bob.app.cid.3"
 absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject);
+
+// ---- Instance targeting (docs/protocol.md 2.1, revision 5) ----
+
+// The subject of a call (or stream open) addressed to one server instance:
+// the method subject with the instance id as a 7th token. Without an
+// instance, the method subject (RequestSubject).
+//
+//   InstanceRequestSubject("alice", "bob", "app", "Svc", "Add", "I1")
+//     -> "requests.alice.bob.app.Svc.Add.I1"
+//   InstanceRequestSubject("alice", "bob", "app", "Svc", "Add", "")
+//     -> "requests.alice.bob.app.Svc.Add"
+std::string InstanceRequestSubject(absl::string_view requester,
+                                   absl::string_view responder,
+                                   absl::string_view app,
+                                   absl::string_view service,
+                                   absl::string_view method,
+                                   absl::string_view instance_id);
+
+// What a server instance subscribes to (no queue group) per service for
+// the calls addressed to it:
+//
+//   InstanceWildcard("bob", "app", "Svc", "I1") ->
+//   "requests.*.bob.app.Svc.*.I1"
+std::string InstanceWildcard(absl::string_view responder, absl::string_view app,
+                             absl::string_view service,
+                             absl::string_view instance_id);
+
+// Splits "requests.<requester>.<responder>.<app>.<service>.<method>.<id>"
+// into the parts of the method subject (as ParseRequestSubject) and the
+// instance id. INVALID_ARGUMENT if the subject has another shape or the id
+// is not a token.
+//
+//   ParseInstanceRequestSubject("requests.a.b.app.Svc.Add.I1", id)
+//     -> {a, b, app, Svc, Add}, id == "I1"
+absl::StatusOr<RequestSubjectParts> ParseInstanceRequestSubject(
+    absl::string_view subject, absl::string_view& instance_id);
 
 }  // namespace natsrpc::wire
 

@@ -116,7 +116,8 @@ constexpr unsigned char kNatsrpcSchema[] = {
 namespace {
 
 constexpr ::natsrpc::internal::MethodSpec kCalculatorMethods[] = {
-    {"Add", ::absl::Milliseconds(5000), ::natsrpc::CallKind::kUnary},
+    {"Add", ::absl::Milliseconds(5000), ::natsrpc::CallKind::kUnary,
+     /*idempotent=*/true},
     {"Divide", ::absl::Milliseconds(1000), ::natsrpc::CallKind::kUnary},
     {"Echo", ::absl::Milliseconds(5000), ::natsrpc::CallKind::kUnary},
 };

@@ -34,7 +34,8 @@ class Calculator final {
     const ::absl::Status& status() const { return channel_.status(); }
     ::natsrpc::ClientStats stats() const { return channel_.stats(); }
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::AddReply>> Add(
         const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
         const ::natsrpc::CallOptions& options = {});
@@ -72,7 +73,8 @@ class Calculator final {
     Service();
     ~Service() override = default;
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     virtual ::absl::Status Add(
         ::natsrpc::ServerContext& context,
         const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,7 @@ namespace natsrpc::internal {
 class ReplyMux;
 class StreamEndpoint;
 struct ClientMethodCounters;
+struct RetryPlan;
 
 // A method as the generated code describes it.
 struct MethodSpec {
@@ -42,6 +44,9 @@ struct MethodSpec {
   absl::Duration default_timeout;
   // What flows each way; interceptors see it (natsrpc/interceptor.h).
   CallKind kind = CallKind::kUnary;
+  // The IDL marks the method idempotent: ClientOptions::retry applies to it
+  // without CallOptions::retry_non_idempotent (natsrpc/client.h).
+  bool idempotent = false;
 };
 
 // The untyped core of a client stub: the subjects of one service, and the
@@ -98,7 +103,33 @@ class NATSRPC_EXPORT ClientChannel {
     CallKind kind;
     // Connection::client_stats() of this method.
     std::shared_ptr<ClientMethodCounters> counters;
+    bool idempotent = false;
   };
+  // Where one unary call goes and what it does beyond one attempt.
+  struct CallRoute {
+    // The method subject, or the instance's (CallOptions::instance).
+    std::shared_ptr<const std::string> subject;
+    // Retries and wait-for-ready (client/retry.h); null: one attempt.
+    const RetryPlan* plan = nullptr;
+  };
+
+  // ---- Instance targeting, retries, wait-for-ready ----
+  // The subject of a call of `m` with `options` (its instance's, if any).
+  absl::StatusOr<std::shared_ptr<const std::string>> CallSubject(
+      const Method& m, const CallOptions& options) const;
+  // The instance a stream of `options` is addressed to (empty: any), or
+  // INVALID_ARGUMENT for a bad CallOptions::instance.
+  absl::StatusOr<std::string> CallInstance(const CallOptions& options) const;
+  // Fills `plan` for a call of `m` and returns it, or null when the call
+  // makes one attempt only (then `plan` stays empty: nothing allocated on
+  // the path of a plain call).
+  const RetryPlan* PlanCall(const Method& m, const CallOptions& options,
+                            std::optional<RetryPlan>& plan) const;
+  // Sends the call: one attempt through the multiplexer, or a RetryingCall.
+  CallHandle Send(const Method& m, const CallRoute& route,
+                  absl::string_view content_type, const Metadata* metadata,
+                  absl::string_view payload, absl::Time deadline,
+                  RawCallback done);
 
   // Request metadata of a call: ClientOptions::metadata, then the call's.
   absl::StatusOr<const Metadata*> CallMetadata(const CallOptions& options,
@@ -108,7 +139,8 @@ class NATSRPC_EXPORT ClientChannel {
   static RawCallback FillContext(ClientContext* context, RawCallback done);
   // StartCall with ClientOptions::interceptors (natsrpc/interceptor.h).
   // `span`: the call's span before the interceptors.
-  CallHandle StartIntercepted(const Method& m, absl::string_view payload,
+  CallHandle StartIntercepted(const Method& m, const CallRoute& route,
+                              absl::string_view payload,
                               absl::string_view content_type,
                               const Metadata* metadata, TraceContext span,
                               ClientContext* context, absl::Time deadline,
@@ -129,6 +161,11 @@ class NATSRPC_EXPORT ClientChannel {
   // Empty for most clients: calls then take the path without interceptors.
   std::vector<std::shared_ptr<ClientInterceptor>> interceptors_;
   std::vector<Method> methods_;
+  // ClientOptions::instance, retry and wait_for_ready.
+  std::string instance_;
+  RetryPolicy retry_;
+  bool wait_for_ready_ = false;
+  std::shared_ptr<Transport> transport_;
 };
 
 NATSRPC_EXPORT absl::Status ReplyDecodeError(const absl::Status& status);

@@ -32,7 +32,8 @@ class Calculator final {
    public:
     virtual ~ClientInterface() = default;
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     virtual ::absl::StatusOr<::example::v1::AddReply> Add(
         const ::example::v1::AddRequest& request,
         const ::natsrpc::CallOptions& options = {}) = 0;
@@ -70,7 +71,8 @@ class Calculator final {
     const ::absl::Status& status() const { return channel_.status(); }
     ::natsrpc::ClientStats stats() const { return channel_.stats(); }
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     ::absl::StatusOr<::example::v1::AddReply> Add(
         const ::example::v1::AddRequest& request,
         const ::natsrpc::CallOptions& options = {}) override;
@@ -108,7 +110,8 @@ class Calculator final {
     Service();
     ~Service() override = default;
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     virtual ::absl::Status Add(
         ::natsrpc::ServerContext& context,
         const ::example::v1::AddRequest& request,
