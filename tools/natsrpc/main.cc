@@ -457,6 +457,25 @@ void CollectTypes(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& o
   }
 }
 
+// Drops the ` [json_name = "x"]` the schema's descriptors carry on every
+// field (protoc fills json_name in); the text then reads as the .proto.
+std::string WithoutJsonNames(std::string text) {
+  static constexpr absl::string_view kOpen = " [json_name = \"";
+  size_t from = 0;
+  size_t at;
+  while ((at = text.find(kOpen, from)) != std::string::npos) {
+    const size_t quote = text.find('"', at + kOpen.size());
+    if (quote == std::string::npos || quote + 1 >= text.size()) break;
+    if (text[quote + 1] == ']') {
+      text.erase(at, quote + 2 - at);  // the only option
+    } else if (text.compare(quote + 1, 2, ", ") == 0) {
+      text.erase(at + 2, quote + 3 - (at + 2));  // others follow
+    }
+    from = at + 1;
+  }
+  return text;
+}
+
 // Splits "<service>/<method>" (a '.' before the method also works, as
 // grpcurl accepts).
 std::pair<std::string, std::string> SplitMethod(absl::string_view arg) {
@@ -524,7 +543,7 @@ std::optional<Failure> Describe(const std::vector<std::string>& args,
   }
   for (const pb::Descriptor* d : types) {
     std::cout << "\n// " << d->full_name() << " (" << d->file()->name() << ")\n"
-              << d->DebugString();
+              << WithoutJsonNames(d->DebugString());
   }
   return std::nullopt;
 }
