@@ -460,11 +460,11 @@ void CollectTypes(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& o
 // Drops the ` [json_name = "x"]` the schema's descriptors carry on every
 // field (protoc fills json_name in); the text then reads as the .proto.
 std::string WithoutJsonNames(std::string text) {
-  static constexpr absl::string_view kOpen = " [json_name = \"";
+  static constexpr char kOpen[] = " [json_name = \"";
   size_t from = 0;
   size_t at;
   while ((at = text.find(kOpen, from)) != std::string::npos) {
-    const size_t quote = text.find('"', at + kOpen.size());
+    const size_t quote = text.find('"', at + sizeof(kOpen) - 1);
     if (quote == std::string::npos || quote + 1 >= text.size()) break;
     if (text[quote + 1] == ']') {
       text.erase(at, quote + 2 - at);  // the only option
