@@ -18,7 +18,8 @@ namespace natsrpc::cli {
 namespace {
 
 absl::string_view View(const flatbuffers::String* s) {
-  return s == nullptr ? absl::string_view() : absl::string_view(s->c_str(), s->size());
+  return s == nullptr ? absl::string_view()
+                      : absl::string_view(s->c_str(), s->size());
 }
 
 std::string SimpleName(absl::string_view full) {
@@ -41,8 +42,8 @@ std::string TypeName(const reflection::Schema& schema,
                      const reflection::Type& type) {
   using reflection::BaseType;
   static const char* const kNames[] = {
-      "none", "utype", "bool", "byte", "ubyte", "short", "ushort", "int",
-      "uint", "long", "ulong", "float", "double", "string"};
+      "none", "utype", "bool", "byte",  "ubyte", "short",  "ushort",
+      "int",  "uint",  "long", "ulong", "float", "double", "string"};
   auto scalar = [&](BaseType t) -> std::string {
     if (t == BaseType::Obj) {
       return schema.objects()->Get(type.index())->name()->str();
@@ -111,11 +112,12 @@ const reflection::Schema& FbsSchema::schema() const {
 
 absl::StatusOr<std::unique_ptr<FbsSchema>> FbsSchema::FromBinarySchema(
     std::string bytes) {
-  flatbuffers::Verifier verifier(
-      reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                 bytes.size());
   if (!reflection::VerifySchemaBuffer(verifier)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "schema of ", bytes.size(), " bytes is not a FlatBuffers binary schema"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("schema of ", bytes.size(),
+                     " bytes is not a FlatBuffers binary schema"));
   }
   return std::unique_ptr<FbsSchema>(new FbsSchema(std::move(bytes)));
 }
@@ -172,13 +174,12 @@ absl::StatusOr<std::string> FbsSchema::Describe(
   for (const reflection::RPCCall* call : *svc->calls()) {
     if (!method.empty() && View(call->name()) != method) continue;
     std::string streaming = Attribute(*call, "streaming");
-    absl::StrAppend(&out, "  ", call->name()->str(), "(",
-                    call->request()->name()->str(), "):",
-                    call->response()->name()->str(),
-                    streaming.empty()
-                        ? ""
-                        : absl::StrCat(" (streaming: \"", streaming, "\")"),
-                    ";\n");
+    absl::StrAppend(
+        &out, "  ", call->name()->str(), "(", call->request()->name()->str(),
+        "):", call->response()->name()->str(),
+        streaming.empty() ? ""
+                          : absl::StrCat(" (streaming: \"", streaming, "\")"),
+        ";\n");
     CollectObjects(s, call->request(), objects, seen);
     CollectObjects(s, call->response(), objects, seen);
   }
@@ -211,15 +212,17 @@ absl::StatusOr<std::string> FbsSchema::JsonToBinary(
 absl::StatusOr<std::string> FbsSchema::BinaryToJson(
     absl::string_view type, absl::string_view bytes) const {
   const reflection::Schema& s = schema();
-  const reflection::Object* root = s.objects()->LookupByKey(std::string(type).c_str());
+  const reflection::Object* root =
+      s.objects()->LookupByKey(std::string(type).c_str());
   if (root == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("the schema has no table ", type));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the schema has no table ", type));
   }
   if (!flatbuffers::Verify(s, *root,
                            reinterpret_cast<const uint8_t*>(bytes.data()),
                            bytes.size())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("reply of ", bytes.size(), " bytes is not a valid ", type));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reply of ", bytes.size(), " bytes is not a valid ", type));
   }
   flatbuffers::Parser parser;
   parser.opts.strict_json = true;

@@ -25,7 +25,7 @@ class FbsSchema {
  public:
   struct Method {
     std::string name;
-    std::string request_type;   // fully qualified, e.g. example.v1.AddRequest
+    std::string request_type;  // fully qualified, e.g. example.v1.AddRequest
     std::string response_type;
     // The `streaming` attribute's value ("server", "client", "bidi"), empty
     // for a unary method.

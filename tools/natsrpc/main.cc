@@ -139,7 +139,8 @@ std::vector<char*> TakeRepeated(int argc, char** argv, Repeated& out) {
     }
     for (const auto& [name, list] : names) {
       absl::string_view body = a;
-      if (!absl::ConsumePrefix(&body, "--") && !absl::ConsumePrefix(&body, "-")) {
+      if (!absl::ConsumePrefix(&body, "--") &&
+          !absl::ConsumePrefix(&body, "-")) {
         break;
       }
       if (body == name && i + 1 < argc) {
@@ -335,9 +336,9 @@ std::string ToJson(const pb::Message& m) {
 }
 
 absl::Status FromJson(absl::string_view json, pb::Message& m) {
-  auto s = pb::util::JsonStringToMessage(
-      pb::StringPiece(json.data(), json.size()), &m,
-      pb::util::JsonParseOptions());
+  auto s =
+      pb::util::JsonStringToMessage(pb::StringPiece(json.data(), json.size()),
+                                    &m, pb::util::JsonParseOptions());
   if (!s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad JSON for ", m.GetDescriptor()->full_name(), ": ",
@@ -352,7 +353,8 @@ Metadata ParseMetadata(const std::vector<std::string>& kvs,
                        std::optional<Failure>& failure) {
   Metadata out;
   for (const std::string& kv : kvs) {
-    std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+    std::pair<std::string, std::string> p =
+        absl::StrSplit(kv, absl::MaxSplits('=', 1));
     if (p.first.empty() || kv.find('=') == std::string::npos) {
       failure = Usage(absl::StrCat("--metadata \"", kv, "\" is not k=v"));
       return out;
@@ -395,16 +397,17 @@ std::optional<Failure> Ls(const std::vector<std::string>& args) {
   if (!args.empty()) {
     // One service: its methods, once per distinct app and responder.
     if (shown.empty()) {
-      return BadInput(absl::StrCat("unknown service \"", args[0],
-                                   "\": no instance answered $SRV.INFO within ",
-                                   absl::FormatDuration(absl::GetFlag(FLAGS_wait))));
+      return BadInput(
+          absl::StrCat("unknown service \"", args[0],
+                       "\": no instance answered $SRV.INFO within ",
+                       absl::FormatDuration(absl::GetFlag(FLAGS_wait))));
     }
     std::set<std::string> printed;
     for (const DiscoveredService& d : shown) {
       for (const DiscoveredService::Endpoint& e : d.endpoints) {
-        std::string line = absl::StrCat(
-            d.service, "/", e.name, "  ", KindName(e.kind), "  ",
-            e.request_type, " -> ", e.response_type);
+        std::string line =
+            absl::StrCat(d.service, "/", e.name, "  ", KindName(e.kind), "  ",
+                         e.request_type, " -> ", e.response_type);
         if (printed.insert(line).second) std::cout << line << "\n";
       }
     }
@@ -425,13 +428,15 @@ std::optional<Failure> Ls(const std::vector<std::string>& args) {
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    for (size_t i = 0; i < r.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
   }
   for (const auto& r : rows) {
     std::string line;
     for (size_t i = 0; i < r.size(); ++i) {
       line += r[i];
-      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+      if (i + 1 < r.size())
+        line += std::string(width[i] - r[i].size() + 2, ' ');
     }
     std::cout << line << "\n";
   }
@@ -439,7 +444,8 @@ std::optional<Failure> Ls(const std::vector<std::string>& args) {
 }
 
 // The message types `method` uses and those they use, in order.
-void CollectTypes(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& out,
+void CollectTypes(const pb::Descriptor* d,
+                  std::vector<const pb::Descriptor*>& out,
                   std::set<const pb::Descriptor*>& seen) {
   while (d->containing_type() != nullptr) d = d->containing_type();
   if (!seen.insert(d).second) return;
@@ -448,7 +454,8 @@ void CollectTypes(const pb::Descriptor* d, std::vector<const pb::Descriptor*>& o
   while (!stack.empty()) {
     const pb::Descriptor* m = stack.back();
     stack.pop_back();
-    for (int i = 0; i < m->nested_type_count(); ++i) stack.push_back(m->nested_type(i));
+    for (int i = 0; i < m->nested_type_count(); ++i)
+      stack.push_back(m->nested_type(i));
     for (int i = 0; i < m->field_count(); ++i) {
       if (m->field(i)->message_type() != nullptr) {
         CollectTypes(m->field(i)->message_type(), out, seen);
@@ -481,7 +488,8 @@ std::string WithoutJsonNames(std::string text) {
 std::pair<std::string, std::string> SplitMethod(absl::string_view arg) {
   size_t slash = arg.rfind('/');
   if (slash == absl::string_view::npos) return {std::string(arg), ""};
-  return {std::string(arg.substr(0, slash)), std::string(arg.substr(slash + 1))};
+  return {std::string(arg.substr(0, slash)),
+          std::string(arg.substr(slash + 1))};
 }
 
 std::optional<Failure> Describe(const std::vector<std::string>& args,
@@ -502,7 +510,8 @@ std::optional<Failure> Describe(const std::vector<std::string>& args,
     const Target& target = std::get<Target>(t);
     GenericClient client(*conn, ClientOptionsFor(target, metadata),
                          target.service);
-    if (!client.status().ok()) return BadInput(std::string(client.status().message()));
+    if (!client.status().ok())
+      return BadInput(std::string(client.status().message()));
     loaded = FetchSchema(client, target);
     header = absl::StrCat(" (app ", target.app, ", responder ",
                           target.responder, ")");
@@ -575,8 +584,9 @@ std::optional<Failure> CallFbs(GenericClient& client, FbsSchema& fbs,
   if (!m.ok()) return BadInput(std::string(m.status().message()));
   if (!m->streaming.empty()) {
     return BadInput(absl::StrCat(
-        what, " is a FlatBuffers streaming method; natsrpc call sends JSON to "
-              "unary FlatBuffers methods only"));
+        what,
+        " is a FlatBuffers streaming method; natsrpc call sends JSON to "
+        "unary FlatBuffers methods only"));
   }
   absl::StatusOr<std::string> request =
       fbs.JsonToBinary(m->request_type, args.size() > 1 ? args[1] : "{}");
@@ -586,7 +596,8 @@ std::optional<Failure> CallFbs(GenericClient& client, FbsSchema& fbs,
   if (!reply.ok()) return Remote(absl::StrCat("call ", what), reply.status());
   absl::StatusOr<std::string> json = fbs.BinaryToJson(m->response_type, *reply);
   if (!json.ok()) {
-    return Remote(absl::StrCat("call ", what), absl::InternalError(json.status().message()));
+    return Remote(absl::StrCat("call ", what),
+                  absl::InternalError(json.status().message()));
   }
   std::cout << *json << "\n";
   return std::nullopt;
@@ -618,7 +629,8 @@ std::optional<Failure> Call(const std::vector<std::string>& args,
   const Target& target = std::get<Target>(t);
   GenericClient client(*conn, ClientOptionsFor(target, metadata),
                        target.service);
-  if (!client.status().ok()) return BadInput(std::string(client.status().message()));
+  if (!client.status().ok())
+    return BadInput(std::string(client.status().message()));
   LoadedSchema schema;
   if (from_files.has_value()) {
     schema = std::move(*from_files);
@@ -638,7 +650,8 @@ std::optional<Failure> Call(const std::vector<std::string>& args,
       schema.proto->FindMethod(lookup, method);
   if (!m.ok()) return BadInput(std::string(m.status().message()));
   const CallKind kind = ProtoSchema::KindOf(**m);
-  std::unique_ptr<pb::Message> reply = schema.proto->NewMessage(*(*m)->output_type());
+  std::unique_ptr<pb::Message> reply =
+      schema.proto->NewMessage(*(*m)->output_type());
 
   if (kind == CallKind::kUnary || kind == CallKind::kServerStreaming) {
     std::unique_ptr<pb::Message> request =
@@ -669,7 +682,8 @@ std::optional<Failure> Call(const std::vector<std::string>& args,
                               ": give its requests on stdin, one JSON object "
                               "per line"));
   }
-  std::unique_ptr<GenericStream> stream = client.OpenStream(method, kind, options);
+  std::unique_ptr<GenericStream> stream =
+      client.OpenStream(method, kind, options);
   std::optional<Failure> input_failure;
   std::thread writer([&] {
     StdinLines lines;
@@ -718,9 +732,12 @@ int Main(int argc, char** argv) {
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   // Values given once as --metadata=a=1 are also in the absl flags when
   // TakeRepeated did not see them (e.g. after "--"); merge.
-  for (const std::string& v : absl::GetFlag(FLAGS_metadata)) repeated.metadata.push_back(v);
-  for (const std::string& v : absl::GetFlag(FLAGS_proto)) repeated.proto.push_back(v);
-  for (const std::string& v : absl::GetFlag(FLAGS_import_path)) repeated.import_path.push_back(v);
+  for (const std::string& v : absl::GetFlag(FLAGS_metadata))
+    repeated.metadata.push_back(v);
+  for (const std::string& v : absl::GetFlag(FLAGS_proto))
+    repeated.proto.push_back(v);
+  for (const std::string& v : absl::GetFlag(FLAGS_import_path))
+    repeated.import_path.push_back(v);
 
   std::optional<Failure> failure;
   Metadata metadata = ParseMetadata(repeated.metadata, failure);
