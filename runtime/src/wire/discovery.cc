@@ -329,8 +329,7 @@ using ::google::protobuf::Value;
 
 std::string StringField(const Struct& s, const std::string& key) {
   auto it = s.fields().find(key);
-  if (it == s.fields().end() ||
-      it->second.kind_case() != Value::kStringValue) {
+  if (it == s.fields().end() || it->second.kind_case() != Value::kStringValue) {
     return "";
   }
   return it->second.string_value();
@@ -341,7 +340,9 @@ MicroMetadata MetadataField(const Struct& s) {
   auto it = s.fields().find("metadata");
   if (it == s.fields().end() || !it->second.has_struct_value()) return out;
   for (const auto& [k, v] : it->second.struct_value().fields()) {
-    if (v.kind_case() == Value::kStringValue) out.emplace_back(k, v.string_value());
+    if (v.kind_case() == Value::kStringValue) {
+      out.emplace_back(k, v.string_value());
+    }
   }
   // Protobuf's map has no order; sorted keys make the result deterministic.
   std::sort(out.begin(), out.end());
@@ -355,9 +356,8 @@ absl::StatusOr<MicroInfo> ParseInfoResponse(absl::string_view json) {
   if (auto s = google::protobuf::util::JsonStringToMessage(
           google::protobuf::StringPiece(json.data(), json.size()), &doc);
       !s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("INFO response is not a JSON object: ",
-                     std::string(s.message())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "INFO response is not a JSON object: ", std::string(s.message())));
   }
   if (StringField(doc, "type") != kInfoType) {
     return absl::InvalidArgumentError(absl::StrCat(
