@@ -263,9 +263,18 @@ struct LoadedSchema {
 
 std::vector<std::string> ImportPaths(const Repeated& r) {
   std::vector<std::string> paths = r.import_path;
-  // As protoc: the directory of the working tree, then the well-known
-  // types and natsrpc/options.proto where the packages install them.
+  // As protoc: the working directory, then natsrpc/options.proto where
+  // `cmake --install` put it (beside this program's bin/, whatever the
+  // prefix, else the configured one) and protobuf's well-known types where
+  // Debian's libprotobuf-dev puts them.
   paths.push_back(".");
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    std::string dir(exe, static_cast<size_t>(n));
+    dir = dir.substr(0, dir.rfind('/'));
+    paths.push_back(absl::StrCat(dir, "/../include"));
+  }
   paths.push_back(NATSRPC_CLI_INSTALL_INCLUDEDIR);
   paths.push_back("/usr/include");
   return paths;
