@@ -8,6 +8,9 @@
 // naming the cause.
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,10 +47,11 @@ std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
-// Runs the tool with `args`, `input` on its stdin; waits for it to exit
-// (ctest's timeout bounds a tool that hangs).
+// Runs the tool with `args`, `input` on its stdin, and waits for it to exit
+// (at most 60 s: then it is killed and the run fails). With `hold_stdin`,
+// stdin is a pipe this side keeps open (an idle terminal) instead of a file.
 ToolRun Natsrpc(const std::vector<std::string>& args,
-                const std::string& input = "") {
+                const std::string& input = "", bool hold_stdin = false) {
   const std::string dir = ::testing::TempDir();
   const std::string base = absl::StrCat(dir, "/natsrpc_cli_test_", getpid());
   const std::string in_path = base + ".in";
@@ -57,6 +61,8 @@ ToolRun Natsrpc(const std::vector<std::string>& args,
     std::ofstream in(in_path, std::ios::trunc);
     in << input;
   }
+  int held[2] = {-1, -1};
+  if (hold_stdin && pipe(held) != 0) return ToolRun{};
   std::vector<std::string> argv_strings = {NATSRPC_CLI};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -64,21 +70,35 @@ ToolRun Natsrpc(const std::vector<std::string>& args,
   argv.push_back(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
-    const int in = open(in_path.c_str(), O_RDONLY);
+    const int in = hold_stdin ? held[0] : open(in_path.c_str(), O_RDONLY);
     const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0 || err < 0) _exit(126);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
+    if (hold_stdin) close(held[1]);
     execv(argv[0], argv.data());
     _exit(127);
   }
+  if (hold_stdin) close(held[0]);
   ToolRun run;
+  // Bounded wait for the exit: poll the process's pidfd.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    if (poll(&p, 1, 60'000) != 1) {
+      ADD_FAILURE() << "natsrpc " << absl::StrJoin(args, " ")
+                    << " still runs after 60 s; killed";
+      kill(pid, SIGKILL);
+    }
+    close(pidfd);
+  }
   int status = 0;
   if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
     run.exit_code = WEXITSTATUS(status);
   }
+  if (hold_stdin) close(held[1]);
   run.out = ReadAll(out_path);
   run.err = ReadAll(err_path);
   return run;
@@ -124,9 +144,10 @@ class CliTest : public ::testing::Test {
   }
 
   // The tool with --url of this test's nats-server first.
-  ToolRun Tool(std::vector<std::string> args, const std::string& input = "") {
+  ToolRun Tool(std::vector<std::string> args, const std::string& input = "",
+               bool hold_stdin = false) {
     args.insert(args.begin(), absl::StrCat("--url=", nats_->url()));
-    return Natsrpc(args, input);
+    return Natsrpc(args, input, hold_stdin);
   }
 
   static testing::NatsServer* nats_;
@@ -263,6 +284,17 @@ TEST_F(CliTest, CallBidiFromStdin) {
   EXPECT_EQ(r.out,
             "{\"from\":\"bot\",\"text\":\"heard alice say 2 words\"}\n"
             "{\"from\":\"bot\",\"text\":\"heard alice say 3 words\"}\n");
+}
+
+// A stream the server ends while stdin stays open and idle (a terminal):
+// the tool exits with the stream's status instead of waiting for input.
+TEST_F(CliTest, StreamEndedByTheServerDoesNotWaitForStdin) {
+  // No x-file-name: Upload fails at once, without reading.
+  ToolRun r = Tool({"call", "FileStore/Upload"}, "", /*hold_stdin=*/true);
+  EXPECT_EQ(r.exit_code, 64 + 3) << r.err;  // INVALID_ARGUMENT
+  EXPECT_EQ(r.err,
+            "natsrpc: call example.v1.FileStore/Upload: INVALID_ARGUMENT: no "
+            "x-file-name\n");
 }
 
 TEST_F(CliTest, ServerErrorExitsWith64PlusTheCode) {

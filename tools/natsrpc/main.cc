@@ -37,6 +37,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "fbs_schema.h"
 #include "google/protobuf/descriptor.h"
@@ -354,6 +355,19 @@ absl::Status FromJson(absl::string_view json, pb::Message& m) {
                      std::string(s.message())));
   }
   return absl::OkStatus();
+}
+
+// Prints `failure` (if any) and ends the process with its exit status.
+int Finish(const std::optional<Failure>& failure) {
+  std::cout << std::flush;
+  if (!failure.has_value()) return 0;
+  std::cerr << "natsrpc: " << failure->message << "\n" << std::flush;
+  return failure->exit_code;
+}
+
+// The same, without returning: for a thread still blocked reading stdin.
+[[noreturn]] void ExitNow(const std::optional<Failure>& failure) {
+  std::_Exit(Finish(failure));
 }
 
 // --- Commands.
@@ -694,6 +708,10 @@ std::optional<Failure> Call(const std::vector<std::string>& args,
   std::unique_ptr<GenericStream> stream =
       client.OpenStream(method, kind, options);
   std::optional<Failure> input_failure;
+  // Notified when the writer sends nothing more (before its last stream
+  // operation, so that a bad line is reported as such, not as the cancel
+  // it causes).
+  absl::Notification writer_done;
   std::thread writer([&] {
     StdinLines lines;
     std::unique_ptr<pb::Message> request =
@@ -703,17 +721,31 @@ std::optional<Failure> Call(const std::vector<std::string>& args,
       if (absl::Status s = FromJson(*line, *request); !s.ok()) {
         input_failure = BadInput(
             absl::StrCat("stdin line ", lines.number(), ": ", s.message()));
+        writer_done.Notify();
         stream->Cancel();
         return;
       }
-      if (!stream->Write(*request)) return;  // over: Finish says why
+      if (!stream->Write(*request)) {  // over: Finish says why
+        writer_done.Notify();
+        return;
+      }
     }
+    writer_done.Notify();
     stream->WritesDone();
   });
   while (stream->Read(reply.get())) {
     std::cout << ToJson(*reply) << "\n" << std::flush;
   }
   absl::Status s = stream->Finish();
+  if (!writer_done.HasBeenNotified()) {
+    // The server ended the stream while the writer still waits for a line
+    // of stdin (a terminal): nothing more can be sent, and nobody would
+    // read it. End here instead of waiting for input.
+    writer.detach();
+    std::optional<Failure> f;
+    if (!s.ok()) f = Remote(absl::StrCat("call ", what), s);
+    ExitNow(f);
+  }
   writer.join();
   if (input_failure.has_value()) return input_failure;
   if (!s.ok()) return Remote(absl::StrCat("call ", what), s);
@@ -768,10 +800,7 @@ int Main(int argc, char** argv) {
       }
     }
   }
-  std::cout << std::flush;
-  if (!failure.has_value()) return 0;
-  std::cerr << "natsrpc: " << failure->message << "\n";
-  return failure->exit_code;
+  return Finish(failure);
 }
 
 }  // namespace
