@@ -9,7 +9,9 @@
 #      prints its per-method request counts,
 #   6. does the same with the streaming example (examples/streaming: file
 #      download and upload, a chat, a cancelled download),
-#   7. stops the processes it started.
+#   7. pokes the running services with the `natsrpc` command-line client
+#      (tools/natsrpc, docs/cli.md): ls, describe, call,
+#   8. stops the processes it started.
 # Prints the client's results and the server's log; exits non-zero if any
 # step or any call fails.
 #
@@ -33,7 +35,7 @@ say "building the calculator example in ${build}"
 cmake -S . -B "${build}" -DCMAKE_BUILD_TYPE=Release \
   -DNATSRPC_BUILD_EXAMPLES=ON -DNATSRPC_BUILD_TESTS=OFF >/dev/null
 cmake --build "${build}" -j"$(nproc)" --target calculator_server \
-  calculator_client streaming_server streaming_client
+  calculator_client streaming_server streaming_client natsrpc_cli
 
 work="$(mktemp -d)"
 NATS_PID=""
@@ -122,4 +124,30 @@ if ((streaming_status != 0)); then
   say "demo FAILED (streaming_client exited ${streaming_status})"
   exit 1
 fi
+
+# The command-line client against the same running services: what
+# README.md's "The natsrpc command" shows.
+cli=("${build}/tools/natsrpc/natsrpc" --url "${url}" --requester alice)
+say "natsrpc ls"
+"${cli[@]}" ls
+say "natsrpc describe Calculator/Divide"
+"${cli[@]}" describe Calculator/Divide
+say "natsrpc call Calculator/Add '{\"a\": 2, \"b\": 3}'"
+"${cli[@]}" call Calculator/Add '{"a": 2, "b": 3}'
+say "natsrpc call Calculator/Divide '{\"dividend\": 1}'; echo \"exit \$?\""
+cli_status=0
+"${cli[@]}" call Calculator/Divide '{"dividend": 1}' || cli_status=$?
+echo "exit ${cli_status}"
+if ((cli_status != 64 + 3)); then
+  say "demo FAILED (natsrpc call Divide by 0 exited ${cli_status}, not 67)"
+  exit 1
+fi
+say "printf '{\"data\": \"aGVsbG8g\"}\\n{\"offset\": 6, \"data\": \"d29ybGQ=\"}\\n' | natsrpc call FileStore/Upload --metadata x-file-name=hello.txt"
+printf '{"data": "aGVsbG8g"}\n{"offset": 6, "data": "d29ybGQ="}\n' |
+  "${cli[@]}" call FileStore/Upload --metadata x-file-name=hello.txt
+say "natsrpc call FileStore/Download '{\"name\": \"hello.txt\", \"chunk_size\": 6}'"
+"${cli[@]}" call FileStore/Download '{"name": "hello.txt", "chunk_size": 6}'
+say "printf '{\"from\": \"alice\", \"text\": \"hi there\"}\\n' | natsrpc call ChatRoom/Chat"
+printf '{"from": "alice", "text": "hi there"}\n' | "${cli[@]}" call ChatRoom/Chat
+
 say "demo OK"

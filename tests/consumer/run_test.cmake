@@ -55,6 +55,26 @@ foreach(file
   endif()
 endforeach()
 
+# The command-line client (tools/natsrpc, when built): installed, it runs
+# from the prefix (its RPATH) and finds the installed natsrpc/options.proto
+# beside it, with no NATS server (describe --proto).
+if(EXISTS "${NATSRPC_BUILD_DIR}/tools/natsrpc/natsrpc")
+  if(NOT EXISTS "${prefix}/bin/natsrpc")
+    message(FATAL_ERROR "package test: ${prefix}/bin/natsrpc was not installed")
+  endif()
+  execute_process(
+    COMMAND "${prefix}/bin/natsrpc" describe consumer.v1.Greeter
+            --proto consumer/v1/greeter.proto "-I${CONSUMER_SOURCE_DIR}/proto"
+    RESULT_VARIABLE cli_result
+    OUTPUT_VARIABLE cli_out
+    ERROR_VARIABLE cli_err)
+  string(FIND "${cli_out}" "rpc SayHello(.consumer.v1.HelloRequest)" at)
+  if(NOT cli_result EQUAL 0 OR at EQUAL -1)
+    message(FATAL_ERROR "package test: installed natsrpc describe exited "
+                        "${cli_result}: ${cli_out}${cli_err}")
+  endif()
+endif()
+
 # An installed package must not point back into the tree it was built from.
 file(GLOB installed_cmake "${cmake_dir}/*.cmake")
 get_filename_component(build_dir "${NATSRPC_BUILD_DIR}" ABSOLUTE)

@@ -2,12 +2,15 @@
 
 #include "wire/discovery.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace natsrpc::wire {
 namespace {
@@ -298,6 +301,88 @@ std::string EncodeHealthResponse(ServingStatus status,
   }
   out.push_back('}');
   return out;
+}
+
+// --- The asking side.
+
+std::string DiscoveryRequestSubject(DiscoveryVerb verb, absl::string_view name,
+                                    absl::string_view id) {
+  absl::string_view v = kPing;
+  if (verb == DiscoveryVerb::kInfo) v = kInfo;
+  if (verb == DiscoveryVerb::kStats) v = kStats;
+  std::string out = absl::StrCat(kSrvPrefix, ".", v);
+  if (!name.empty()) {
+    absl::StrAppend(&out, ".", name);
+    if (!id.empty()) absl::StrAppend(&out, ".", id);
+  }
+  return out;
+}
+
+std::string DiscoveryInbox(absl::string_view token) {
+  return absl::StrCat("_INBOX.", token);
+}
+
+namespace {
+
+using ::google::protobuf::Struct;
+using ::google::protobuf::Value;
+
+std::string StringField(const Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  if (it == s.fields().end() || it->second.kind_case() != Value::kStringValue) {
+    return "";
+  }
+  return it->second.string_value();
+}
+
+MicroMetadata MetadataField(const Struct& s) {
+  MicroMetadata out;
+  auto it = s.fields().find("metadata");
+  if (it == s.fields().end() || !it->second.has_struct_value()) return out;
+  for (const auto& [k, v] : it->second.struct_value().fields()) {
+    if (v.kind_case() == Value::kStringValue) {
+      out.emplace_back(k, v.string_value());
+    }
+  }
+  // Protobuf's map has no order; sorted keys make the result deterministic.
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<MicroInfo> ParseInfoResponse(absl::string_view json) {
+  Struct doc;
+  if (auto s = google::protobuf::util::JsonStringToMessage(
+          google::protobuf::StringPiece(json.data(), json.size()), &doc);
+      !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "INFO response is not a JSON object: ", std::string(s.message())));
+  }
+  if (StringField(doc, "type") != kInfoType) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not an ", kInfoType, ": type \"", StringField(doc, "type"), "\""));
+  }
+  MicroInfo info;
+  info.identity.name = StringField(doc, "name");
+  info.identity.id = StringField(doc, "id");
+  info.identity.version = StringField(doc, "version");
+  info.identity.metadata = MetadataField(doc);
+  info.description = StringField(doc, "description");
+  auto eps = doc.fields().find("endpoints");
+  if (eps != doc.fields().end() && eps->second.has_list_value()) {
+    for (const Value& v : eps->second.list_value().values()) {
+      if (!v.has_struct_value()) continue;
+      const Struct& e = v.struct_value();
+      MicroEndpoint ep;
+      ep.name = StringField(e, "name");
+      ep.subject = StringField(e, "subject");
+      ep.queue_group = StringField(e, "queue_group");
+      ep.metadata = MetadataField(e);
+      info.endpoints.push_back(std::move(ep));
+    }
+  }
+  return info;
 }
 
 }  // namespace natsrpc::wire

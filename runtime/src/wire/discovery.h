@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -168,6 +169,35 @@ std::string EncodeHealthResponse(ServingStatus status,
                                  absl::string_view responder,
                                  absl::string_view id,
                                  const std::optional<HealthTarget>& target);
+
+// --- The asking side: a generic client listing services
+// (natsrpc/generic_client.h, DiscoverServices).
+
+// The subject of a discovery request, the inverse of ParseDiscoverySubject:
+//
+//   DiscoveryRequestSubject(DiscoveryVerb::kInfo, "", "") -> "$SRV.INFO"
+//   DiscoveryRequestSubject(DiscoveryVerb::kPing, "example_v1-Calculator", "")
+//     -> "$SRV.PING.example_v1-Calculator"
+std::string DiscoveryRequestSubject(DiscoveryVerb verb, absl::string_view name,
+                                    absl::string_view id);
+
+// Where a discovery client collects the answers: NATS's usual inbox
+// ("_INBOX.<token>", the grant `subscribe _INBOX.>` that NATS's own tools
+// need too).
+//
+//   DiscoveryInbox("q7Yk") -> "_INBOX.q7Yk"
+std::string DiscoveryInbox(absl::string_view token);
+
+// An INFO response (EncodeInfoResponse's document, from any ADR-32
+// implementation), parsed. INVALID_ARGUMENT if it is not JSON or not an
+// io.nats.micro.v1.info_response. Unknown fields are ignored; missing ones
+// stay empty.
+struct MicroInfo {
+  MicroIdentity identity;
+  std::string description;
+  std::vector<MicroEndpoint> endpoints;
+};
+absl::StatusOr<MicroInfo> ParseInfoResponse(absl::string_view json);
 
 }  // namespace natsrpc::wire
 
