@@ -113,16 +113,20 @@ ClientChannel::ClientChannel(const Connection& connection,
     const absl::Duration stream_timeout =
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : options.default_timeout;
+    auto route = std::make_shared<UnaryRoute>();
+    route->subject = wire::RequestSubject(options.requester, options.responder,
+                                          app_, service, m.name);
+    route->counters = ConnectionAccess::State(connection)
+                          ->metrics()
+                          .Method(app_, service, m.name, m.kind);
+    std::shared_ptr<const std::string> subject(route, &route->subject);
+    std::shared_ptr<ClientMethodCounters> counters = route->counters;
     methods_.push_back(Method{
-        std::make_shared<const std::string>(wire::RequestSubject(
-            options.requester, options.responder, app_, service, m.name)),
+        std::move(route), std::move(subject),
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : default_timeout_,
         std::string(m.name), std::max(stream_timeout, absl::ZeroDuration()),
-        m.kind,
-        ConnectionAccess::State(connection)
-            ->metrics()
-            .Method(app_, service, m.name, m.kind)});
+        m.kind, std::move(counters)});
   }
 }
 
@@ -143,21 +147,19 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     return CallHandle();
   }
   const Method& m = methods_[static_cast<size_t>(method)];
-  // Counted once it ends, whichever way (Connection::client_stats()).
+  // Counted once it ends, whichever way (Connection::client_stats()): here
+  // if it ends before it reaches the mux, else by the mux, which keeps the
+  // start with the pending call (no wrapper around `done`).
   m.counters->calls.fetch_add(1, std::memory_order_relaxed);
-  done = [counters = m.counters.get(), start = absl::Now(),
-          done = std::move(done)](absl::Status status,
-                                  MessagePtr reply) mutable {
-    counters->Finish(status.code(), start);
-    done(std::move(status), std::move(reply));
-  };
+  const absl::Time start = absl::Now();
   const absl::Duration timeout =
       options.timeout > absl::ZeroDuration() ? options.timeout : m.timeout;
-  const absl::Time deadline = std::min(absl::Now() + timeout, options.deadline);
+  const absl::Time deadline = std::min(start + timeout, options.deadline);
 
   Metadata merged;
   absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
   if (!metadata.ok()) {
+    m.counters->Finish(metadata.status().code(), start);
     done(metadata.status(), nullptr);
     return CallHandle();
   }
@@ -168,7 +170,7 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     options.context->trace_ = TraceContext();
   }
   if (!interceptors_.empty()) {
-    return StartIntercepted(m, request.view(), content_type, *metadata,
+    return StartIntercepted(m, start, request.view(), content_type, *metadata,
                             std::move(span), options.context, deadline,
                             std::move(done));
   }
@@ -178,7 +180,7 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     options.context->trace_ = std::move(span);
     done = FillContext(options.context, std::move(done));
   }
-  return mux_->Start(m.subject, reply_prefix_, content_type, sent,
+  return mux_->Start(m.route, start, reply_prefix_, content_type, sent,
                      request.view(), deadline, std::move(done));
 }
 
@@ -195,9 +197,18 @@ ClientChannel::RawCallback ClientChannel::FillContext(ClientContext* context,
 }
 
 CallHandle ClientChannel::StartIntercepted(
-    const Method& m, absl::string_view payload, absl::string_view content_type,
-    const Metadata* metadata, TraceContext span, ClientContext* context,
-    absl::Time deadline, RawCallback done) {
+    const Method& m, absl::Time start, absl::string_view payload,
+    absl::string_view content_type, const Metadata* metadata,
+    TraceContext span, ClientContext* context, absl::Time deadline,
+    RawCallback done) {
+  // Counted after the interceptors' OnFinish, as before the mux counted
+  // calls: the mux is told not to count these.
+  done = [counters = m.counters.get(), start,
+          done = std::move(done)](absl::Status status,
+                                  MessagePtr reply) mutable {
+    counters->Finish(status.code(), start);
+    done(std::move(status), std::move(reply));
+  };
   std::shared_ptr<ClientCallInterceptors> chain =
       ClientCallInterceptors::Intercept(
           interceptors_,
@@ -208,9 +219,9 @@ CallHandle ClientChannel::StartIntercepted(
   Metadata traced;
   if (chain == nullptr) {
     if (context != nullptr) context->trace_ = span;
-    return mux_->Start(m.subject, reply_prefix_, content_type,
+    return mux_->Start(m.route, start, reply_prefix_, content_type,
                        WithTrace(span, metadata, traced), payload, deadline,
-                       std::move(done));
+                       std::move(done), /*count=*/false);
   }
   Metadata request_metadata = metadata == nullptr ? Metadata() : *metadata;
   if (absl::Status s = chain->Start(request_metadata); !s.ok()) {
@@ -222,13 +233,14 @@ CallHandle ClientChannel::StartIntercepted(
       WithTrace(chain->trace(),
                 request_metadata.empty() ? nullptr : &request_metadata, traced);
   return mux_->Start(
-      m.subject, reply_prefix_, content_type, sent, payload, deadline,
+      m.route, start, reply_prefix_, content_type, sent, payload, deadline,
       [chain = std::move(chain), done = std::move(done)](
           absl::Status status, MessagePtr reply) mutable {
         chain->Finish(status,
                       reply == nullptr ? Metadata() : ResponseMetadata(*reply));
         done(std::move(status), std::move(reply));
-      });
+      },
+      /*count=*/false);
 }
 
 absl::StatusOr<const Metadata*> ClientChannel::CallMetadata(

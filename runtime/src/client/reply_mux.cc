@@ -95,8 +95,8 @@ ReplyMux::~ReplyMux() {
     }
   }
   for (Pending& p : TakeAll(nullptr)) {
-    p.done(absl::CancelledError("the client was destroyed before the reply"),
-           nullptr);
+    p.Finish(absl::CancelledError("the client was destroyed before the reply"),
+             nullptr);
   }
   std::vector<std::shared_ptr<StreamEndpoint>> streams;
   {
@@ -168,9 +168,10 @@ bool ReplyMux::Cancel(uint64_t seq) {
     pending_.erase(it);
   }
   // Tell the server first, so its handler stops as soon as possible.
-  PublishCancel(*transport_, wire::CancelSubjectOf(*p.subject, client_id_, seq))
+  PublishCancel(*transport_, wire::CancelSubjectOf(p.subject(), client_id_, seq))
       .IgnoreError();
-  p.done(absl::CancelledError("the call was cancelled by the caller"), nullptr);
+  p.Finish(absl::CancelledError("the call was cancelled by the caller"),
+           nullptr);
   return true;
 }
 
@@ -216,27 +217,29 @@ void ReplyMux::TickStreams() {
   }
 }
 
-CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
+CallHandle ReplyMux::Start(std::shared_ptr<UnaryRoute> route, absl::Time start,
                            absl::string_view reply_prefix,
                            absl::string_view content_type,
                            const Metadata* metadata, absl::string_view payload,
                            absl::Time deadline,
-                           ClientChannel::RawCallback done) {
+                           ClientChannel::RawCallback done, bool count) {
   calls_started_.fetch_add(1, std::memory_order_relaxed);
-  const std::string& subject = *subject_ptr;
+  const std::string& subject = route->subject;
   const absl::Time now = absl::Now();
+  // Ends a call that never got a seq.
+  auto fail = [&](absl::Status status) {
+    if (count) route->counters->Finish(status.code(), start);
+    done(std::move(status), nullptr);
+    return CallHandle();
+  };
   if (deadline <= now) {
     timeouts_.fetch_add(1, std::memory_order_relaxed);
-    done(absl::DeadlineExceededError(absl::StrCat(
-             "deadline of ", subject, " passed before the request was sent")),
-         nullptr);
-    return CallHandle();
+    return fail(absl::DeadlineExceededError(absl::StrCat(
+        "deadline of ", subject, " passed before the request was sent")));
   }
   if (!transport_->connected()) {
-    done(absl::UnavailableError(
-             absl::StrCat("cannot call ", subject, ": not connected to NATS")),
-         nullptr);
-    return CallHandle();
+    return fail(absl::UnavailableError(
+        absl::StrCat("cannot call ", subject, ": not connected to NATS")));
   }
   uint64_t seq;
   absl::Status broken;
@@ -248,8 +251,8 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
     broken = broken_;
     if (broken.ok()) {
       seq = next_seq_++;
-      pending_.emplace(
-          seq, Pending{std::move(done), deadline, std::move(subject_ptr)});
+      pending_.emplace(seq,
+                       Pending{std::move(done), deadline, route, start, count});
       deadlines_.emplace(deadline, seq);
       // The timer thread sleeps until a later time: wake it.
       if (deadline < timer_wakes_at_) {
@@ -259,10 +262,7 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
       alone = pending_.size() == 1;
     }
   }
-  if (!broken.ok()) {
-    done(std::move(broken), nullptr);
-    return CallHandle();
-  }
+  if (!broken.ok()) return fail(std::move(broken));
 
   char reply[256];
   std::string long_reply;
@@ -284,16 +284,16 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
 }
 
 bool ReplyMux::Complete(uint64_t seq, absl::Status status) {
-  ClientChannel::RawCallback done;
+  Pending call;
   {
     absl::MutexLock lock(&mu_);
     auto it = pending_.find(seq);
     if (it == pending_.end()) return false;
-    done = std::move(it->second.done);
-    deadlines_.erase({it->second.deadline, seq});
+    call = std::move(it->second);
+    deadlines_.erase({call.deadline, seq});
     pending_.erase(it);
   }
-  done(std::move(status), nullptr);
+  call.Finish(std::move(status), nullptr);
   return true;
 }
 
@@ -310,8 +310,7 @@ void ReplyMux::OnReply(MessagePtr message) {
     }
     return;
   }
-  ClientChannel::RawCallback done;
-  std::string request_subject;
+  Pending call;
   const bool no_responders = message->is_no_responders();
   std::shared_ptr<ClientStream> stream;
   {
@@ -326,9 +325,8 @@ void ReplyMux::OnReply(MessagePtr message) {
       }
       stream = st->second.stream;
     } else {
-      done = std::move(it->second.done);
-      if (no_responders) request_subject = *it->second.subject;
-      deadlines_.erase({it->second.deadline, seq});
+      call = std::move(it->second);
+      deadlines_.erase({call.deadline, seq});
       pending_.erase(it);
     }
   }
@@ -337,23 +335,24 @@ void ReplyMux::OnReply(MessagePtr message) {
     return;
   }
   if (no_responders) {
-    done(absl::UnavailableError(absl::StrCat(
-             "no responders: nothing subscribes to ", request_subject)),
-         nullptr);
+    call.Finish(absl::UnavailableError(absl::StrCat(
+                    "no responders: nothing subscribes to ", call.subject())),
+                nullptr);
     return;
   }
   if (absl::Status headers = message->header_status(); !headers.ok()) {
     // Neither status nor metadata can be read (docs/protocol.md section 3).
-    done(absl::InternalError(absl::StrCat(
-             "the reply to call ", seq, " is unreadable: ", headers.message())),
-         nullptr);
+    call.Finish(absl::InternalError(absl::StrCat("the reply to call ", seq,
+                                                 " is unreadable: ",
+                                                 headers.message())),
+                nullptr);
     return;
   }
   absl::Status status = wire::StatusFromErrorReply(
       message->header(wire::kErrorCodeHeader),
       message->header(wire::kErrorHeader), message->data());
   // An error reply is passed on too: it may carry metadata.
-  done(std::move(status), std::move(message));
+  call.Finish(std::move(status), std::move(message));
 }
 
 std::vector<ReplyMux::Pending> ReplyMux::TakeAll(
@@ -361,7 +360,7 @@ std::vector<ReplyMux::Pending> ReplyMux::TakeAll(
   std::vector<Pending> out;
   absl::MutexLock lock(&mu_);
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (only_subject == nullptr || *it->second.subject == *only_subject) {
+    if (only_subject == nullptr || it->second.subject() == *only_subject) {
       deadlines_.erase({it->second.deadline, it->first});
       out.push_back(std::move(it->second));
       pending_.erase(it++);
@@ -380,9 +379,9 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
                              ? "the NATS connection was closed"
                              : "the NATS connection was lost";
       for (Pending& p : TakeAll(nullptr)) {
-        p.done(absl::UnavailableError(absl::StrCat(
-                   what, " while waiting for the reply of ", *p.subject)),
-               nullptr);
+        p.Finish(absl::UnavailableError(absl::StrCat(
+                     what, " while waiting for the reply of ", p.subject())),
+                 nullptr);
       }
       FailStreams(absl::UnavailableError(
                       absl::StrCat(what, " while a stream was open")),
@@ -400,13 +399,13 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
           absl::MutexLock lock(&mu_);
           broken_ = broken;
         }
-        for (Pending& p : TakeAll(nullptr)) p.done(broken, nullptr);
+        for (Pending& p : TakeAll(nullptr)) p.Finish(broken, nullptr);
         FailStreams(broken, nullptr);
         return;
       }
       const absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
           "NATS refused the publish to ", event.subject, ": ", event.message));
-      for (Pending& p : TakeAll(&event.subject)) p.done(denied, nullptr);
+      for (Pending& p : TakeAll(&event.subject)) p.Finish(denied, nullptr);
       FailStreams(denied, &event.subject);
       return;
     }
@@ -470,9 +469,9 @@ void ReplyMux::TimerLoop() {
     timeouts_.fetch_add(expired.size() + expired_streams.size(),
                         std::memory_order_relaxed);
     for (Pending& p : expired) {
-      p.done(absl::DeadlineExceededError(absl::StrCat(
-                 "no reply from ", *p.subject, " by the deadline")),
-             nullptr);
+      p.Finish(absl::DeadlineExceededError(absl::StrCat(
+                   "no reply from ", p.subject(), " by the deadline")),
+               nullptr);
     }
     expired.clear();
     for (auto& [subject, endpoint] : expired_streams) {

@@ -484,9 +484,11 @@ void ServerCore::Serve(const RegisteredService& reg,
   }
   const IncomingMessage& request = *message;
   ServerCallInterceptors interceptors;
+  // interceptors_[0] is method_stats_; the method's counters are at hand.
   if (absl::Status s = interceptors.Start(
           interceptors_, /*builtins=*/1,
-          MakeCallInfo(parts, MethodKind::kUnary, deadline), request);
+          MakeCallInfo(parts, MethodKind::kUnary, deadline), request,
+          MethodStatsInterceptor::Count(*method.counters));
       !s.ok()) {
     table_.RemoveCall(request.reply());
     Metadata response;

@@ -33,6 +33,7 @@ namespace natsrpc::internal {
 class ReplyMux;
 class StreamEndpoint;
 struct ClientMethodCounters;
+struct UnaryRoute;
 
 // A method as the generated code describes it.
 struct MethodSpec {
@@ -89,7 +90,10 @@ class NATSRPC_EXPORT ClientChannel {
 
  private:
   struct Method {
-    // Shared with pending calls, which may outlive this channel.
+    // Subject and counters of unary calls, shared with the calls in flight,
+    // which may outlive this channel.
+    std::shared_ptr<UnaryRoute> route;
+    // The request subject (points into `route`).
     std::shared_ptr<const std::string> subject;
     absl::Duration timeout;
     std::string name;
@@ -108,7 +112,8 @@ class NATSRPC_EXPORT ClientChannel {
   static RawCallback FillContext(ClientContext* context, RawCallback done);
   // StartCall with ClientOptions::interceptors (natsrpc/interceptor.h).
   // `span`: the call's span before the interceptors.
-  CallHandle StartIntercepted(const Method& m, absl::string_view payload,
+  CallHandle StartIntercepted(const Method& m, absl::Time start,
+                              absl::string_view payload,
                               absl::string_view content_type,
                               const Metadata* metadata, TraceContext span,
                               ClientContext* context, absl::Time deadline,
