@@ -12,6 +12,7 @@
 #include "stream/stream_endpoint.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
+#include "wire/lean_unary.h"
 #include "wire/status_body.h"
 #include "wire/subjects.h"
 
@@ -168,7 +169,11 @@ bool ReplyMux::Cancel(uint64_t seq) {
     pending_.erase(it);
   }
   // Tell the server first, so its handler stops as soon as possible.
-  PublishCancel(*transport_, wire::CancelSubjectOf(p.subject(), client_id_, seq))
+  PublishCancel(*transport_,
+                p.lean_timeout.empty()
+                    ? wire::CancelSubjectOf(p.subject(), client_id_, seq)
+                    : wire::LeanCancelSubjectOf(p.subject(), client_id_, seq,
+                                                p.lean_timeout))
       .IgnoreError();
   p.Finish(absl::CancelledError("the call was cancelled by the caller"),
            nullptr);
@@ -241,6 +246,10 @@ CallHandle ReplyMux::Start(std::shared_ptr<UnaryRoute> route, absl::Time start,
     return fail(absl::UnavailableError(
         absl::StrCat("cannot call ", subject, ": not connected to NATS")));
   }
+  // Revision 5 (docs/protocol.md 3.3): to a responder known to read it, the
+  // lean form, the timeout in the reply-to and no headers of our own.
+  const bool lean = route->lean.load(std::memory_order_relaxed);
+  const std::string timeout = wire::EncodeTimeout(deadline - now);
   uint64_t seq;
   absl::Status broken;
   // The only call in flight: nothing will be published right after it, so
@@ -251,8 +260,8 @@ CallHandle ReplyMux::Start(std::shared_ptr<UnaryRoute> route, absl::Time start,
     broken = broken_;
     if (broken.ok()) {
       seq = next_seq_++;
-      pending_.emplace(seq,
-                       Pending{std::move(done), deadline, route, start, count});
+      pending_.emplace(seq, Pending{std::move(done), deadline, route, start,
+                                    count, lean ? timeout : std::string()});
       deadlines_.emplace(deadline, seq);
       // The timer thread sleeps until a later time: wake it.
       if (deadline < timer_wakes_at_) {
@@ -266,12 +275,19 @@ CallHandle ReplyMux::Start(std::shared_ptr<UnaryRoute> route, absl::Time start,
 
   char reply[256];
   std::string long_reply;
-  const absl::string_view reply_view = wire::ResponseSubject(
-      reply_prefix, seq, absl::MakeSpan(reply), long_reply);
-  const std::string timeout = wire::EncodeTimeout(deadline - now);
-  const std::array<HeaderRef, 2> headers = {
+  const absl::string_view reply_view =
+      lean ? wire::LeanResponseSubject(reply_prefix, seq, timeout,
+                                       absl::MakeSpan(reply), long_reply)
+           : wire::ResponseSubject(reply_prefix, seq, absl::MakeSpan(reply),
+                                   long_reply);
+  // Until the responder is known to read the lean form: revision 4's
+  // headers, and the question whether it does.
+  const std::array<HeaderRef, 3> full = {
       HeaderRef{wire::kTimeoutHeader, timeout},
-      HeaderRef{wire::kContentTypeHeader, content_type}};
+      HeaderRef{wire::kContentTypeHeader, content_type},
+      HeaderRef{wire::kRevisionHeader, wire::kLeanUnaryRevisionValue}};
+  const absl::Span<const HeaderRef> headers =
+      lean ? absl::Span<const HeaderRef>() : absl::MakeConstSpan(full);
   // Made before publishing: the reply may arrive, and its callback drop the
   // last Client (destroying this mux), before Publish() returns. After a
   // failed publish no reply can come, so `this` is still alive then.
@@ -303,7 +319,7 @@ void ReplyMux::OnReply(MessagePtr message) {
   uint64_t seq = 0;
   const size_t dot = subject.rfind('.');
   if (dot == absl::string_view::npos ||
-      !wire::ParseSeq(subject.substr(dot + 1), seq)) {
+      !wire::ParseReplySeq(subject.substr(dot + 1), seq)) {
     replies_dropped_.fetch_add(1, std::memory_order_relaxed);
     if (replies_ != nullptr) {
       replies_->unknown.fetch_add(1, std::memory_order_relaxed);
@@ -340,6 +356,7 @@ void ReplyMux::OnReply(MessagePtr message) {
                 nullptr);
     return;
   }
+  LearnLeanForm(call, *message);
   if (absl::Status headers = message->header_status(); !headers.ok()) {
     // Neither status nor metadata can be read (docs/protocol.md section 3).
     call.Finish(absl::InternalError(absl::StrCat("the reply to call ", seq,
@@ -353,6 +370,24 @@ void ReplyMux::OnReply(MessagePtr message) {
       message->header(wire::kErrorHeader), message->data());
   // An error reply is passed on too: it may carry metadata.
   call.Finish(std::move(status), std::move(message));
+}
+
+void ReplyMux::LearnLeanForm(const Pending& call,
+                             const IncomingMessage& reply) {
+  // docs/protocol.md 3.3: a revision-5 server never sends Content-Type in
+  // answer to a lean request, and announces itself on its replies to
+  // requests that asked.
+  UnaryRoute& route = *call.route;
+  if (!call.lean_timeout.empty()) {
+    if (reply.header(wire::kContentTypeHeader).has_value()) {
+      route.lean.store(false, std::memory_order_relaxed);
+    }
+    return;
+  }
+  if (!route.lean.load(std::memory_order_relaxed) &&
+      wire::ReadsLeanUnary(reply.header(wire::kRevisionHeader))) {
+    route.lean.store(true, std::memory_order_relaxed);
+  }
 }
 
 std::vector<ReplyMux::Pending> ReplyMux::TakeAll(

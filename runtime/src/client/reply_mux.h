@@ -38,6 +38,10 @@ struct UnaryRoute {
   std::string subject;  // the method's request subject
   // Connection::client_stats() of the method; every call ends there once.
   std::shared_ptr<ClientMethodCounters> counters;
+  // Whether the responder reads revision 5's lean unary form
+  // (docs/protocol.md 3.3): learnt from its replies, forgotten when a reply
+  // to a lean request shows an older server.
+  std::atomic<bool> lean{false};
 };
 
 class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
@@ -86,6 +90,9 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
     std::shared_ptr<UnaryRoute> route;
     absl::Time start;  // for the latency counted at the end
     bool count = true;  // count the end in route->counters
+    // The timeout token of a lean request (its reply-to's last token is
+    // `<seq>-<timeout>`); empty for a revision-4 request.
+    std::string lean_timeout;
 
     const std::string& subject() const { return route->subject; }
     // Ends the call: its method's counters, then `done`.
@@ -102,6 +109,9 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
 
   absl::Status Subscribe();
   void OnReply(MessagePtr message);
+  // Updates call.route->lean from a reply to `call` (docs/protocol.md 3.3,
+  // negotiation).
+  static void LearnLeanForm(const Pending& call, const IncomingMessage& reply);
   void OnEvent(const TransportEvent& event);
   void TimerLoop();
   // Removes and returns every pending call, or only those whose request
