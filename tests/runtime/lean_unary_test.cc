@@ -60,6 +60,11 @@ TEST(LeanUnaryWire, OnlyDigitsDashTimeoutIsLean) {
         "123456789012345678901-5S", ""}) {
     EXPECT_FALSE(wire::LeanTimeout(not_lean).has_value()) << not_lean;
   }
+  EXPECT_TRUE(wire::IsLeanToken("42-5000000u"));
+  EXPECT_FALSE(wire::IsLeanToken("42-5000000"));
+  EXPECT_FALSE(wire::IsLeanToken("42-123456789u"));
+  EXPECT_TRUE(wire::IsLeanReplyTo("responses.a.b.app.Xk3.7-250m"));
+  EXPECT_FALSE(wire::IsLeanReplyTo("responses.a.b.app.Xk3.7"));
   EXPECT_EQ(wire::LeanTimeoutOfReplyTo("responses.a.b.app.Xk3.7-250m"),
             absl::Milliseconds(250));
   EXPECT_FALSE(wire::LeanTimeoutOfReplyTo("responses.a.b.app.Xk3.7"));

@@ -587,7 +587,7 @@ void ServerCore::Reply(const IncomingMessage& request,
   // Revision 5 (docs/protocol.md 3.3): no Content-Type in answer to a lean
   // request; `Natsrpc-Revision: 5` to a request that asks whether we read
   // that form.
-  const bool lean = wire::LeanTimeoutOfReplyTo(request.reply()).has_value();
+  const bool lean = wire::IsLeanReplyTo(request.reply());
   // Revision 3: the exact status (message bytes, payloads) in the body.
   std::string body;
   if (status.ok()) {

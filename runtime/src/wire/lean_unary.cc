@@ -53,25 +53,61 @@ bool SplitLean(absl::string_view token, absl::string_view& seq,
                      [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// What DecodeTimeout() accepts, without computing it: 1 to 8 digits and a
+// unit (this runs on every reply a client receives).
+bool IsTimeoutValue(absl::string_view value) {
+  if (value.size() < 2 || value.size() > 9) return false;
+  for (size_t i = 0; i + 1 < value.size(); ++i) {
+    if (value[i] < '0' || value[i] > '9') return false;
+  }
+  switch (value.back()) {
+    case 'H':
+    case 'M':
+    case 'S':
+    case 'm':
+    case 'u':
+    case 'n':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The last token of a subject.
+absl::string_view LastToken(absl::string_view subject) {
+  const size_t dot = subject.rfind('.');
+  return dot == absl::string_view::npos ? absl::string_view()
+                                        : subject.substr(dot + 1);
+}
+
 }  // namespace
+
+bool IsLeanToken(absl::string_view token) {
+  absl::string_view seq, timeout;
+  return SplitLean(token, seq, timeout) && IsTimeoutValue(timeout);
+}
+
+bool IsLeanReplyTo(absl::string_view reply) {
+  return IsLeanToken(LastToken(reply));
+}
 
 std::optional<absl::Duration> LeanTimeout(absl::string_view token) {
   absl::string_view seq, timeout;
-  if (!SplitLean(token, seq, timeout)) return std::nullopt;
+  if (!SplitLean(token, seq, timeout) || !IsTimeoutValue(timeout)) {
+    return std::nullopt;
+  }
   absl::StatusOr<absl::Duration> t = DecodeTimeout(timeout);
   if (!t.ok()) return std::nullopt;
   return *t;
 }
 
 std::optional<absl::Duration> LeanTimeoutOfReplyTo(absl::string_view reply) {
-  const size_t dot = reply.rfind('.');
-  if (dot == absl::string_view::npos) return std::nullopt;
-  return LeanTimeout(reply.substr(dot + 1));
+  return LeanTimeout(LastToken(reply));
 }
 
 bool ParseReplySeq(absl::string_view token, uint64_t& seq) {
   if (ParseSeq(token, seq)) return true;
-  if (!LeanTimeout(token).has_value()) return false;
+  if (!IsLeanToken(token)) return false;
   return ParseSeq(token.substr(0, token.find(kLeanSeparator)), seq);
 }
 

@@ -58,6 +58,14 @@ std::string LeanCancelSubjectOf(absl::string_view request_subject,
 //   LeanTimeout("a-5S")        -> none
 std::optional<absl::Duration> LeanTimeout(absl::string_view token);
 
+// True if `token` is lean (LeanTimeout() would return a value), without
+// computing the timeout.
+bool IsLeanToken(absl::string_view token);
+// True if the last token of `reply` is lean.
+//
+//   IsLeanReplyTo("responses.a.b.app.Xk3.42-250m") -> true
+bool IsLeanReplyTo(absl::string_view reply);
+
 // The lean timeout of a reply-to subject's last token (LeanTimeout).
 //
 //   LeanTimeoutOfReplyTo("responses.a.b.app.Xk3.42-250m") -> 250 ms
