@@ -198,14 +198,12 @@ ClientChannel::RawCallback ClientChannel::FillContext(ClientContext* context,
 
 CallHandle ClientChannel::StartIntercepted(
     const Method& m, absl::Time start, absl::string_view payload,
-    absl::string_view content_type, const Metadata* metadata,
-    TraceContext span, ClientContext* context, absl::Time deadline,
-    RawCallback done) {
+    absl::string_view content_type, const Metadata* metadata, TraceContext span,
+    ClientContext* context, absl::Time deadline, RawCallback done) {
   // Counted after the interceptors' OnFinish, as before the mux counted
   // calls: the mux is told not to count these.
-  done = [counters = m.counters.get(), start,
-          done = std::move(done)](absl::Status status,
-                                  MessagePtr reply) mutable {
+  done = [counters = m.counters.get(), start, done = std::move(done)](
+             absl::Status status, MessagePtr reply) mutable {
     counters->Finish(status.code(), start);
     done(std::move(status), std::move(reply));
   };

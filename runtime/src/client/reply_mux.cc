@@ -226,8 +226,8 @@ CallHandle ReplyMux::Start(std::shared_ptr<UnaryRoute> route, absl::Time start,
                            absl::string_view reply_prefix,
                            absl::string_view content_type,
                            const Metadata* metadata, absl::string_view payload,
-                           absl::Time deadline,
-                           ClientChannel::RawCallback done, bool count) {
+                           absl::Time deadline, ClientChannel::RawCallback done,
+                           bool count) {
   calls_started_.fetch_add(1, std::memory_order_relaxed);
   const std::string& subject = route->subject;
   const absl::Time now = absl::Now();
@@ -359,10 +359,10 @@ void ReplyMux::OnReply(MessagePtr message) {
   LearnLeanForm(call, *message);
   if (absl::Status headers = message->header_status(); !headers.ok()) {
     // Neither status nor metadata can be read (docs/protocol.md section 3).
-    call.Finish(absl::InternalError(absl::StrCat("the reply to call ", seq,
-                                                 " is unreadable: ",
-                                                 headers.message())),
-                nullptr);
+    call.Finish(
+        absl::InternalError(absl::StrCat(
+            "the reply to call ", seq, " is unreadable: ", headers.message())),
+        nullptr);
     return;
   }
   absl::Status status = wire::StatusFromErrorReply(

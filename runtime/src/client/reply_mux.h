@@ -88,7 +88,7 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
     ClientChannel::RawCallback done;
     absl::Time deadline;
     std::shared_ptr<UnaryRoute> route;
-    absl::Time start;  // for the latency counted at the end
+    absl::Time start;   // for the latency counted at the end
     bool count = true;  // count the end in route->counters
     // The timeout token of a lean request (its reply-to's last token is
     // `<seq>-<timeout>`); empty for a revision-4 request.
