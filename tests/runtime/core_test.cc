@@ -16,6 +16,7 @@
 #include "in_memory_transport.h"
 #include "natsrpc/impl/codegen.h"
 #include "wire/headers.h"
+#include "wire/lean_unary.h"
 
 namespace natsrpc {
 namespace {
@@ -139,7 +140,14 @@ TEST_F(CoreTest, OneResponseSubscriptionPerConnectionAndRequester) {
   std::vector<InMemoryTransport::Sent> sent = transport_->sent();
   const std::string prefix = sent[0].reply.substr(0, sent[0].reply.rfind('.'));
   for (size_t i = 0; i < sent.size(); i += 2) {
-    EXPECT_EQ(sent[i].reply, absl::StrCat(prefix, ".", i / 2 + 1));
+    // One seq counter; after the first reply the seq token is revision 5's
+    // lean `<seq>-<timeout>` (docs/protocol.md 3.3).
+    EXPECT_EQ(sent[i].reply.substr(0, prefix.size() + 1), prefix + ".");
+    uint64_t seq = 0;
+    EXPECT_TRUE(
+        wire::ParseReplySeq(sent[i].reply.substr(prefix.size() + 1), seq))
+        << sent[i].reply;
+    EXPECT_EQ(seq, i / 2 + 1);
   }
   EXPECT_EQ(a.stats().calls_started, 10u);  // one shared multiplexer
 }

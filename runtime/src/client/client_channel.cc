@@ -128,18 +128,21 @@ ClientChannel::ClientChannel(const Connection& connection,
     const absl::Duration stream_timeout =
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : options.default_timeout;
+    auto route = std::make_shared<UnaryRoute>();
+    route->subject =
+        wire::InstanceRequestSubject(options.requester, options.responder,
+                                     app_, service, m.name, instance_);
+    route->counters = ConnectionAccess::State(connection)
+                          ->metrics()
+                          .Method(app_, service, m.name, m.kind);
+    std::shared_ptr<const std::string> subject(route, &route->subject);
+    std::shared_ptr<ClientMethodCounters> counters = route->counters;
     methods_.push_back(Method{
-        std::make_shared<const std::string>(
-            wire::InstanceRequestSubject(options.requester, options.responder,
-                                         app_, service, m.name, instance_)),
+        std::move(route), std::move(subject),
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : default_timeout_,
         std::string(m.name), std::max(stream_timeout, absl::ZeroDuration()),
-        m.kind,
-        ConnectionAccess::State(connection)
-            ->metrics()
-            .Method(app_, service, m.name, m.kind),
-        m.idempotent});
+        m.kind, std::move(counters), m.idempotent});
   }
 }
 
@@ -160,32 +163,31 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     return CallHandle();
   }
   const Method& m = methods_[static_cast<size_t>(method)];
-  // Counted once it ends, whichever way (Connection::client_stats()).
+  // Counted once it ends, whichever way (Connection::client_stats()): here
+  // if it ends before it reaches the mux, else by the mux, which keeps the
+  // start with the pending call (no wrapper around `done`).
   m.counters->calls.fetch_add(1, std::memory_order_relaxed);
-  done = [counters = m.counters.get(), start = absl::Now(),
-          done = std::move(done)](absl::Status status,
-                                  MessagePtr reply) mutable {
-    counters->Finish(status.code(), start);
-    done(std::move(status), std::move(reply));
-  };
+  const absl::Time start = absl::Now();
   const absl::Duration timeout =
       options.timeout > absl::ZeroDuration() ? options.timeout : m.timeout;
-  const absl::Time deadline = std::min(absl::Now() + timeout, options.deadline);
+  const absl::Time deadline = std::min(start + timeout, options.deadline);
 
   Metadata merged;
   absl::StatusOr<const Metadata*> metadata = CallMetadata(options, merged);
   if (!metadata.ok()) {
+    m.counters->Finish(metadata.status().code(), start);
     done(metadata.status(), nullptr);
     return CallHandle();
   }
-  absl::StatusOr<std::shared_ptr<const std::string>> subject =
+  absl::StatusOr<std::shared_ptr<UnaryRoute>> call_route =
       CallSubject(m, options);
-  if (!subject.ok()) {
-    done(subject.status(), nullptr);
+  if (!call_route.ok()) {
+    m.counters->Finish(call_route.status().code(), start);
+    done(call_route.status(), nullptr);
     return CallHandle();
   }
   std::optional<RetryPlan> plan;
-  const CallRoute route{*std::move(subject), PlanCall(m, options, plan)};
+  const CallRoute route{*std::move(call_route), PlanCall(m, options, plan)};
   TraceContext span = CallSpan(options, *metadata);
   if (options.context != nullptr) {
     options.context->initial_.clear();
@@ -193,7 +195,8 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     options.context->trace_ = TraceContext();
   }
   if (!interceptors_.empty()) {
-    return StartIntercepted(m, route, request.view(), content_type, *metadata,
+    return StartIntercepted(m, route, start, request.view(), content_type,
+                            *metadata,
                             std::move(span), options.context, deadline,
                             std::move(done));
   }
@@ -203,8 +206,8 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
     options.context->trace_ = std::move(span);
     done = FillContext(options.context, std::move(done));
   }
-  return Send(m, route, content_type, sent, request.view(), deadline,
-              std::move(done));
+  return Send(m, route, start, content_type, sent, request.view(), deadline,
+              std::move(done), /*count=*/true);
 }
 
 ClientChannel::RawCallback ClientChannel::FillContext(ClientContext* context,
@@ -220,9 +223,17 @@ ClientChannel::RawCallback ClientChannel::FillContext(ClientContext* context,
 }
 
 CallHandle ClientChannel::StartIntercepted(
-    const Method& m, const CallRoute& route, absl::string_view payload,
-    absl::string_view content_type, const Metadata* metadata, TraceContext span,
-    ClientContext* context, absl::Time deadline, RawCallback done) {
+    const Method& m, const CallRoute& route, absl::Time start,
+    absl::string_view payload, absl::string_view content_type,
+    const Metadata* metadata, TraceContext span, ClientContext* context,
+    absl::Time deadline, RawCallback done) {
+  // Counted after the interceptors' OnFinish, as before the mux counted
+  // calls: the mux is told not to count these.
+  done = [counters = m.counters.get(), start, done = std::move(done)](
+             absl::Status status, MessagePtr reply) mutable {
+    counters->Finish(status.code(), start);
+    done(std::move(status), std::move(reply));
+  };
   std::shared_ptr<ClientCallInterceptors> chain =
       ClientCallInterceptors::Intercept(
           interceptors_,
@@ -233,8 +244,9 @@ CallHandle ClientChannel::StartIntercepted(
   Metadata traced;
   if (chain == nullptr) {
     if (context != nullptr) context->trace_ = span;
-    return Send(m, route, content_type, WithTrace(span, metadata, traced),
-                payload, deadline, std::move(done));
+    return Send(m, route, start, content_type,
+                WithTrace(span, metadata, traced), payload, deadline,
+                std::move(done), /*count=*/false);
   }
   Metadata request_metadata = metadata == nullptr ? Metadata() : *metadata;
   if (absl::Status s = chain->Start(request_metadata); !s.ok()) {
@@ -245,14 +257,15 @@ CallHandle ClientChannel::StartIntercepted(
   const Metadata* sent =
       WithTrace(chain->trace(),
                 request_metadata.empty() ? nullptr : &request_metadata, traced);
-  return Send(m, route, content_type, sent, payload, deadline,
-              [chain = std::move(chain), done = std::move(done)](
-                  absl::Status status, MessagePtr reply) mutable {
-                chain->Finish(status, reply == nullptr
-                                          ? Metadata()
-                                          : ResponseMetadata(*reply));
-                done(std::move(status), std::move(reply));
-              });
+  return Send(
+      m, route, start, content_type, sent, payload, deadline,
+      [chain = std::move(chain), done = std::move(done)](
+          absl::Status status, MessagePtr reply) mutable {
+        chain->Finish(status,
+                      reply == nullptr ? Metadata() : ResponseMetadata(*reply));
+        done(std::move(status), std::move(reply));
+      },
+      /*count=*/false);
 }
 
 absl::StatusOr<const Metadata*> ClientChannel::CallMetadata(
@@ -405,15 +418,20 @@ absl::StatusOr<std::string> ClientChannel::CallInstance(
   return options.instance;
 }
 
-absl::StatusOr<std::shared_ptr<const std::string>> ClientChannel::CallSubject(
+absl::StatusOr<std::shared_ptr<UnaryRoute>> ClientChannel::CallSubject(
     const Method& m, const CallOptions& options) const {
   if (options.instance.empty() || options.instance == instance_) {
-    return m.subject;
+    return m.route;
   }
   NATSRPC_RETURN_IF_ERROR(
       wire::ValidateToken("CallOptions.instance", options.instance));
-  return std::make_shared<const std::string>(wire::InstanceRequestSubject(
-      requester_, responder_, app_, service_, m.name, options.instance));
+  // A route of its own: whether that instance reads the lean form is
+  // learnt again (docs/protocol.md 3.3).
+  auto route = std::make_shared<UnaryRoute>();
+  route->subject = wire::InstanceRequestSubject(
+      requester_, responder_, app_, service_, m.name, options.instance);
+  route->counters = m.counters;
+  return route;
 }
 
 const RetryPlan* ClientChannel::PlanCall(const Method& m,
@@ -430,20 +448,29 @@ const RetryPlan* ClientChannel::PlanCall(const Method& m,
 }
 
 CallHandle ClientChannel::Send(const Method& m, const CallRoute& route,
+                               absl::Time start,
                                absl::string_view content_type,
                                const Metadata* metadata,
                                absl::string_view payload, absl::Time deadline,
-                               RawCallback done) {
+                               RawCallback done, bool count) {
   if (route.plan == nullptr) {
-    return mux_->Start(route.subject, reply_prefix_, content_type, metadata,
-                       payload, deadline, std::move(done));
+    return mux_->Start(route.route, start, reply_prefix_, content_type,
+                       metadata, payload, deadline, std::move(done), count);
+  }
+  // One call however many attempts: counted here, never by the attempts.
+  if (count) {
+    done = [counters = m.counters.get(), start, done = std::move(done)](
+               absl::Status status, MessagePtr reply) mutable {
+      counters->Finish(status.code(), start);
+      done(std::move(status), std::move(reply));
+    };
   }
   // Every attempt sends the same request: the arguments are copied, since
   // later attempts outlive this call.
   std::optional<Metadata> sent_metadata;
   if (metadata != nullptr) sent_metadata = *metadata;
   RetryingCall::Attempt attempt =
-      [mux = std::weak_ptr<ReplyMux>(mux_), subject = route.subject,
+      [mux = std::weak_ptr<ReplyMux>(mux_), route = route.route, start,
        prefix = reply_prefix_, type = std::string(content_type),
        sent_metadata = std::move(sent_metadata), body = std::string(payload),
        deadline](RawCallback done) -> CallHandle {
@@ -453,12 +480,14 @@ CallHandle ClientChannel::Send(const Method& m, const CallRoute& route,
            nullptr);
       return CallHandle();
     }
-    return locked->Start(subject, prefix, type,
+    return locked->Start(route, start, prefix, type,
                          sent_metadata.has_value() ? &*sent_metadata : nullptr,
-                         body, deadline, std::move(done));
+                         body, deadline, std::move(done), /*count=*/false,
+                         /*mark_undelivered=*/true);
   };
-  return RetryingCall::Start(transport_, *route.plan, deadline, *route.subject,
-                             m.counters, std::move(attempt), std::move(done));
+  return RetryingCall::Start(transport_, *route.plan, deadline,
+                             route.route->subject, m.counters,
+                             std::move(attempt), std::move(done));
 }
 
 ClientStats ClientChannel::stats() const {

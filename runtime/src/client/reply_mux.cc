@@ -13,6 +13,7 @@
 #include "stream/stream_endpoint.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
+#include "wire/lean_unary.h"
 #include "wire/status_body.h"
 #include "wire/subjects.h"
 
@@ -96,8 +97,8 @@ ReplyMux::~ReplyMux() {
     }
   }
   for (Pending& p : TakeAll(nullptr)) {
-    p.done(absl::CancelledError("the client was destroyed before the reply"),
-           nullptr);
+    p.Finish(absl::CancelledError("the client was destroyed before the reply"),
+             nullptr);
   }
   std::vector<std::shared_ptr<StreamEndpoint>> streams;
   {
@@ -169,9 +170,14 @@ bool ReplyMux::Cancel(uint64_t seq) {
     pending_.erase(it);
   }
   // Tell the server first, so its handler stops as soon as possible.
-  PublishCancel(*transport_, wire::CancelSubjectOf(*p.subject, client_id_, seq))
+  PublishCancel(*transport_,
+                p.lean_timeout.empty()
+                    ? wire::CancelSubjectOf(p.subject(), client_id_, seq)
+                    : wire::LeanCancelSubjectOf(p.subject(), client_id_, seq,
+                                                p.lean_timeout))
       .IgnoreError();
-  p.done(absl::CancelledError("the call was cancelled by the caller"), nullptr);
+  p.Finish(absl::CancelledError("the call was cancelled by the caller"),
+           nullptr);
   return true;
 }
 
@@ -217,29 +223,37 @@ void ReplyMux::TickStreams() {
   }
 }
 
-CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
+CallHandle ReplyMux::Start(std::shared_ptr<UnaryRoute> route, absl::Time start,
                            absl::string_view reply_prefix,
                            absl::string_view content_type,
                            const Metadata* metadata, absl::string_view payload,
-                           absl::Time deadline,
-                           ClientChannel::RawCallback done) {
+                           absl::Time deadline, ClientChannel::RawCallback done,
+                           bool count, bool mark_undelivered) {
   calls_started_.fetch_add(1, std::memory_order_relaxed);
-  const std::string& subject = *subject_ptr;
+  const std::string& subject = route->subject;
   const absl::Time now = absl::Now();
+  // Ends a call that never got a seq.
+  auto fail = [&](absl::Status status) {
+    if (count) route->counters->Finish(status.code(), start);
+    done(std::move(status), nullptr);
+    return CallHandle();
+  };
   if (deadline <= now) {
     timeouts_.fetch_add(1, std::memory_order_relaxed);
-    done(absl::DeadlineExceededError(absl::StrCat(
-             "deadline of ", subject, " passed before the request was sent")),
-         nullptr);
-    return CallHandle();
+    return fail(absl::DeadlineExceededError(absl::StrCat(
+        "deadline of ", subject, " passed before the request was sent")));
   }
   if (!transport_->connected()) {
     // Not sent: wait-for-ready may send it later (client/retry.h).
-    done(NotDelivered(absl::UnavailableError(
-             absl::StrCat("cannot call ", subject, ": not connected to NATS"))),
-         nullptr);
-    return CallHandle();
+    absl::Status status = absl::UnavailableError(
+        absl::StrCat("cannot call ", subject, ": not connected to NATS"));
+    return fail(mark_undelivered ? NotDelivered(std::move(status))
+                                 : std::move(status));
   }
+  // Revision 5 (docs/protocol.md 3.3): to a responder known to read it, the
+  // lean form, the timeout in the reply-to and no headers of our own.
+  const bool lean = route->lean.load(std::memory_order_relaxed);
+  const std::string timeout = wire::EncodeTimeout(deadline - now);
   uint64_t seq;
   absl::Status broken;
   // The only call in flight: nothing will be published right after it, so
@@ -250,8 +264,9 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
     broken = broken_;
     if (broken.ok()) {
       seq = next_seq_++;
-      pending_.emplace(
-          seq, Pending{std::move(done), deadline, std::move(subject_ptr)});
+      pending_.emplace(seq, Pending{std::move(done), deadline, route, start,
+                                    count, lean ? timeout : std::string(),
+                                    mark_undelivered});
       deadlines_.emplace(deadline, seq);
       // The timer thread sleeps until a later time: wake it.
       if (deadline < timer_wakes_at_) {
@@ -261,19 +276,23 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
       alone = pending_.size() == 1;
     }
   }
-  if (!broken.ok()) {
-    done(std::move(broken), nullptr);
-    return CallHandle();
-  }
+  if (!broken.ok()) return fail(std::move(broken));
 
   char reply[256];
   std::string long_reply;
-  const absl::string_view reply_view = wire::ResponseSubject(
-      reply_prefix, seq, absl::MakeSpan(reply), long_reply);
-  const std::string timeout = wire::EncodeTimeout(deadline - now);
-  const std::array<HeaderRef, 2> headers = {
+  const absl::string_view reply_view =
+      lean ? wire::LeanResponseSubject(reply_prefix, seq, timeout,
+                                       absl::MakeSpan(reply), long_reply)
+           : wire::ResponseSubject(reply_prefix, seq, absl::MakeSpan(reply),
+                                   long_reply);
+  // Until the responder is known to read the lean form: revision 4's
+  // headers, and the question whether it does.
+  const std::array<HeaderRef, 3> full = {
       HeaderRef{wire::kTimeoutHeader, timeout},
-      HeaderRef{wire::kContentTypeHeader, content_type}};
+      HeaderRef{wire::kContentTypeHeader, content_type},
+      HeaderRef{wire::kRevisionHeader, wire::kLeanUnaryRevisionValue}};
+  const absl::Span<const HeaderRef> headers =
+      lean ? absl::Span<const HeaderRef>() : absl::MakeConstSpan(full);
   // Made before publishing: the reply may arrive, and its callback drop the
   // last Client (destroying this mux), before Publish() returns. After a
   // failed publish no reply can come, so `this` is still alive then.
@@ -286,16 +305,16 @@ CallHandle ReplyMux::Start(std::shared_ptr<const std::string> subject_ptr,
 }
 
 bool ReplyMux::Complete(uint64_t seq, absl::Status status) {
-  ClientChannel::RawCallback done;
+  Pending call;
   {
     absl::MutexLock lock(&mu_);
     auto it = pending_.find(seq);
     if (it == pending_.end()) return false;
-    done = std::move(it->second.done);
-    deadlines_.erase({it->second.deadline, seq});
+    call = std::move(it->second);
+    deadlines_.erase({call.deadline, seq});
     pending_.erase(it);
   }
-  done(std::move(status), nullptr);
+  call.Finish(std::move(status), nullptr);
   return true;
 }
 
@@ -305,15 +324,14 @@ void ReplyMux::OnReply(MessagePtr message) {
   uint64_t seq = 0;
   const size_t dot = subject.rfind('.');
   if (dot == absl::string_view::npos ||
-      !wire::ParseSeq(subject.substr(dot + 1), seq)) {
+      !wire::ParseReplySeq(subject.substr(dot + 1), seq)) {
     replies_dropped_.fetch_add(1, std::memory_order_relaxed);
     if (replies_ != nullptr) {
       replies_->unknown.fetch_add(1, std::memory_order_relaxed);
     }
     return;
   }
-  ClientChannel::RawCallback done;
-  std::string request_subject;
+  Pending call;
   const bool no_responders = message->is_no_responders();
   std::shared_ptr<ClientStream> stream;
   {
@@ -328,9 +346,8 @@ void ReplyMux::OnReply(MessagePtr message) {
       }
       stream = st->second.stream;
     } else {
-      done = std::move(it->second.done);
-      if (no_responders) request_subject = *it->second.subject;
-      deadlines_.erase({it->second.deadline, seq});
+      call = std::move(it->second);
+      deadlines_.erase({call.deadline, seq});
       pending_.erase(it);
     }
   }
@@ -340,23 +357,45 @@ void ReplyMux::OnReply(MessagePtr message) {
   }
   if (no_responders) {
     // Delivered to nobody: wait-for-ready may send it again.
-    done(NotDelivered(absl::UnavailableError(absl::StrCat(
-             "no responders: nothing subscribes to ", request_subject))),
-         nullptr);
+    absl::Status status = absl::UnavailableError(absl::StrCat(
+        "no responders: nothing subscribes to ", call.subject()));
+    call.Finish(call.mark_undelivered ? NotDelivered(std::move(status))
+                                      : std::move(status),
+                nullptr);
     return;
   }
+  LearnLeanForm(call, *message);
   if (absl::Status headers = message->header_status(); !headers.ok()) {
     // Neither status nor metadata can be read (docs/protocol.md section 3).
-    done(absl::InternalError(absl::StrCat(
-             "the reply to call ", seq, " is unreadable: ", headers.message())),
-         nullptr);
+    call.Finish(
+        absl::InternalError(absl::StrCat(
+            "the reply to call ", seq, " is unreadable: ", headers.message())),
+        nullptr);
     return;
   }
   absl::Status status = wire::StatusFromErrorReply(
       message->header(wire::kErrorCodeHeader),
       message->header(wire::kErrorHeader), message->data());
   // An error reply is passed on too: it may carry metadata.
-  done(std::move(status), std::move(message));
+  call.Finish(std::move(status), std::move(message));
+}
+
+void ReplyMux::LearnLeanForm(const Pending& call,
+                             const IncomingMessage& reply) {
+  // docs/protocol.md 3.3: a revision-5 server never sends Content-Type in
+  // answer to a lean request, and announces itself on its replies to
+  // requests that asked.
+  UnaryRoute& route = *call.route;
+  if (!call.lean_timeout.empty()) {
+    if (reply.header(wire::kContentTypeHeader).has_value()) {
+      route.lean.store(false, std::memory_order_relaxed);
+    }
+    return;
+  }
+  if (!route.lean.load(std::memory_order_relaxed) &&
+      wire::ReadsLeanUnary(reply.header(wire::kRevisionHeader))) {
+    route.lean.store(true, std::memory_order_relaxed);
+  }
 }
 
 std::vector<ReplyMux::Pending> ReplyMux::TakeAll(
@@ -364,7 +403,7 @@ std::vector<ReplyMux::Pending> ReplyMux::TakeAll(
   std::vector<Pending> out;
   absl::MutexLock lock(&mu_);
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (only_subject == nullptr || *it->second.subject == *only_subject) {
+    if (only_subject == nullptr || it->second.subject() == *only_subject) {
       deadlines_.erase({it->second.deadline, it->first});
       out.push_back(std::move(it->second));
       pending_.erase(it++);
@@ -383,9 +422,9 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
                              ? "the NATS connection was closed"
                              : "the NATS connection was lost";
       for (Pending& p : TakeAll(nullptr)) {
-        p.done(absl::UnavailableError(absl::StrCat(
-                   what, " while waiting for the reply of ", *p.subject)),
-               nullptr);
+        p.Finish(absl::UnavailableError(absl::StrCat(
+                     what, " while waiting for the reply of ", p.subject())),
+                 nullptr);
       }
       FailStreams(absl::UnavailableError(
                       absl::StrCat(what, " while a stream was open")),
@@ -403,13 +442,13 @@ void ReplyMux::OnEvent(const TransportEvent& event) {
           absl::MutexLock lock(&mu_);
           broken_ = broken;
         }
-        for (Pending& p : TakeAll(nullptr)) p.done(broken, nullptr);
+        for (Pending& p : TakeAll(nullptr)) p.Finish(broken, nullptr);
         FailStreams(broken, nullptr);
         return;
       }
       const absl::Status denied = absl::PermissionDeniedError(absl::StrCat(
           "NATS refused the publish to ", event.subject, ": ", event.message));
-      for (Pending& p : TakeAll(&event.subject)) p.done(denied, nullptr);
+      for (Pending& p : TakeAll(&event.subject)) p.Finish(denied, nullptr);
       FailStreams(denied, &event.subject);
       return;
     }
@@ -473,9 +512,9 @@ void ReplyMux::TimerLoop() {
     timeouts_.fetch_add(expired.size() + expired_streams.size(),
                         std::memory_order_relaxed);
     for (Pending& p : expired) {
-      p.done(absl::DeadlineExceededError(absl::StrCat(
-                 "no reply from ", *p.subject, " by the deadline")),
-             nullptr);
+      p.Finish(absl::DeadlineExceededError(absl::StrCat(
+                   "no reply from ", p.subject(), " by the deadline")),
+               nullptr);
     }
     expired.clear();
     for (auto& [subject, endpoint] : expired_streams) {

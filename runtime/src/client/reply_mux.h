@@ -32,6 +32,18 @@
 
 namespace natsrpc::internal {
 
+// One unary method of a client stub as its calls in flight see it: shared
+// with them, since they may outlive the stub.
+struct UnaryRoute {
+  std::string subject;  // the method's request subject
+  // Connection::client_stats() of the method; every call ends there once.
+  std::shared_ptr<ClientMethodCounters> counters;
+  // Whether the responder reads revision 5's lean unary form
+  // (docs/protocol.md 3.3): learnt from its replies, forgotten when a reply
+  // to a lean request shows an older server.
+  std::atomic<bool> lean{false};
+};
+
 class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
  public:
   // `replies`, if set, counts the replies that find no call.
@@ -45,13 +57,18 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
 
   const std::string& client_id() const { return client_id_; }
 
-  // Publishes a request whose reply-to is `reply_prefix` + seq and completes
-  // `done` exactly once (possibly before returning).
-  CallHandle Start(std::shared_ptr<const std::string> subject,
+  // Publishes a request on `route`'s subject whose reply-to is
+  // `reply_prefix` + seq and completes `done` exactly once (possibly before
+  // returning). If `count`, the call's end is counted in `route`'s counters
+  // first, with the latency since `start`. If `mark_undelivered`, a call
+  // that surely reached no server (not connected, no responders) ends with
+  // a status marked by NotDelivered (client/retry.h), for wait-for-ready.
+  CallHandle Start(std::shared_ptr<UnaryRoute> route, absl::Time start,
                    absl::string_view reply_prefix,
                    absl::string_view content_type, const Metadata* metadata,
                    absl::string_view payload, absl::Time deadline,
-                   ClientChannel::RawCallback done);
+                   ClientChannel::RawCallback done, bool count = true,
+                   bool mark_undelivered = false);
 
   // Completes call `seq` with `status` if it is still pending.
   bool Complete(uint64_t seq, absl::Status status);
@@ -73,7 +90,21 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
   struct Pending {
     ClientChannel::RawCallback done;
     absl::Time deadline;
-    std::shared_ptr<const std::string> subject;
+    std::shared_ptr<UnaryRoute> route;
+    absl::Time start;   // for the latency counted at the end
+    bool count = true;  // count the end in route->counters
+    // The timeout token of a lean request (its reply-to's last token is
+    // `<seq>-<timeout>`); empty for a revision-4 request.
+    std::string lean_timeout;
+    // Start's `mark_undelivered`.
+    bool mark_undelivered = false;
+
+    const std::string& subject() const { return route->subject; }
+    // Ends the call: its method's counters, then `done`.
+    void Finish(absl::Status status, MessagePtr reply) {
+      if (count) route->counters->Finish(status.code(), start);
+      done(std::move(status), std::move(reply));
+    }
   };
   struct OpenStreamEntry {
     std::shared_ptr<ClientStream> stream;
@@ -83,6 +114,9 @@ class ReplyMux : public std::enable_shared_from_this<ReplyMux> {
 
   absl::Status Subscribe();
   void OnReply(MessagePtr message);
+  // Updates call.route->lean from a reply to `call` (docs/protocol.md 3.3,
+  // negotiation).
+  static void LearnLeanForm(const Pending& call, const IncomingMessage& reply);
   void OnEvent(const TransportEvent& event);
   void TimerLoop();
   // Removes and returns every pending call, or only those whose request

@@ -51,13 +51,27 @@ absl::Status ParseHeaderBlock(absl::string_view block, HeaderEntries& out) {
     return bad("it does not end with an empty line");
   }
   block.remove_suffix(2);  // the empty line; every line now ends in \r\n
+  // This runs for every message received: one pass of memchr per byte
+  // class, no lookup tables (absl's find_first_of builds one per call).
+  const char* const data = block.data();
+  const size_t size = block.size();
+  // The first CR at or after `from` (there is one: the block ends in CRLF).
+  auto next_cr = [&](size_t from) {
+    return static_cast<size_t>(
+        static_cast<const char*>(std::memchr(data + from, '\r', size - from)) -
+        data);
+  };
+  auto has_lf = [&](size_t from, size_t to) {
+    return std::memchr(data + from, '\n', to - from) != nullptr;
+  };
   size_t eol = block.find("\r\n");
   absl::string_view status =
       block.substr(kHeaderLine.size(), eol - kHeaderLine.size());
   if (!status.empty() && status.front() != ' ' && status.front() != '\t') {
     return bad(absl::StrCat("the first line is not \"", kHeaderLine, "\""));
   }
-  if (status.find_first_of("\r\n") != absl::string_view::npos) {
+  if (std::memchr(status.data(), '\r', status.size()) != nullptr ||
+      has_lf(kHeaderLine.size(), eol)) {
     return bad("the first line has a lone CR or LF");
   }
   status = TrimHeaderSpace(status);
@@ -70,21 +84,24 @@ absl::Status ParseHeaderBlock(absl::string_view block, HeaderEntries& out) {
     }
   }
   size_t pos = eol + 2;
-  for (int line_number = 2; pos < block.size(); ++line_number) {
-    eol = block.find("\r\n", pos);
-    const absl::string_view line = block.substr(pos, eol - pos);
-    pos = eol + 2;
-    if (line.empty()) {
+  for (int line_number = 2; pos < size; ++line_number) {
+    // The line ends at the first CRLF; a CR before it is a lone CR.
+    eol = next_cr(pos);
+    if (eol == pos && data[eol + 1] == '\n') {
       return bad(absl::StrCat("line ", line_number,
                               " is empty before the end of the block"));
     }
-    if (line.find_first_of("\r\n") != absl::string_view::npos) {
+    if (data[eol + 1] != '\n' || has_lf(pos, eol)) {
       return bad(absl::StrCat("line ", line_number, " has a lone CR or LF"));
     }
-    const size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) {
+    const absl::string_view line(data + pos, eol - pos);
+    pos = eol + 2;
+    const char* const colon_at =
+        static_cast<const char*>(std::memchr(line.data(), ':', line.size()));
+    if (colon_at == nullptr) {
       return bad(absl::StrCat("line ", line_number, " has no ':'"));
     }
+    const size_t colon = static_cast<size_t>(colon_at - line.data());
     const absl::string_view name = line.substr(0, colon);
     if (name.empty()) {
       return bad(absl::StrCat("line ", line_number, " has an empty name"));

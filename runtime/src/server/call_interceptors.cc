@@ -11,7 +11,8 @@ namespace natsrpc::internal {
 
 absl::Status ServerCallInterceptors::Start(
     const std::vector<std::shared_ptr<ServerInterceptor>>& interceptors,
-    size_t builtins, CallInfo call, const IncomingMessage& request) {
+    size_t builtins, CallInfo call, const IncomingMessage& request,
+    std::unique_ptr<ServerCallInterceptor> first) {
   static const Metadata* const kNone = new Metadata();
   std::optional<Metadata> headers;
   TraceContext caller = wire::TraceContextFromMessage(request);
@@ -26,7 +27,9 @@ absl::Status ServerCallInterceptors::Start(
     call.trace = &scratch;
   }
   for (size_t i = 0; i < interceptors.size(); ++i) {
-    std::unique_ptr<ServerCallInterceptor> c = interceptors[i]->Intercept(call);
+    std::unique_ptr<ServerCallInterceptor> c =
+        i == 0 && first != nullptr ? std::move(first)
+                                   : interceptors[i]->Intercept(call);
     if (c == nullptr) continue;
     const Metadata* metadata = kNone;
     if (i >= builtins) {

@@ -36,9 +36,14 @@ class ServerCallInterceptors {
   // request's `traceparent` (none if it has no valid one), and
   // CallInfo::trace points to it for the interceptors; trace() is the
   // result after their OnStart.
+  //
+  // `first`, if set, is the call's object of interceptors[0], made by the
+  // caller (the server's per-method counters, which it holds without a
+  // lookup): interceptors[0]->Intercept() is not asked then.
   absl::Status Start(
       const std::vector<std::shared_ptr<ServerInterceptor>>& interceptors,
-      size_t builtins, CallInfo call, const IncomingMessage& request);
+      size_t builtins, CallInfo call, const IncomingMessage& request,
+      std::unique_ptr<ServerCallInterceptor> first = nullptr);
 
   // The call's span after Start(); empty if the call has none.
   const TraceContext& trace() const;

@@ -44,7 +44,11 @@ class CountingCall final : public ServerCallInterceptor {
 
 std::unique_ptr<ServerCallInterceptor> MethodStatsInterceptor::Intercept(
     const CallInfo& call) {
-  Counters& counters = Find(call);
+  return Count(Find(call));
+}
+
+std::unique_ptr<ServerCallInterceptor> MethodStatsInterceptor::Count(
+    Counters& counters) {
   counters.calls.fetch_add(1, std::memory_order_relaxed);
   return std::make_unique<CountingCall>(counters);
 }

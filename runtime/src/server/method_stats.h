@@ -64,6 +64,11 @@ class MethodStatsInterceptor final : public ServerInterceptor {
   Counters& Register(absl::string_view app, absl::string_view service,
                      absl::string_view method, CallKind kind);
 
+  // What Intercept() returns for a call of the method whose counters are
+  // `counters` (from Register()), without looking them up: the server's
+  // unary path, which holds them in its RegisteredMethod.
+  static std::unique_ptr<ServerCallInterceptor> Count(Counters& counters);
+
  private:
   // Points into the Counters it maps to.
   struct Key {

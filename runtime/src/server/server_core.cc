@@ -22,6 +22,7 @@
 #include "stream/client_stream.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
+#include "wire/lean_unary.h"
 #include "wire/reply_metadata.h"
 #include "wire/schema.h"
 #include "wire/status_body.h"
@@ -366,6 +367,18 @@ void ServerCore::DispatchParsed(
       return;
     }
     deadline = absl::Now() + *timeout;
+  } else if (std::optional<absl::Duration> lean =
+                 open ? std::nullopt
+                      : wire::LeanTimeoutOfReplyTo(message->reply())) {
+    // Revision 5's lean form: the timeout is in the reply-to
+    // (docs/protocol.md 3.3).
+    if (*lean <= absl::ZeroDuration()) {
+      expired_.fetch_add(1, std::memory_order_relaxed);
+      refuse(absl::DeadlineExceededError(
+          "the request arrived after its deadline"));
+      return;
+    }
+    deadline = absl::Now() + *lean;
   }
   auto it = reg.methods.find(parts->method);
   if (it == reg.methods.end() && parts->method == wire::kSchemaMethod) {
@@ -529,9 +542,11 @@ void ServerCore::Serve(const RegisteredService& reg,
   }
   const IncomingMessage& request = *message;
   ServerCallInterceptors interceptors;
+  // interceptors_[0] is method_stats_; the method's counters are at hand.
   if (absl::Status s = interceptors.Start(
           interceptors_, /*builtins=*/1,
-          MakeCallInfo(parts, MethodKind::kUnary, deadline), request);
+          MakeCallInfo(parts, MethodKind::kUnary, deadline), request,
+          MethodStatsInterceptor::Count(*method.counters));
       !s.ok()) {
     table_.RemoveCall(request.reply());
     Metadata response;
@@ -611,19 +626,27 @@ void ServerCore::Reply(const IncomingMessage& request,
                        const absl::Status& status, absl::string_view payload,
                        absl::string_view content_type, const Metadata* metadata,
                        FlushPolicy flush) {
-  std::array<HeaderRef, 2> headers;
+  std::array<HeaderRef, 3> headers;
   size_t n = 0;
   const wire::StatusHeaders error(status);
+  // Revision 5 (docs/protocol.md 3.3): no Content-Type in answer to a lean
+  // request; `Natsrpc-Revision: 5` to a request that asks whether we read
+  // that form.
+  const bool lean = wire::IsLeanReplyTo(request.reply());
   // Revision 3: the exact status (message bytes, payloads) in the body.
   std::string body;
   if (status.ok()) {
-    if (!content_type.empty()) {
+    if (!content_type.empty() && !lean) {
       headers[n++] = HeaderRef{wire::kContentTypeHeader, content_type};
     }
   } else {
     n = error.WriteTo(headers.data());
     body = wire::EncodeStatusBody(status);
     payload = body;
+  }
+  if (!lean && wire::ReadsLeanUnary(request.header(wire::kRevisionHeader))) {
+    headers[n++] =
+        HeaderRef{wire::kRevisionHeader, wire::kLeanUnaryRevisionValue};
   }
   absl::Status s = connection_.transport().Publish(
       OutgoingMessage{request.reply(),

@@ -35,6 +35,7 @@ class ReplyMux;
 class StreamEndpoint;
 struct ClientMethodCounters;
 struct RetryPlan;
+struct UnaryRoute;
 
 // A method as the generated code describes it.
 struct MethodSpec {
@@ -94,7 +95,10 @@ class NATSRPC_EXPORT ClientChannel {
 
  private:
   struct Method {
-    // Shared with pending calls, which may outlive this channel.
+    // Subject and counters of unary calls, shared with the calls in flight,
+    // which may outlive this channel.
+    std::shared_ptr<UnaryRoute> route;
+    // The request subject (points into `route`).
     std::shared_ptr<const std::string> subject;
     absl::Duration timeout;
     std::string name;
@@ -107,15 +111,15 @@ class NATSRPC_EXPORT ClientChannel {
   };
   // Where one unary call goes and what it does beyond one attempt.
   struct CallRoute {
-    // The method subject, or the instance's (CallOptions::instance).
-    std::shared_ptr<const std::string> subject;
+    // The method's route, or one to the instance of CallOptions::instance.
+    std::shared_ptr<UnaryRoute> route;
     // Retries and wait-for-ready (client/retry.h); null: one attempt.
     const RetryPlan* plan = nullptr;
   };
 
   // ---- Instance targeting, retries, wait-for-ready ----
-  // The subject of a call of `m` with `options` (its instance's, if any).
-  absl::StatusOr<std::shared_ptr<const std::string>> CallSubject(
+  // The route of a call of `m` with `options` (its instance's, if any).
+  absl::StatusOr<std::shared_ptr<UnaryRoute>> CallSubject(
       const Method& m, const CallOptions& options) const;
   // The instance a stream of `options` is addressed to (empty: any), or
   // INVALID_ARGUMENT for a bad CallOptions::instance.
@@ -126,10 +130,12 @@ class NATSRPC_EXPORT ClientChannel {
   const RetryPlan* PlanCall(const Method& m, const CallOptions& options,
                             std::optional<RetryPlan>& plan) const;
   // Sends the call: one attempt through the multiplexer, or a RetryingCall.
-  CallHandle Send(const Method& m, const CallRoute& route,
+  // If `count`, its end is counted in the method's client stats (latency
+  // since `start`), once however many attempts it takes.
+  CallHandle Send(const Method& m, const CallRoute& route, absl::Time start,
                   absl::string_view content_type, const Metadata* metadata,
                   absl::string_view payload, absl::Time deadline,
-                  RawCallback done);
+                  RawCallback done, bool count);
 
   // Request metadata of a call: ClientOptions::metadata, then the call's.
   absl::StatusOr<const Metadata*> CallMetadata(const CallOptions& options,
@@ -140,6 +146,7 @@ class NATSRPC_EXPORT ClientChannel {
   // StartCall with ClientOptions::interceptors (natsrpc/interceptor.h).
   // `span`: the call's span before the interceptors.
   CallHandle StartIntercepted(const Method& m, const CallRoute& route,
+                              absl::Time start,
                               absl::string_view payload,
                               absl::string_view content_type,
                               const Metadata* metadata, TraceContext span,
