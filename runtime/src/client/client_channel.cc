@@ -129,9 +129,8 @@ ClientChannel::ClientChannel(const Connection& connection,
         m.default_timeout > absl::ZeroDuration() ? m.default_timeout
                                                  : options.default_timeout;
     auto route = std::make_shared<UnaryRoute>();
-    route->subject =
-        wire::InstanceRequestSubject(options.requester, options.responder,
-                                     app_, service, m.name, instance_);
+    route->subject = wire::InstanceRequestSubject(
+        options.requester, options.responder, app_, service, m.name, instance_);
     route->counters = ConnectionAccess::State(connection)
                           ->metrics()
                           .Method(app_, service, m.name, m.kind);
@@ -196,9 +195,8 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
   }
   if (!interceptors_.empty()) {
     return StartIntercepted(m, route, start, request.view(), content_type,
-                            *metadata,
-                            std::move(span), options.context, deadline,
-                            std::move(done));
+                            *metadata, std::move(span), options.context,
+                            deadline, std::move(done));
   }
   Metadata traced;
   const Metadata* sent = WithTrace(span, *metadata, traced);
@@ -448,8 +446,7 @@ const RetryPlan* ClientChannel::PlanCall(const Method& m,
 }
 
 CallHandle ClientChannel::Send(const Method& m, const CallRoute& route,
-                               absl::Time start,
-                               absl::string_view content_type,
+                               absl::Time start, absl::string_view content_type,
                                const Metadata* metadata,
                                absl::string_view payload, absl::Time deadline,
                                RawCallback done, bool count) {

@@ -264,9 +264,9 @@ CallHandle ReplyMux::Start(std::shared_ptr<UnaryRoute> route, absl::Time start,
     broken = broken_;
     if (broken.ok()) {
       seq = next_seq_++;
-      pending_.emplace(seq, Pending{std::move(done), deadline, route, start,
-                                    count, lean ? timeout : std::string(),
-                                    mark_undelivered});
+      pending_.emplace(
+          seq, Pending{std::move(done), deadline, route, start, count,
+                       lean ? timeout : std::string(), mark_undelivered});
       deadlines_.emplace(deadline, seq);
       // The timer thread sleeps until a later time: wake it.
       if (deadline < timer_wakes_at_) {
@@ -357,8 +357,8 @@ void ReplyMux::OnReply(MessagePtr message) {
   }
   if (no_responders) {
     // Delivered to nobody: wait-for-ready may send it again.
-    absl::Status status = absl::UnavailableError(absl::StrCat(
-        "no responders: nothing subscribes to ", call.subject()));
+    absl::Status status = absl::UnavailableError(
+        absl::StrCat("no responders: nothing subscribes to ", call.subject()));
     call.Finish(call.mark_undelivered ? NotDelivered(std::move(status))
                                       : std::move(status),
                 nullptr);

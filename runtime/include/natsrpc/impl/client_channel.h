@@ -146,8 +146,7 @@ class NATSRPC_EXPORT ClientChannel {
   // StartCall with ClientOptions::interceptors (natsrpc/interceptor.h).
   // `span`: the call's span before the interceptors.
   CallHandle StartIntercepted(const Method& m, const CallRoute& route,
-                              absl::Time start,
-                              absl::string_view payload,
+                              absl::Time start, absl::string_view payload,
                               absl::string_view content_type,
                               const Metadata* metadata, TraceContext span,
                               ClientContext* context, absl::Time deadline,
