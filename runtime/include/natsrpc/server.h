@@ -251,7 +251,8 @@ class NATSRPC_EXPORT Service {
   Service(absl::string_view name, absl::string_view default_app,
           const ServiceSchema& schema);
 
-  // Generated constructors register each method once.
+  // Generated constructors register each method; registering a method
+  // again replaces its handler (Svc::AsyncService does, natsrpc/async.h).
   void RegisterMethod(absl::string_view method,
                       std::unique_ptr<internal::MethodHandler> handler);
   // Generated constructors describe the service and the IDL types of each
