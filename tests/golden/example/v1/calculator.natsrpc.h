@@ -41,6 +41,9 @@ class Calculator final {
         const ::example::v1::AddRequest& request,
         ::natsrpc::Callback<::example::v1::AddReply> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+        const ::example::v1::AddRequest& request,
+        const ::natsrpc::CallOptions& options = {});
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::example::v1::DivideReply> Divide(
@@ -50,6 +53,9 @@ class Calculator final {
         const ::example::v1::DivideRequest& request,
         ::natsrpc::Callback<::example::v1::DivideReply> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+        const ::example::v1::DivideRequest& request,
+        const ::natsrpc::CallOptions& options = {});
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::example::v1::EchoMessage> Echo(
@@ -58,6 +64,9 @@ class Calculator final {
     ::natsrpc::CallHandle EchoAsync(
         const ::example::v1::EchoMessage& request,
         ::natsrpc::Callback<::example::v1::EchoMessage> done,
+        const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+        const ::example::v1::EchoMessage& request,
         const ::natsrpc::CallOptions& options = {});
 
    private:
@@ -88,6 +97,33 @@ class Calculator final {
         ::natsrpc::ServerContext& context,
         const ::example::v1::EchoMessage& request,
         ::example::v1::EchoMessage& response);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // Returns a + b.
+    virtual void AddAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::AddRequest& request,
+        ::natsrpc::UnaryResponder<::example::v1::AddReply> responder);
+
+    // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
+    virtual void DivideAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::DivideRequest& request,
+        ::natsrpc::UnaryResponder<::example::v1::DivideReply> responder);
+
+    // Returns its input; used by benchmarks.
+    virtual void EchoAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::EchoMessage& request,
+        ::natsrpc::UnaryResponder<::example::v1::EchoMessage> responder);
   };
 };
 
