@@ -369,14 +369,21 @@ std::string StreamInterfaceType(const MethodDef& method) {
 // The asynchronous forms of a unary method (natsrpc/async.h, natsrpc/coro.h):
 // the client's coroutine call `MCo` (also in ClientInterface, over the
 // virtual `MAsync`, so that a MockClient serves it), and the handler
-// `MAsync` of Svc::AsyncService, whose default runs the blocking `M`.
+// `MAsync` of Svc::AsyncService, whose default runs the blocking `M`. `MCo`
+// has an overload without options rather than a default argument: GCC 12
+// miscompiles a temporary CallOptions inside a co_await expression
+// (natsrpc/coro.h).
 void RenderAsyncUnary(const MethodDef& method, Vars vars,
                       const EmitOptions& options, MethodText& text) {
   vars["co"] = method.cpp_co_name;
   if (options.mock_code) {
     Render(text.interface_decls, R"(    ::natsrpc::CallAwaitable<$resp$> $co$(
+        const $req$& request) {
+      return this->$co$(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<$resp$> $co$(
         const $req$& request,
-        const ::natsrpc::CallOptions& options = {}) {
+        const ::natsrpc::CallOptions& options) {
       return ::natsrpc::CallAwaitable<$resp$>(
           [&](::natsrpc::Callback<$resp$> done) {
             return this->$async$(request, ::std::move(done), options);
@@ -386,11 +393,18 @@ void RenderAsyncUnary(const MethodDef& method, Vars vars,
            vars);
   }
   Render(text.client_decls, R"(    ::natsrpc::CallAwaitable<$resp$> $co$(
+        const $req$& request);
+    ::natsrpc::CallAwaitable<$resp$> $co$(
         const $req$& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 )",
          vars);
   Render(text.client_defs, R"(
+::natsrpc::CallAwaitable<$resp$> $class$::Client::$co$(
+    const $req$& request) {
+  return this->$co$(request, ::natsrpc::CallOptions());
+}
+
 ::natsrpc::CallAwaitable<$resp$> $class$::Client::$co$(
     const $req$& request,
     const ::natsrpc::CallOptions& options) {

@@ -8,8 +8,16 @@
 //   example::v1::AddRequest req;
 //   req.set_a(2);
 //   req.set_b(3);
+//   const natsrpc::CallOptions options{.timeout = absl::Seconds(1)};
 //   absl::StatusOr<example::v1::AddReply> reply =
-//       co_await calc.AddCo(req, {.timeout = absl::Seconds(1)});
+//       co_await calc.AddCo(req, options);   // or calc.AddCo(req)
+//
+// GCC 12 miscompiles a temporary with std::string members (a braced
+// CallOptions, `CallOptions{}`, a default argument) inside a co_await
+// expression whose coroutine suspends: it is destroyed twice (free():
+// invalid pointer). Name the options (and the request) as above; `MCo` has
+// an overload without options for that reason, not a default argument.
+// Clang is not affected.
 //
 // The coroutine type is the caller's own (any task type whose promise
 // accepts a plain awaitable; tests/integration/async_test.cc has a minimal

@@ -148,29 +148,33 @@ bool ServerCore::EndAsync(const std::shared_ptr<AsyncUnaryCall>& call,
   const IncomingMessage& request = *call->message;
   table_.RemoveCall(request.reply());
   async_calls_.Remove(*call);
-  if (on_cancel) on_cancel();
   Metadata unsent;
   switch (how) {
     case AsyncEnd::kCancelled:
       cancelled_.fetch_add(1, std::memory_order_relaxed);
       call->interceptors.Finish(
           absl::CancelledError("the caller cancelled the call"), unsent);
-      return true;
+      break;
     case AsyncEnd::kDeadline:
       call->interceptors.Finish(
           absl::DeadlineExceededError(
               "the call's deadline passed before its handler finished it"),
           unsent);
-      return true;
+      break;
     case AsyncEnd::kShutdown: {
       const absl::Status s =
           absl::UnavailableError("the server is shutting down");
       call->interceptors.Finish(s, unsent);
       Reply(request, s, {}, {}, nullptr, FlushPolicy::kNow);
-      return true;
+      break;
     }
     case AsyncEnd::kFinished:
       break;
+  }
+  if (how != AsyncEnd::kFinished) {
+    // Last: the handler that hears of it finds the call counted as ended.
+    if (on_cancel) on_cancel();
+    return true;
   }
   if (call->cancelled.load(std::memory_order_acquire)) {
     // A cancel came while this Finish was on its way: as for a blocking

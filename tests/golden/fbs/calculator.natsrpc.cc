@@ -147,6 +147,11 @@ Calculator::Client::Client(
 }
 
 ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> Calculator::Client::AddCo(
+    const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request) {
+  return this->AddCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> Calculator::Client::AddCo(
     const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>>(
@@ -173,6 +178,11 @@ Calculator::Client::Client(
 }
 
 ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> Calculator::Client::DivideCo(
+    const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request) {
+  return this->DivideCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> Calculator::Client::DivideCo(
     const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>>(
@@ -196,6 +206,11 @@ Calculator::Client::Client(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::FlatBuffersCodec,
                                    ::natsrpc::FlatMessage<::example::v1::EchoMessage>>(
       channel_, 2, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> Calculator::Client::EchoCo(
+    const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request) {
+  return this->EchoCo(request, ::natsrpc::CallOptions());
 }
 
 ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> Calculator::Client::EchoCo(

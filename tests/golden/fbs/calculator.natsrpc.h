@@ -43,8 +43,10 @@ class Calculator final {
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::AddReply>> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> AddCo(
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> AddCo(
         const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::DivideReply>> Divide(
@@ -55,8 +57,10 @@ class Calculator final {
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::DivideReply>> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> DivideCo(
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> DivideCo(
         const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::EchoMessage>> Echo(
@@ -67,8 +71,10 @@ class Calculator final {
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::EchoMessage>> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> EchoCo(
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> EchoCo(
         const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
    private:
     ::natsrpc::internal::ClientChannel channel_;

@@ -164,6 +164,11 @@ Streamer::Client::Client(
 }
 
 ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Streamer::Client::EchoCo(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request) {
+  return this->EchoCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Streamer::Client::EchoCo(
     const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
@@ -435,6 +440,11 @@ void class_::Client::BarAsyncAsync(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::FlatBuffersCodec,
                                    ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
       channel_, 6, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> class_::Client::Bar_Co(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request) {
+  return this->Bar_Co(request, ::natsrpc::CallOptions());
 }
 
 ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> class_::Client::Bar_Co(

@@ -45,8 +45,10 @@ class Streamer final {
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> EchoCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> EchoCo(
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // One request, many replies.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>> Watch(
@@ -189,8 +191,10 @@ class class_ final {
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Bar_Co(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Bar_Co(
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Names of the generated classes and members: Client_, Service_, channel__.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>> Client_(

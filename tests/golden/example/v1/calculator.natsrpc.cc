@@ -776,6 +776,11 @@ Calculator::Client::Client(
 }
 
 ::natsrpc::CallAwaitable<::example::v1::AddReply> Calculator::Client::AddCo(
+    const ::example::v1::AddRequest& request) {
+  return this->AddCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::example::v1::AddReply> Calculator::Client::AddCo(
     const ::example::v1::AddRequest& request,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::CallAwaitable<::example::v1::AddReply>(
@@ -802,6 +807,11 @@ Calculator::Client::Client(
 }
 
 ::natsrpc::CallAwaitable<::example::v1::DivideReply> Calculator::Client::DivideCo(
+    const ::example::v1::DivideRequest& request) {
+  return this->DivideCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::example::v1::DivideReply> Calculator::Client::DivideCo(
     const ::example::v1::DivideRequest& request,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::CallAwaitable<::example::v1::DivideReply>(
@@ -825,6 +835,11 @@ Calculator::Client::Client(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::example::v1::EchoMessage>(
       channel_, 2, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::example::v1::EchoMessage> Calculator::Client::EchoCo(
+    const ::example::v1::EchoMessage& request) {
+  return this->EchoCo(request, ::natsrpc::CallOptions());
 }
 
 ::natsrpc::CallAwaitable<::example::v1::EchoMessage> Calculator::Client::EchoCo(

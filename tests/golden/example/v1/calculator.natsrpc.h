@@ -42,8 +42,10 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::AddReply> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+        const ::example::v1::AddRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
         const ::example::v1::AddRequest& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::example::v1::DivideReply> Divide(
@@ -54,8 +56,10 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::DivideReply> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+        const ::example::v1::DivideRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
         const ::example::v1::DivideRequest& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::example::v1::EchoMessage> Echo(
@@ -66,8 +70,10 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::EchoMessage> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+        const ::example::v1::EchoMessage& request);
+    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
         const ::example::v1::EchoMessage& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
    private:
     ::natsrpc::internal::ClientChannel channel_;

@@ -44,8 +44,10 @@ class Streamer final {
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
+        const ::natsrpc_test::streaming::Tick& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
         const ::natsrpc_test::streaming::Tick& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // One request, many replies.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>> Watch(
@@ -188,8 +190,10 @@ class class_ final {
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {});
     ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
+        const ::natsrpc_test::streaming::Tick& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
         const ::natsrpc_test::streaming::Tick& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Names of the generated classes and members: Client_, Service_, channel__.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>> Client_(

@@ -41,8 +41,12 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::AddReply> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
     ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+        const ::example::v1::AddRequest& request) {
+      return this->AddCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
         const ::example::v1::AddRequest& request,
-        const ::natsrpc::CallOptions& options = {}) {
+        const ::natsrpc::CallOptions& options) {
       return ::natsrpc::CallAwaitable<::example::v1::AddReply>(
           [&](::natsrpc::Callback<::example::v1::AddReply> done) {
             return this->AddAsync(request, ::std::move(done), options);
@@ -58,8 +62,12 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::DivideReply> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
     ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+        const ::example::v1::DivideRequest& request) {
+      return this->DivideCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
         const ::example::v1::DivideRequest& request,
-        const ::natsrpc::CallOptions& options = {}) {
+        const ::natsrpc::CallOptions& options) {
       return ::natsrpc::CallAwaitable<::example::v1::DivideReply>(
           [&](::natsrpc::Callback<::example::v1::DivideReply> done) {
             return this->DivideAsync(request, ::std::move(done), options);
@@ -75,8 +83,12 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::EchoMessage> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
     ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+        const ::example::v1::EchoMessage& request) {
+      return this->EchoCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
         const ::example::v1::EchoMessage& request,
-        const ::natsrpc::CallOptions& options = {}) {
+        const ::natsrpc::CallOptions& options) {
       return ::natsrpc::CallAwaitable<::example::v1::EchoMessage>(
           [&](::natsrpc::Callback<::example::v1::EchoMessage> done) {
             return this->EchoAsync(request, ::std::move(done), options);
@@ -103,8 +115,10 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::AddReply> done,
         const ::natsrpc::CallOptions& options = {}) override;
     ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+        const ::example::v1::AddRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
         const ::example::v1::AddRequest& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::example::v1::DivideReply> Divide(
@@ -115,8 +129,10 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::DivideReply> done,
         const ::natsrpc::CallOptions& options = {}) override;
     ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+        const ::example::v1::DivideRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
         const ::example::v1::DivideRequest& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::example::v1::EchoMessage> Echo(
@@ -127,8 +143,10 @@ class Calculator final {
         ::natsrpc::Callback<::example::v1::EchoMessage> done,
         const ::natsrpc::CallOptions& options = {}) override;
     ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+        const ::example::v1::EchoMessage& request);
+    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
         const ::example::v1::EchoMessage& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
    private:
     ::natsrpc::internal::ClientChannel channel_;

@@ -881,6 +881,11 @@ Streamer::Client::Client(
 }
 
 ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Streamer::Client::EchoCo(
+    const ::natsrpc_test::streaming::Tick& request) {
+  return this->EchoCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Streamer::Client::EchoCo(
     const ::natsrpc_test::streaming::Tick& request,
     const ::natsrpc::CallOptions& options) {
   return ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick>(
@@ -1171,6 +1176,11 @@ void class_::Client::BarAsyncAsync(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::natsrpc_test::streaming::Tick>(
       channel_, 6, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> class_::Client::Bar_Co(
+    const ::natsrpc_test::streaming::Tick& request) {
+  return this->Bar_Co(request, ::natsrpc::CallOptions());
 }
 
 ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> class_::Client::Bar_Co(

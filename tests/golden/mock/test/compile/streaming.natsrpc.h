@@ -43,8 +43,12 @@ class Streamer final {
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
     ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
+        const ::natsrpc_test::streaming::Tick& request) {
+      return this->EchoCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
         const ::natsrpc_test::streaming::Tick& request,
-        const ::natsrpc::CallOptions& options = {}) {
+        const ::natsrpc::CallOptions& options) {
       return ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick>(
           [&](::natsrpc::Callback<::natsrpc_test::streaming::Tick> done) {
             return this->EchoAsync(request, ::std::move(done), options);
@@ -109,8 +113,10 @@ class Streamer final {
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {}) override;
     ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
+        const ::natsrpc_test::streaming::Tick& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
         const ::natsrpc_test::streaming::Tick& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // One request, many replies.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>> Watch(
@@ -271,8 +277,12 @@ class class_ final {
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
     ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
+        const ::natsrpc_test::streaming::Tick& request) {
+      return this->Bar_Co(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
         const ::natsrpc_test::streaming::Tick& request,
-        const ::natsrpc::CallOptions& options = {}) {
+        const ::natsrpc::CallOptions& options) {
       return ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick>(
           [&](::natsrpc::Callback<::natsrpc_test::streaming::Tick> done) {
             return this->Bar_Async(request, ::std::move(done), options);
@@ -481,8 +491,10 @@ class class_ final {
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {}) override;
     ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
+        const ::natsrpc_test::streaming::Tick& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
         const ::natsrpc_test::streaming::Tick& request,
-        const ::natsrpc::CallOptions& options = {});
+        const ::natsrpc::CallOptions& options);
 
     // Names of the generated classes and members: Client_, Service_, channel__.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>> Client_(
