@@ -105,7 +105,8 @@ class ServerContextAccess;
 class ServiceRegistry;
 }  // namespace internal
 
-// What a handler knows about its call. Valid while the handler runs.
+// What a handler knows about its call. Valid while the handler runs; for an
+// asynchronous handler (natsrpc/async.h) while its responder lives.
 class NATSRPC_EXPORT ServerContext {
  public:
   ServerContext(MessagePtr request, absl::string_view requester,
