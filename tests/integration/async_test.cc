@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -61,6 +62,7 @@ class AsyncEchoImpl final : public tv1::TestService::AsyncService {
                  UnaryResponder<tv1::EchoReply> responder) override {
     handler_threads.fetch_add(1);
     if (request.payload() == "drop") return;
+    if (request.payload() == "throw") throw std::runtime_error("boom");
     if (request.payload() == "metadata") {
       context.AddInitialMetadata("x-initial", "i");
       context.AddTrailingMetadata("x-trailer", "t");
@@ -332,6 +334,12 @@ TEST_F(AsyncTest, ADroppedResponderAnswersInternal) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal) << r.status();
   EXPECT_TRUE(absl::StrContains(r.status().message(),
                                 "TestService.Echo dropped its responder"))
+      << r.status();
+  // An exception leaving the handler: UNKNOWN, as for a blocking handler.
+  req.set_payload("throw");
+  r = client.Echo(req, {.timeout = kWait});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "TestService.Echo threw"))
       << r.status();
 }
 

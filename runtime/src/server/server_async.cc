@@ -227,6 +227,16 @@ bool End(const std::shared_ptr<AsyncUnaryCall>& call, const absl::Status& status
 
 bool Abandon(const std::shared_ptr<AsyncUnaryCall>& call) {
   if (call == nullptr) return false;
+  if (std::uncaught_exceptions() > 0) {
+    // Dropped by an exception leaving the handler: UNKNOWN, as a blocking
+    // handler's exception is (natsrpc/server.h).
+    return End(call,
+               absl::UnknownError(absl::StrCat(
+                   "handler of ", call->reg.service->service_name(), ".",
+                   call->context.method(),
+                   " threw while its call was pending")),
+               {}, {});
+  }
   return End(call,
              absl::InternalError(absl::StrCat(
                  "the handler of ", call->reg.service->service_name(), ".",
