@@ -170,8 +170,8 @@ class AsyncTest : public ::testing::Test {
     return server;
   }
   tv1::TestService::Client MakeClient() {
-    return tv1::TestService::Client(
-        *conn_, {.requester = "alice", .responder = "bob"});
+    return tv1::TestService::Client(*conn_,
+                                    {.requester = "alice", .responder = "bob"});
   }
   static std::optional<MethodStats> Find(const std::vector<MethodStats>& all,
                                          absl::string_view method) {
@@ -240,13 +240,13 @@ TEST_F(AsyncTest, OneWorkerHolds200PendingCallsFinishedFromAnotherThread) {
   completer.join();
   {
     absl::MutexLock lock(&mu);
-    ASSERT_TRUE(mu.AwaitWithTimeout(
-        absl::Condition(
-            +[](int* d) { return *d == kCalls; }, &done),
-        kWait))
+    ASSERT_TRUE(
+        mu.AwaitWithTimeout(absl::Condition(
+                                +[](int* d) { return *d == kCalls; }, &done),
+                            kWait))
         << done << " of " << kCalls << " calls ended";
-    EXPECT_TRUE(errors.empty()) << errors.size() << " failed, first "
-                                << errors.front();
+    EXPECT_TRUE(errors.empty())
+        << errors.size() << " failed, first " << errors.front();
   }
   std::optional<MethodStats> echo = Find(server->method_stats(), "Echo");
   ASSERT_TRUE(echo.has_value());
@@ -293,13 +293,12 @@ TEST_F(AsyncTest, CancelReachesAPendingCall) {
   req.set_payload("cancel me");
   absl::Notification ended;
   absl::Status status;
-  CallHandle handle = client.EchoAsync(
-      req,
-      [&](absl::StatusOr<tv1::EchoReply> r) {
-        status = r.status();
-        ended.Notify();
-      },
-      {.timeout = kWait});
+  CallHandle handle = client.EchoAsync(req,
+                                       [&](absl::StatusOr<tv1::EchoReply> r) {
+                                         status = r.status();
+                                         ended.Notify();
+                                       },
+                                       {.timeout = kWait});
   std::optional<std::deque<AsyncEchoImpl::Pending>> pending = impl.Take(1);
   ASSERT_TRUE(pending.has_value());
   UnaryResponder<tv1::EchoReply>& responder = pending->front().responder;
@@ -354,13 +353,12 @@ TEST_F(AsyncTest, MetadataInterceptorsAndErrorsAsForBlockingHandlers) {
   ClientContext context;
   absl::Notification ended;
   absl::StatusOr<tv1::EchoReply> result;
-  client.EchoAsync(
-      req,
-      [&](absl::StatusOr<tv1::EchoReply> r) {
-        result = std::move(r);
-        ended.Notify();
-      },
-      {.timeout = kWait, .context = &context});
+  client.EchoAsync(req,
+                   [&](absl::StatusOr<tv1::EchoReply> r) {
+                     result = std::move(r);
+                     ended.Notify();
+                   },
+                   {.timeout = kWait, .context = &context});
   std::optional<std::deque<AsyncEchoImpl::Pending>> pending = impl.Take(1);
   ASSERT_TRUE(pending.has_value());
   std::thread([p = std::move(pending->front())]() mutable {
@@ -402,13 +400,12 @@ TEST_F(AsyncTest, ShutdownEndsPendingCallsWithUnavailable) {
   req.set_payload("pending");
   absl::Notification ended;
   absl::Status status;
-  client.EchoAsync(
-      req,
-      [&](absl::StatusOr<tv1::EchoReply> r) {
-        status = r.status();
-        ended.Notify();
-      },
-      {.timeout = kWait});
+  client.EchoAsync(req,
+                   [&](absl::StatusOr<tv1::EchoReply> r) {
+                     status = r.status();
+                     ended.Notify();
+                   },
+                   {.timeout = kWait});
   std::optional<std::deque<AsyncEchoImpl::Pending>> pending = impl.Take(1);
   ASSERT_TRUE(pending.has_value());
   server->Shutdown();

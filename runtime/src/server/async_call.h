@@ -55,8 +55,8 @@ class AsyncUnaryCall {
         message(message),
         deadline(deadline),
         interceptors(std::move(interceptors)),
-        context(std::move(message), parts.requester, parts.responder,
-                parts.app, parts.service, parts.method, deadline) {}
+        context(std::move(message), parts.requester, parts.responder, parts.app,
+                parts.service, parts.method, deadline) {}
 
   AsyncUnaryCall(const AsyncUnaryCall&) = delete;
   AsyncUnaryCall& operator=(const AsyncUnaryCall&) = delete;

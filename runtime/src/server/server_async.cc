@@ -76,22 +76,21 @@ void AsyncCallSet::Loop() {
     }
     // Woken by Stop() or by a call with an earlier deadline (Add); at the
     // latest after a second, to look again.
-    const absl::Time next = calls_.empty() ? now + absl::Seconds(1)
-                                           : calls_.begin()->first.first;
+    const absl::Time next =
+        calls_.empty() ? now + absl::Seconds(1) : calls_.begin()->first.first;
     cv_.WaitWithDeadline(&mu_, std::min(next, now + absl::Seconds(1)));
   }
 }
 
 void ServerCore::ServeAsync(const RegisteredService& reg,
-                            const RegisteredMethod& method,
-                            MessagePtr message,
+                            const RegisteredMethod& method, MessagePtr message,
                             const wire::RequestSubjectParts& parts,
                             absl::Time deadline, const CallState& state,
                             ServerCallInterceptors interceptors,
                             Delivery* delivery) {
-  auto call = std::make_shared<AsyncUnaryCall>(
-      weak_from_this(), reg, method, message, parts, deadline,
-      std::move(interceptors));
+  auto call = std::make_shared<AsyncUnaryCall>(weak_from_this(), reg, method,
+                                               message, parts, deadline,
+                                               std::move(interceptors));
   ServerContextAccess::SetCancelFlag(call->context, &call->cancelled);
   if (call->interceptors.trace().valid()) {
     ServerContextAccess::SetTrace(call->context, call->interceptors.trace());
@@ -123,9 +122,9 @@ void ServerCore::ServeAsync(const RegisteredService& reg,
       method.handler->RunAsync(*reg.service, message, UnaryCompletion(call));
     } catch (const std::exception& e) {
       EndAsync(call, AsyncEnd::kFinished,
-               absl::UnknownError(absl::StrCat(
-                   "handler of ", reg.service->service_name(), ".",
-                   parts.method, " threw: ", e.what())),
+               absl::UnknownError(
+                   absl::StrCat("handler of ", reg.service->service_name(), ".",
+                                parts.method, " threw: ", e.what())),
                {}, {});
     } catch (...) {
       EndAsync(call, AsyncEnd::kFinished,
@@ -215,8 +214,9 @@ using internal::AsyncEnd;
 using internal::AsyncUnaryCall;
 using internal::ServerCore;
 
-bool End(const std::shared_ptr<AsyncUnaryCall>& call, const absl::Status& status,
-         Payload reply, absl::string_view content_type) {
+bool End(const std::shared_ptr<AsyncUnaryCall>& call,
+         const absl::Status& status, Payload reply,
+         absl::string_view content_type) {
   if (call == nullptr) return false;
   std::shared_ptr<ServerCore> core = call->core.lock();
   // Without its server the call was ended by Shutdown().
@@ -230,12 +230,12 @@ bool Abandon(const std::shared_ptr<AsyncUnaryCall>& call) {
   if (std::uncaught_exceptions() > 0) {
     // Dropped by an exception leaving the handler: UNKNOWN, as a blocking
     // handler's exception is (natsrpc/server.h).
-    return End(call,
-               absl::UnknownError(absl::StrCat(
-                   "handler of ", call->reg.service->service_name(), ".",
-                   call->context.method(),
-                   " threw while its call was pending")),
-               {}, {});
+    return End(
+        call,
+        absl::UnknownError(absl::StrCat(
+            "handler of ", call->reg.service->service_name(), ".",
+            call->context.method(), " threw while its call was pending")),
+        {}, {});
   }
   return End(call,
              absl::InternalError(absl::StrCat(
