@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <exception>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -227,22 +228,31 @@ bool End(const std::shared_ptr<AsyncUnaryCall>& call,
 
 bool Abandon(const std::shared_ptr<AsyncUnaryCall>& call) {
   if (call == nullptr) return false;
+  // `call->reg` lives only as long as the server: look at it only while
+  // holding the server, and not for a call that has ended.
+  std::shared_ptr<ServerCore> core = call->core.lock();
+  if (core == nullptr) return false;
+  {
+    absl::MutexLock lock(&call->mu);
+    if (call->ended) return false;
+  }
+  const std::string method = absl::StrCat(call->reg.service->service_name(),
+                                          ".", call->context.method());
   if (std::uncaught_exceptions() > 0) {
     // Dropped by an exception leaving the handler: UNKNOWN, as a blocking
     // handler's exception is (natsrpc/server.h).
-    return End(
-        call,
-        absl::UnknownError(absl::StrCat(
-            "handler of ", call->reg.service->service_name(), ".",
-            call->context.method(), " threw while its call was pending")),
+    return core->EndAsync(
+        call, AsyncEnd::kFinished,
+        absl::UnknownError(absl::StrCat("handler of ", method,
+                                        " threw while its call was pending")),
         {}, {});
   }
-  return End(call,
-             absl::InternalError(absl::StrCat(
-                 "the handler of ", call->reg.service->service_name(), ".",
-                 call->context.method(),
-                 " dropped its responder without finishing the call")),
-             {}, {});
+  return core->EndAsync(
+      call, AsyncEnd::kFinished,
+      absl::InternalError(
+          absl::StrCat("the handler of ", method,
+                       " dropped its responder without finishing the call")),
+      {}, {});
 }
 
 }  // namespace
