@@ -114,6 +114,11 @@ struct MethodText {
   std::string client_raw_decls;
   std::string client_raw_defs;
   std::string mock_decls;
+  // Unary methods only (RenderAsyncUnary): Svc::AsyncService's handler
+  // declarations, re-registrations and default definitions.
+  std::string async_service_decls;
+  std::string async_service_registration;
+  std::string async_service_defs;
 };
 
 // One request, one response: a blocking call returning the response, an
@@ -361,6 +366,115 @@ std::string StreamInterfaceType(const MethodDef& method) {
   return "";
 }
 
+// The asynchronous forms of a unary method (natsrpc/async.h, natsrpc/coro.h):
+// the client's coroutine call `MCo` (also in ClientInterface, over the
+// virtual `MAsync`, so that a MockClient serves it), and the handler
+// `MAsync` of Svc::AsyncService, whose default runs the blocking `M`. `MCo`
+// has an overload without options rather than a default argument: GCC 12
+// miscompiles a temporary CallOptions inside a co_await expression
+// (natsrpc/coro.h).
+void RenderAsyncUnary(const MethodDef& method, Vars vars,
+                      const EmitOptions& options, MethodText& text) {
+  vars["co"] = method.cpp_co_name;
+  if (options.mock_code) {
+    Render(text.interface_decls, R"(    ::natsrpc::CallAwaitable<$resp$> $co$(
+        const $req$& request) {
+      return this->$co$(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<$resp$> $co$(
+        const $req$& request,
+        const ::natsrpc::CallOptions& options) {
+      return ::natsrpc::CallAwaitable<$resp$>(
+          [&](::natsrpc::Callback<$resp$> done) {
+            return this->$async$(request, ::std::move(done), options);
+          });
+    }
+)",
+           vars);
+  }
+  Render(text.client_decls, R"(    ::natsrpc::CallAwaitable<$resp$> $co$(
+        const $req$& request);
+    ::natsrpc::CallAwaitable<$resp$> $co$(
+        const $req$& request,
+        const ::natsrpc::CallOptions& options);
+)",
+         vars);
+  Render(text.client_defs, R"(
+::natsrpc::CallAwaitable<$resp$> $class$::Client::$co$(
+    const $req$& request) {
+  return this->$co$(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<$resp$> $class$::Client::$co$(
+    const $req$& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<$resp$>(
+      [&](::natsrpc::Callback<$resp$> done) {
+        return this->$async$(request, ::std::move(done), options);
+      });
+}
+)",
+         vars);
+  Render(text.async_service_decls, R"(
+$doc$    virtual void $async$(
+        ::natsrpc::ServerContext& context,
+        const $req$& request,
+        ::natsrpc::UnaryResponder<$resp$> responder);
+)",
+         vars);
+  Render(text.async_service_registration,
+         R"(  ::natsrpc::Service::RegisterMethod(
+      "$wire$",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<$codec$>(
+          &$class$::AsyncService::$async$));
+)",
+         vars);
+  Render(text.async_service_defs, R"(
+void $class$::AsyncService::$async$(
+    ::natsrpc::ServerContext& context,
+    const $req$& request,
+    ::natsrpc::UnaryResponder<$resp$> responder) {
+  $resp$ response;
+  const ::absl::Status status = this->$name$(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
+}
+)",
+         vars);
+}
+
+// Svc::AsyncService (natsrpc/async.h): its class into vars["async_service"]
+// and its definitions into vars["async_service_defs"].
+void RenderAsyncService(const MethodText& all, Vars& vars) {
+  Vars v = vars;
+  v["decls"] = all.async_service_decls;
+  v["registration"] = all.async_service_registration;
+  v["defs"] = all.async_service_defs;
+  std::string header;
+  Render(header, R"(
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+$decls$  };
+)",
+         v);
+  std::string source;
+  Render(source, R"(
+$class$::AsyncService::AsyncService() {
+$registration$}
+$defs$)",
+         v);
+  vars["async_service"] = std::move(header);
+  vars["async_service_defs"] = std::move(source);
+}
+
 // `this->` in the Client's MRaw: a method may be named like a parameter
 // (`request`, `options`; see proto/test/compile/streaming.proto).
 void RenderMockable(const MethodDef& method, Vars vars, MethodText& text) {
@@ -520,6 +634,7 @@ MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
   switch (method.streaming) {
     case StreamingKind::kUnary:
       RenderUnary(vars, text);
+      RenderAsyncUnary(method, vars, options, text);
       break;
     case StreamingKind::kServerStreaming:
       RenderServerStreaming(vars, text);
@@ -739,6 +854,9 @@ ServiceText RenderService(const ServiceModel& model,
     all.client_raw_decls += m.client_raw_decls;
     all.client_raw_defs += m.client_raw_defs;
     all.mock_decls += m.mock_decls;
+    all.async_service_decls += m.async_service_decls;
+    all.async_service_registration += m.async_service_registration;
+    all.async_service_defs += m.async_service_defs;
   }
   const bool has_methods = !service.methods.empty();
   Vars vars = {
@@ -771,6 +889,7 @@ ServiceText RenderService(const ServiceModel& model,
   vars["durable_defs"] = durable.source;
   ServiceText text;
   if (options.mock_code) RenderInterface(all, vars, text);
+  RenderAsyncService(all, vars);
   Render(text.header, R"($doc$class $class$ final {
  public:
   // The IDL name of the service and its default app.
@@ -797,7 +916,7 @@ $client_raw_decls$    ::natsrpc::internal::ClientChannel channel_;
     Service();
     ~Service() override = default;
 $service_decls$  };
-$durable_decls$};
+$durable_decls$$async_service$};
 )",
          vars);
   if (has_methods) {
@@ -825,7 +944,7 @@ $class$::Service::Service()
       "$full_name$",
       "$description$");
 $registration$}
-$service_defs$$durable_defs$)",
+$service_defs$$durable_defs$$async_service_defs$)",
          vars);
   return text;
 }

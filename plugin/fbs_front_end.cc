@@ -420,6 +420,7 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
       md.cpp_name = ids[m].call;
       md.cpp_async_name = ids[m].async_call;
       md.cpp_raw_name = ids[m].raw_call;
+      md.cpp_co_name = ids[m].co_call;
       md.request_type = absl::StrCat(
           "::natsrpc::FlatMessage<",
           QualifiedFlatcType(Components(*call.request), call.request->name),
@@ -472,6 +473,7 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
+      table_taken.insert(md.cpp_co_name);
       def.methods.push_back(std::move(md));
     }
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);

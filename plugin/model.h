@@ -53,6 +53,9 @@ struct MethodDef {
   // The virtual behind a streaming call in Svc::ClientInterface (emitted
   // with generate_mock_code), reserved for every kind.
   std::string cpp_raw_name;  // "DownloadRaw", "delete_Raw"
+  // The client's coroutine call (natsrpc/coro.h) of a unary method,
+  // reserved for every kind. Also escaped and unique.
+  std::string cpp_co_name;  // "AddCo", "delete_Co"
   // Fully qualified C++ types of the request and response.
   std::string request_type;   // "::example::v1::AddRequest"
   std::string response_type;  // "::example::v1::AddReply"

@@ -209,7 +209,8 @@ const NameSet& GeneratedMemberNames() {
   static const auto* const kNames = new NameSet{
       "Client",       "Service",        "kServiceName",    "kDefaultApp",
       "status",       "stats",          "channel_",        "service_name",
-      "default_app",  "RegisterMethod", "ClientInterface", "MockClient"};
+      "default_app",  "RegisterMethod", "ClientInterface", "MockClient",
+      "AsyncService"};
   return *kNames;
 }
 
@@ -221,13 +222,14 @@ std::vector<MethodIdentifiers> AssignMethodIdentifiers(
   for (const std::string& idl : idl_names) {
     std::string base = EscapeIdentifier(idl);
     while (taken.contains(base) || taken.contains(base + "Async") ||
-           taken.contains(base + "Raw")) {
+           taken.contains(base + "Raw") || taken.contains(base + "Co")) {
       base += '_';
     }
-    MethodIdentifiers ids{base, base + "Async", base + "Raw"};
+    MethodIdentifiers ids{base, base + "Async", base + "Raw", base + "Co"};
     taken.insert(ids.call);
     taken.insert(ids.async_call);
     taken.insert(ids.raw_call);
+    taken.insert(ids.co_call);
     out.push_back(std::move(ids));
   }
   return out;
@@ -237,7 +239,8 @@ std::string ServiceClassName(absl::string_view idl_name, const NameSet& taken,
                              bool global_namespace) {
   std::string name = EscapeIdentifier(idl_name);
   static const auto* const kNested =
-      new NameSet{"Client", "Service", "ClientInterface", "MockClient"};
+      new NameSet{"Client", "Service", "ClientInterface", "MockClient",
+                  "AsyncService"};
   static const auto* const kGlobal =
       new NameSet{"std", "absl", "google", "natsrpc"};
   while (taken.contains(name) || kNested->contains(name) ||

@@ -14,8 +14,9 @@
 //  2. A name that collides with a name the generated code itself defines, or
 //     with a name already taken, gets `_` appended until it is unique
 //     (Uniquify). For methods the blocking name `X`, the async name
-//     `XAsync` and the name `XRaw` (the virtual behind a streaming call in
-//     the mockable ClientInterface) must all be free; methods are resolved
+//     `XAsync` (also the handler of Svc::AsyncService), the name `XRaw` (the
+//     virtual behind a streaming call in the mockable ClientInterface) and
+//     the coroutine call `XCo` must all be free; methods are resolved
 //     in IDL order, so in a service with `Add` then `AddAsync`, the second
 //     becomes `AddAsync_` (async: `AddAsync_Async`).
 //  3. The wire name (subjects, method table, errors) is always the IDL name.
@@ -122,14 +123,15 @@ std::string EscapeIdentifier(absl::string_view name);
 std::string Uniquify(std::string name, const NameSet& taken);
 
 // Names the generated `Svc::Client`, `Svc::ClientInterface`,
-// `Svc::MockClient` and `Svc::Service` classes declare or use unqualified,
+// `Svc::MockClient`, `Svc::Service` and `Svc::AsyncService` classes declare
+// or use unqualified,
 // which a method therefore must not take: the nested classes and
 // constructors, the static constants, the channel, and the members of
 // ::natsrpc::Service.
 //
 //   {"Client", "Service", "kServiceName", "kDefaultApp", "status", "stats",
 //    "channel_", "service_name", "default_app", "RegisterMethod",
-//    "ClientInterface", "MockClient"}
+//    "ClientInterface", "MockClient", "AsyncService"}
 const NameSet& GeneratedMemberNames();
 
 // The C++ names of one method: the blocking call (also the server's virtual
@@ -139,24 +141,27 @@ struct MethodIdentifiers {
   std::string call;
   std::string async_call;
   std::string raw_call;
+  // The client's coroutine call of a unary method (natsrpc/coro.h).
+  std::string co_call;
 };
 
 // Rules 1 and 2 for all methods of one service, in IDL order.
 //
 //   AssignMethodIdentifiers({"Add", "AddAsync", "Client", "delete", "Get",
 //                            "get"})
-//     -> {{"Add", "AddAsync", "AddRaw"},
-//         {"AddAsync_", "AddAsync_Async", "AddAsync_Raw"},
-//         {"Client_", "Client_Async", "Client_Raw"},
-//         {"delete_", "delete_Async", "delete_Raw"},
-//         {"Get", "GetAsync", "GetRaw"}, {"get", "getAsync", "getRaw"}}
+//     -> {{"Add", "AddAsync", "AddRaw", "AddCo"},
+//         {"AddAsync_", "AddAsync_Async", "AddAsync_Raw", "AddAsync_Co"},
+//         {"Client_", "Client_Async", "Client_Raw", "Client_Co"},
+//         {"delete_", "delete_Async", "delete_Raw", "delete_Co"},
+//         {"Get", "GetAsync", "GetRaw", "GetCo"},
+//         {"get", "getAsync", "getRaw", "getCo"}}
 std::vector<MethodIdentifiers> AssignMethodIdentifiers(
     absl::Span<const std::string> idl_names);
 
 // Rules 1 and 2 for a service class at namespace scope. `taken` holds the
 // names already defined in that namespace (protoc's classes, enum values,
-// other services); `Client`, `Service`, `ClientInterface` and `MockClient`
-// are refused (a nested class may not share its enclosing class's name), and so
+// other services); `Client`, `Service`, `ClientInterface`, `MockClient` and
+// `AsyncService` are refused (a nested class may not share its enclosing class's name), and so
 // are `std`, `absl`, `google` and `natsrpc` in the global namespace.
 //
 //   ServiceClassName("Calculator", {}, false)       -> "Calculator"

@@ -236,6 +236,7 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
       md.cpp_name = ids[m].call;
       md.cpp_async_name = ids[m].async_call;
       md.cpp_raw_name = ids[m].raw_call;
+      md.cpp_co_name = ids[m].co_call;
       md.request_type = CppType(*method.input_type());
       md.response_type = CppType(*method.output_type());
       md.request_type_name = compat::ToString(method.input_type()->full_name());
@@ -256,6 +257,7 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
+      table_taken.insert(md.cpp_co_name);
       def.methods.push_back(std::move(md));
     }
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);

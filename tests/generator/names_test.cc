@@ -70,6 +70,17 @@ TEST(NamesTest, MethodIdentifiers) {
                                 "ClientInterface_/ClientInterface_Async/"
                                 "ClientInterface_Raw",
                                 "MockClient_/MockClient_Async/MockClient_Raw"));
+  // Asynchronous forms (natsrpc/async.h, natsrpc/coro.h): `XCo` is reserved
+  // too, and `AsyncService` is a nested class.
+  ids = AssignMethodIdentifiers({"Add", "AddCo", "AsyncService"});
+  flat.clear();
+  for (const auto& id : ids) {
+    flat.push_back(id.call + "/" + id.async_call + "/" + id.co_call);
+  }
+  EXPECT_THAT(flat,
+              ElementsAre("Add/AddAsync/AddCo", "AddCo_/AddCo_Async/AddCo_Co",
+                          "AsyncService_/AsyncService_Async/AsyncService_Co"));
+  EXPECT_EQ(ServiceClassName("AsyncService", {}, false), "AsyncService_");
 }
 
 TEST(NamesTest, ServiceClassName) {

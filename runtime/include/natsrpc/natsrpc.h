@@ -7,7 +7,9 @@
 #ifndef NATSRPC_NATSRPC_H_
 #define NATSRPC_NATSRPC_H_
 
+#include "natsrpc/async.h"
 #include "natsrpc/client.h"
+#include "natsrpc/coro.h"
 #include "natsrpc/codec.h"
 #include "natsrpc/connection.h"
 #include "natsrpc/interceptor.h"

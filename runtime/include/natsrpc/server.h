@@ -111,7 +111,8 @@ class ServiceRegistry;
 class DurableAccess;
 }  // namespace internal
 
-// What a handler knows about its call. Valid while the handler runs.
+// What a handler knows about its call. Valid while the handler runs; for an
+// asynchronous handler (natsrpc/async.h) while its responder lives.
 class NATSRPC_EXPORT ServerContext {
  public:
   ServerContext(MessagePtr request, absl::string_view requester,
@@ -257,7 +258,8 @@ class NATSRPC_EXPORT Service {
   Service(absl::string_view name, absl::string_view default_app,
           const ServiceSchema& schema);
 
-  // Generated constructors register each method once.
+  // Generated constructors register each method; registering a method
+  // again replaces its handler (Svc::AsyncService does, natsrpc/async.h).
   void RegisterMethod(absl::string_view method,
                       std::unique_ptr<internal::MethodHandler> handler);
   // Generated constructors describe the service and the IDL types of each

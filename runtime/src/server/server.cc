@@ -25,6 +25,14 @@ Service::~Service() = default;
 
 void Service::RegisterMethod(absl::string_view method,
                              std::unique_ptr<internal::MethodHandler> handler) {
+  // A second registration replaces the first: Svc::AsyncService re-registers
+  // the unary methods of Svc::Service with asynchronous handlers.
+  for (auto& [name, existing] : methods_) {
+    if (name == method) {
+      existing = std::move(handler);
+      return;
+    }
+  }
   methods_.emplace_back(std::string(method), std::move(handler));
 }
 

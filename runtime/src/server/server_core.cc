@@ -77,7 +77,10 @@ ServerCore::ServerCore(const Connection& connection, ServerOptions options)
         return all;
       }()),
       table_(wire::NewClientId()),
-      streams_(options_.max_open_streams) {}
+      streams_(options_.max_open_streams),
+      async_calls_([this](std::shared_ptr<AsyncUnaryCall> call) {
+        EndAsync(call, AsyncEnd::kDeadline, {}, {}, {});
+      }) {}
 
 ServerCore::~ServerCore() { Shutdown(); }
 
@@ -557,6 +560,12 @@ void ServerCore::Serve(const RegisteredService& reg,
     return;
   }
   handled_.fetch_add(1, std::memory_order_relaxed);
+  if (method.handler->async()) {
+    // natsrpc/async.h: the call ends when its handler finishes it.
+    ServeAsync(reg, method, std::move(message), parts, deadline, state,
+               std::move(interceptors), delivery);
+    return;
+  }
   ServerContext context(message, parts.requester, parts.responder, parts.app,
                         parts.service, parts.method, deadline);
   ServerContextAccess::SetCancelFlag(context, &state.cancelled);
@@ -718,6 +727,8 @@ void ServerCore::Shutdown() {
   }
   streams.clear();
   if (pool_ != nullptr) pool_->Stop();
+  // After the workers: no handler starts an asynchronous call any more.
+  EndAllAsync();
 }
 
 ServerStats ServerCore::stats() const {

@@ -30,6 +30,7 @@
 #include "natsrpc/interceptor.h"
 #include "natsrpc/server.h"
 #include "natsrpc/transport.h"
+#include "server/async_call.h"
 #include "server/call_interceptors.h"
 #include "server/method_stats.h"
 #include "server/service_registry.h"
@@ -55,6 +56,14 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
     return method_stats_->Snapshot();
   }
   absl::Status health() const;
+
+  // Asynchronous unary handlers (server_async.cc, natsrpc/async.h): ends a
+  // pending call once (false if it had ended): kFinished replies `status`
+  // (and on OK `reply`) unless the caller cancelled meanwhile. Called by
+  // UnaryCompletion, cancels, the deadline thread and Shutdown().
+  bool EndAsync(const std::shared_ptr<AsyncUnaryCall>& call, AsyncEnd how,
+                const absl::Status& status, Payload reply,
+                absl::string_view content_type);
 
  private:
   // A call's cancellation flag (ServerContext::IsCancelled()).
@@ -151,6 +160,15 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
                  ServerCallInterceptors interceptors);
   void Refuse(const IncomingMessage& open, const absl::Status& status);
 
+  // Asynchronous unary handlers (server_async.cc). Runs the handler of a
+  // call that passed the interceptors' OnStart; the call ends later.
+  void ServeAsync(const RegisteredService& reg, const RegisteredMethod& method,
+                  MessagePtr message, const wire::RequestSubjectParts& parts,
+                  absl::Time deadline, const CallState& state,
+                  ServerCallInterceptors interceptors, Delivery* delivery);
+  // Shutdown(): ends every pending call with UNAVAILABLE.
+  void EndAllAsync();
+
   Connection connection_;
   const ServerOptions options_;
   // The per-method counters, then options_.interceptors.
@@ -191,6 +209,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   absl::Status discovery_status_ ABSL_GUARDED_BY(events_mu_);
 
   std::atomic<int> in_flight_{0};
+
+  // Pending asynchronous unary calls (server/async_call.h).
+  AsyncCallSet async_calls_;
 
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> handled_{0};

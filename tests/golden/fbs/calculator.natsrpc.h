@@ -43,6 +43,11 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::AddReply>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> AddCo(
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> AddCo(
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+        const ::natsrpc::CallOptions& options);
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::DivideReply>> Divide(
@@ -52,6 +57,11 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::DivideReply>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> DivideCo(
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> DivideCo(
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+        const ::natsrpc::CallOptions& options);
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::EchoMessage>> Echo(
@@ -61,6 +71,11 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::EchoMessage>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> EchoCo(
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> EchoCo(
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+        const ::natsrpc::CallOptions& options);
 
    private:
     ::natsrpc::internal::ClientChannel channel_;
@@ -91,6 +106,33 @@ class Calculator final {
         ::natsrpc::ServerContext& context,
         const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
         ::natsrpc::FlatMessage<::example::v1::EchoMessage>& response);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // Returns a + b.
+    virtual void AddAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::AddReply>> responder);
+
+    // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
+    virtual void DivideAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::DivideReply>> responder);
+
+    // Returns its input; used by benchmarks.
+    virtual void EchoAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::EchoMessage>> responder);
   };
 };
 

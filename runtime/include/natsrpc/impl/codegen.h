@@ -7,6 +7,8 @@
 #ifndef NATSRPC_IMPL_CODEGEN_H_
 #define NATSRPC_IMPL_CODEGEN_H_
 
+#include "natsrpc/async.h"
+#include "natsrpc/coro.h"
 #include "natsrpc/durable.h"
 #include "natsrpc/impl/client_channel.h"
 #include "natsrpc/impl/method_handler.h"

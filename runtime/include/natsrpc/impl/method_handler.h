@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "natsrpc/async.h"
 #include "natsrpc/codec.h"
 #include "natsrpc/export.h"
 #include "natsrpc/interceptor.h"
@@ -46,6 +47,17 @@ class NATSRPC_EXPORT MethodHandler {
       absl::string_view& /*content_type*/) {
     return absl::InternalError("not a streaming method");
   }
+
+  // Asynchronous unary handlers (natsrpc/async.h). True: the server calls
+  // RunAsync instead of Run, with a completion the handler finishes now or
+  // later, from any thread.
+  virtual bool async() const { return false; }
+  // Decodes `request` and calls the user's asynchronous method with a typed
+  // responder made from `completion`; a decode error finishes it.
+  virtual void RunAsync(Service& /*service*/, const MessagePtr& /*request*/,
+                        UnaryCompletion completion) {
+    completion.Finish(absl::InternalError("not an asynchronous method"));
+  }
 };
 
 NATSRPC_EXPORT absl::Status RequestDecodeError(const absl::Status& status);
@@ -80,6 +92,45 @@ template <template <class> class Codec, typename Svc, typename Req,
 std::unique_ptr<MethodHandler> MakeUnaryHandler(
     absl::Status (Svc::*fn)(ServerContext&, const Req&, Resp&)) {
   return std::make_unique<UnaryHandler<Codec, Svc, Req, Resp>>(fn);
+}
+
+// An asynchronous unary method (natsrpc/async.h): `Svc::AsyncService::MAsync`.
+template <template <class> class Codec, typename Svc, typename Req,
+          typename Resp>
+class AsyncUnaryHandler final : public MethodHandler {
+ public:
+  using Fn = void (Svc::*)(ServerContext&, const Req&, UnaryResponder<Resp>);
+  explicit AsyncUnaryHandler(Fn fn) : fn_(fn) {}
+
+  bool async() const override { return true; }
+  absl::Status Run(Service&, ServerContext&, const MessagePtr&, Payload&,
+                   absl::string_view&) override {
+    return absl::InternalError("an asynchronous method runs with RunAsync");
+  }
+  void RunAsync(Service& service, const MessagePtr& request,
+                UnaryCompletion completion) override {
+    auto req = std::make_shared<Req>();
+    if (absl::Status s = Codec<Req>::Decode(request, *req); !s.ok()) {
+      completion.Finish(RequestDecodeError(s));
+      return;
+    }
+    completion.KeepAlive(req);
+    ServerContext& context = completion.context();
+    (static_cast<Svc&>(service).*fn_)(
+        context, *req,
+        UnaryResponder<Resp>(std::move(completion), &Codec<Resp>::Encode,
+                             Codec<Resp>::kContentType));
+  }
+
+ private:
+  Fn fn_;
+};
+
+template <template <class> class Codec, typename Svc, typename Req,
+          typename Resp>
+std::unique_ptr<MethodHandler> MakeAsyncUnaryHandler(
+    void (Svc::*fn)(ServerContext&, const Req&, UnaryResponder<Resp>)) {
+  return std::make_unique<AsyncUnaryHandler<Codec, Svc, Req, Resp>>(fn);
 }
 
 // The answer of a method a service does not override.

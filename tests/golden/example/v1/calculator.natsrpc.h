@@ -42,6 +42,11 @@ class Calculator final {
         const ::example::v1::AddRequest& request,
         ::natsrpc::Callback<::example::v1::AddReply> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+        const ::example::v1::AddRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+        const ::example::v1::AddRequest& request,
+        const ::natsrpc::CallOptions& options);
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::example::v1::DivideReply> Divide(
@@ -51,6 +56,11 @@ class Calculator final {
         const ::example::v1::DivideRequest& request,
         ::natsrpc::Callback<::example::v1::DivideReply> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+        const ::example::v1::DivideRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+        const ::example::v1::DivideRequest& request,
+        const ::natsrpc::CallOptions& options);
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::example::v1::EchoMessage> Echo(
@@ -60,6 +70,11 @@ class Calculator final {
         const ::example::v1::EchoMessage& request,
         ::natsrpc::Callback<::example::v1::EchoMessage> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+        const ::example::v1::EchoMessage& request);
+    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+        const ::example::v1::EchoMessage& request,
+        const ::natsrpc::CallOptions& options);
 
    private:
     ::natsrpc::internal::ClientChannel channel_;
@@ -90,6 +105,33 @@ class Calculator final {
         ::natsrpc::ServerContext& context,
         const ::example::v1::EchoMessage& request,
         ::example::v1::EchoMessage& response);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // Returns a + b.
+    virtual void AddAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::AddRequest& request,
+        ::natsrpc::UnaryResponder<::example::v1::AddReply> responder);
+
+    // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
+    virtual void DivideAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::DivideRequest& request,
+        ::natsrpc::UnaryResponder<::example::v1::DivideReply> responder);
+
+    // Returns its input; used by benchmarks.
+    virtual void EchoAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::EchoMessage& request,
+        ::natsrpc::UnaryResponder<::example::v1::EchoMessage> responder);
   };
 };
 

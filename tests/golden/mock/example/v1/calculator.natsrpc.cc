@@ -781,6 +781,20 @@ Calculator::Client::Client(
       channel_, 0, request, ::std::move(done), options);
 }
 
+::natsrpc::CallAwaitable<::example::v1::AddReply> Calculator::Client::AddCo(
+    const ::example::v1::AddRequest& request) {
+  return this->AddCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::example::v1::AddReply> Calculator::Client::AddCo(
+    const ::example::v1::AddRequest& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::example::v1::AddReply>(
+      [&](::natsrpc::Callback<::example::v1::AddReply> done) {
+        return this->AddAsync(request, ::std::move(done), options);
+      });
+}
+
 ::absl::StatusOr<::example::v1::DivideReply> Calculator::Client::Divide(
     const ::example::v1::DivideRequest& request,
     const ::natsrpc::CallOptions& options) {
@@ -798,6 +812,20 @@ Calculator::Client::Client(
       channel_, 1, request, ::std::move(done), options);
 }
 
+::natsrpc::CallAwaitable<::example::v1::DivideReply> Calculator::Client::DivideCo(
+    const ::example::v1::DivideRequest& request) {
+  return this->DivideCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::example::v1::DivideReply> Calculator::Client::DivideCo(
+    const ::example::v1::DivideRequest& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::example::v1::DivideReply>(
+      [&](::natsrpc::Callback<::example::v1::DivideReply> done) {
+        return this->DivideAsync(request, ::std::move(done), options);
+      });
+}
+
 ::absl::StatusOr<::example::v1::EchoMessage> Calculator::Client::Echo(
     const ::example::v1::EchoMessage& request,
     const ::natsrpc::CallOptions& options) {
@@ -813,6 +841,20 @@ Calculator::Client::Client(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::example::v1::EchoMessage>(
       channel_, 2, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::example::v1::EchoMessage> Calculator::Client::EchoCo(
+    const ::example::v1::EchoMessage& request) {
+  return this->EchoCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::example::v1::EchoMessage> Calculator::Client::EchoCo(
+    const ::example::v1::EchoMessage& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::example::v1::EchoMessage>(
+      [&](::natsrpc::Callback<::example::v1::EchoMessage> done) {
+        return this->EchoAsync(request, ::std::move(done), options);
+      });
 }
 
 Calculator::Service::Service()
@@ -866,6 +908,60 @@ Calculator::Service::Service()
     const ::example::v1::EchoMessage&,
     ::example::v1::EchoMessage&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Echo");
+}
+
+Calculator::AsyncService::AsyncService() {
+  ::natsrpc::Service::RegisterMethod(
+      "Add",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Calculator::AsyncService::AddAsync));
+  ::natsrpc::Service::RegisterMethod(
+      "Divide",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Calculator::AsyncService::DivideAsync));
+  ::natsrpc::Service::RegisterMethod(
+      "Echo",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Calculator::AsyncService::EchoAsync));
+}
+
+void Calculator::AsyncService::AddAsync(
+    ::natsrpc::ServerContext& context,
+    const ::example::v1::AddRequest& request,
+    ::natsrpc::UnaryResponder<::example::v1::AddReply> responder) {
+  ::example::v1::AddReply response;
+  const ::absl::Status status = this->Add(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
+}
+
+void Calculator::AsyncService::DivideAsync(
+    ::natsrpc::ServerContext& context,
+    const ::example::v1::DivideRequest& request,
+    ::natsrpc::UnaryResponder<::example::v1::DivideReply> responder) {
+  ::example::v1::DivideReply response;
+  const ::absl::Status status = this->Divide(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
+}
+
+void Calculator::AsyncService::EchoAsync(
+    ::natsrpc::ServerContext& context,
+    const ::example::v1::EchoMessage& request,
+    ::natsrpc::UnaryResponder<::example::v1::EchoMessage> responder) {
+  ::example::v1::EchoMessage response;
+  const ::absl::Status status = this->Echo(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
 }
 
 }  // namespace v1

@@ -884,6 +884,20 @@ Streamer::Client::Client(
       channel_, 0, request, ::std::move(done), options);
 }
 
+::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Streamer::Client::EchoCo(
+    const ::natsrpc_test::streaming::Tick& request) {
+  return this->EchoCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Streamer::Client::EchoCo(
+    const ::natsrpc_test::streaming::Tick& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick>(
+      [&](::natsrpc::Callback<::natsrpc_test::streaming::Tick> done) {
+        return this->EchoAsync(request, ::std::move(done), options);
+      });
+}
+
 ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>>
 Streamer::Client::Watch(
     const ::natsrpc_test::streaming::Tick& request,
@@ -1010,6 +1024,26 @@ Streamer::Service::Service()
     ::natsrpc::ServerContext&,
     ::natsrpc::ServerReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Chat");
+}
+
+Streamer::AsyncService::AsyncService() {
+  ::natsrpc::Service::RegisterMethod(
+      "Echo",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Streamer::AsyncService::EchoAsync));
+}
+
+void Streamer::AsyncService::EchoAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc_test::streaming::Tick& request,
+    ::natsrpc::UnaryResponder<::natsrpc_test::streaming::Tick> responder) {
+  ::natsrpc_test::streaming::Tick response;
+  const ::absl::Status status = this->Echo(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
 }
 
 namespace {
@@ -1146,6 +1180,20 @@ void class_::Client::BarAsyncAsync(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::natsrpc_test::streaming::Tick>(
       channel_, 6, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> class_::Client::Bar_Co(
+    const ::natsrpc_test::streaming::Tick& request) {
+  return this->Bar_Co(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> class_::Client::Bar_Co(
+    const ::natsrpc_test::streaming::Tick& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick>(
+      [&](::natsrpc::Callback<::natsrpc_test::streaming::Tick> done) {
+        return this->Bar_Async(request, ::std::move(done), options);
+      });
 }
 
 ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>>
@@ -1658,6 +1706,26 @@ class_::Service::Service()
     ::natsrpc::ServerContext&,
     ::natsrpc::ServerReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "options");
+}
+
+class_::AsyncService::AsyncService() {
+  ::natsrpc::Service::RegisterMethod(
+      "Bar",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::ProtobufCodec>(
+          &class_::AsyncService::Bar_Async));
+}
+
+void class_::AsyncService::Bar_Async(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc_test::streaming::Tick& request,
+    ::natsrpc::UnaryResponder<::natsrpc_test::streaming::Tick> responder) {
+  ::natsrpc_test::streaming::Tick response;
+  const ::absl::Status status = this->Bar_(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
 }
 
 }  // namespace streaming
