@@ -42,6 +42,11 @@ class Jobs final {
         const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> RunCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> RunCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        const ::natsrpc::CallOptions& options);
 
     // Not durable: no typed durable calls.
     ::absl::StatusOr<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> Ping(
@@ -51,6 +56,11 @@ class Jobs final {
         const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> PingCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> PingCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        const ::natsrpc::CallOptions& options);
 
     // Durable, named like Run's submit call: its own becomes SubmitRun_.
     ::absl::StatusOr<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> SubmitRun(
@@ -60,6 +70,11 @@ class Jobs final {
         const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> SubmitRunCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> SubmitRunCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        const ::natsrpc::CallOptions& options);
 
    private:
     ::natsrpc::internal::ClientChannel channel_;
@@ -135,6 +150,33 @@ class Jobs final {
 
    private:
     ::natsrpc::DurableClient raw_;
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // Runs a job; stored in JetStream until a worker runs it.
+    virtual void RunAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> responder);
+
+    // Not durable: no typed durable calls.
+    virtual void PingAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> responder);
+
+    // Durable, named like Run's submit call: its own becomes SubmitRun_.
+    virtual void SubmitRunAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> responder);
   };
 };
 

@@ -769,6 +769,20 @@ Jobs::Client::Client(
       channel_, 0, request, ::std::move(done), options);
 }
 
+::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> Jobs::Client::RunCo(
+    const ::natsrpc_test::durable::Job& request) {
+  return this->RunCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> Jobs::Client::RunCo(
+    const ::natsrpc_test::durable::Job& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult>(
+      [&](::natsrpc::Callback<::natsrpc_test::durable::JobResult> done) {
+        return this->RunAsync(request, ::std::move(done), options);
+      });
+}
+
 ::absl::StatusOr<::natsrpc_test::durable::JobResult> Jobs::Client::Ping(
     const ::natsrpc_test::durable::Job& request,
     const ::natsrpc::CallOptions& options) {
@@ -786,6 +800,20 @@ Jobs::Client::Client(
       channel_, 1, request, ::std::move(done), options);
 }
 
+::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> Jobs::Client::PingCo(
+    const ::natsrpc_test::durable::Job& request) {
+  return this->PingCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> Jobs::Client::PingCo(
+    const ::natsrpc_test::durable::Job& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult>(
+      [&](::natsrpc::Callback<::natsrpc_test::durable::JobResult> done) {
+        return this->PingAsync(request, ::std::move(done), options);
+      });
+}
+
 ::absl::StatusOr<::natsrpc_test::durable::JobResult> Jobs::Client::SubmitRun(
     const ::natsrpc_test::durable::Job& request,
     const ::natsrpc::CallOptions& options) {
@@ -801,6 +829,20 @@ Jobs::Client::Client(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::ProtobufCodec,
                                    ::natsrpc_test::durable::JobResult>(
       channel_, 2, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> Jobs::Client::SubmitRunCo(
+    const ::natsrpc_test::durable::Job& request) {
+  return this->SubmitRunCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> Jobs::Client::SubmitRunCo(
+    const ::natsrpc_test::durable::Job& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult>(
+      [&](::natsrpc::Callback<::natsrpc_test::durable::JobResult> done) {
+        return this->SubmitRunAsync(request, ::std::move(done), options);
+      });
 }
 
 Jobs::Service::Service()
@@ -900,6 +942,60 @@ Jobs::DurableClient::DurableClient(
     ::absl::string_view request_id, ::absl::Duration wait) {
   return ::natsrpc::internal::DecodeDurable<::natsrpc::ProtobufCodec, ::natsrpc_test::durable::JobResult>(
       raw_.Fetch(request_id, wait));
+}
+
+Jobs::AsyncService::AsyncService() {
+  ::natsrpc::Service::RegisterMethod(
+      "Run",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Jobs::AsyncService::RunAsync));
+  ::natsrpc::Service::RegisterMethod(
+      "Ping",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Jobs::AsyncService::PingAsync));
+  ::natsrpc::Service::RegisterMethod(
+      "SubmitRun",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::ProtobufCodec>(
+          &Jobs::AsyncService::SubmitRunAsync));
+}
+
+void Jobs::AsyncService::RunAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc_test::durable::Job& request,
+    ::natsrpc::UnaryResponder<::natsrpc_test::durable::JobResult> responder) {
+  ::natsrpc_test::durable::JobResult response;
+  const ::absl::Status status = this->Run(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
+}
+
+void Jobs::AsyncService::PingAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc_test::durable::Job& request,
+    ::natsrpc::UnaryResponder<::natsrpc_test::durable::JobResult> responder) {
+  ::natsrpc_test::durable::JobResult response;
+  const ::absl::Status status = this->Ping(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
+}
+
+void Jobs::AsyncService::SubmitRunAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc_test::durable::Job& request,
+    ::natsrpc::UnaryResponder<::natsrpc_test::durable::JobResult> responder) {
+  ::natsrpc_test::durable::JobResult response;
+  const ::absl::Status status = this->SubmitRun(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
 }
 
 }  // namespace durable

@@ -189,7 +189,8 @@ class Calculator final {
     AsyncService();
     ~AsyncService() override = default;
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     virtual void AddAsync(
         ::natsrpc::ServerContext& context,
         const ::example::v1::AddRequest& request,

@@ -40,6 +40,18 @@ class Jobs final {
         const ::natsrpc_test::durable::Job& request,
         ::natsrpc::Callback<::natsrpc_test::durable::JobResult> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> RunCo(
+        const ::natsrpc_test::durable::Job& request) {
+      return this->RunCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> RunCo(
+        const ::natsrpc_test::durable::Job& request,
+        const ::natsrpc::CallOptions& options) {
+      return ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult>(
+          [&](::natsrpc::Callback<::natsrpc_test::durable::JobResult> done) {
+            return this->RunAsync(request, ::std::move(done), options);
+          });
+    }
 
     // Not durable: no typed durable calls.
     virtual ::absl::StatusOr<::natsrpc_test::durable::JobResult> Ping(
@@ -49,6 +61,18 @@ class Jobs final {
         const ::natsrpc_test::durable::Job& request,
         ::natsrpc::Callback<::natsrpc_test::durable::JobResult> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> PingCo(
+        const ::natsrpc_test::durable::Job& request) {
+      return this->PingCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> PingCo(
+        const ::natsrpc_test::durable::Job& request,
+        const ::natsrpc::CallOptions& options) {
+      return ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult>(
+          [&](::natsrpc::Callback<::natsrpc_test::durable::JobResult> done) {
+            return this->PingAsync(request, ::std::move(done), options);
+          });
+    }
 
     // Durable, named like Run's submit call: its own becomes SubmitRun_.
     virtual ::absl::StatusOr<::natsrpc_test::durable::JobResult> SubmitRun(
@@ -58,6 +82,18 @@ class Jobs final {
         const ::natsrpc_test::durable::Job& request,
         ::natsrpc::Callback<::natsrpc_test::durable::JobResult> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> SubmitRunCo(
+        const ::natsrpc_test::durable::Job& request) {
+      return this->SubmitRunCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> SubmitRunCo(
+        const ::natsrpc_test::durable::Job& request,
+        const ::natsrpc::CallOptions& options) {
+      return ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult>(
+          [&](::natsrpc::Callback<::natsrpc_test::durable::JobResult> done) {
+            return this->SubmitRunAsync(request, ::std::move(done), options);
+          });
+    }
   };
   class MockClient;
 
@@ -78,6 +114,11 @@ class Jobs final {
         const ::natsrpc_test::durable::Job& request,
         ::natsrpc::Callback<::natsrpc_test::durable::JobResult> done,
         const ::natsrpc::CallOptions& options = {}) override;
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> RunCo(
+        const ::natsrpc_test::durable::Job& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> RunCo(
+        const ::natsrpc_test::durable::Job& request,
+        const ::natsrpc::CallOptions& options);
 
     // Not durable: no typed durable calls.
     ::absl::StatusOr<::natsrpc_test::durable::JobResult> Ping(
@@ -87,6 +128,11 @@ class Jobs final {
         const ::natsrpc_test::durable::Job& request,
         ::natsrpc::Callback<::natsrpc_test::durable::JobResult> done,
         const ::natsrpc::CallOptions& options = {}) override;
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> PingCo(
+        const ::natsrpc_test::durable::Job& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> PingCo(
+        const ::natsrpc_test::durable::Job& request,
+        const ::natsrpc::CallOptions& options);
 
     // Durable, named like Run's submit call: its own becomes SubmitRun_.
     ::absl::StatusOr<::natsrpc_test::durable::JobResult> SubmitRun(
@@ -96,6 +142,11 @@ class Jobs final {
         const ::natsrpc_test::durable::Job& request,
         ::natsrpc::Callback<::natsrpc_test::durable::JobResult> done,
         const ::natsrpc::CallOptions& options = {}) override;
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> SubmitRunCo(
+        const ::natsrpc_test::durable::Job& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::durable::JobResult> SubmitRunCo(
+        const ::natsrpc_test::durable::Job& request,
+        const ::natsrpc::CallOptions& options);
 
    private:
     ::natsrpc::internal::ClientChannel channel_;
@@ -171,6 +222,33 @@ class Jobs final {
 
    private:
     ::natsrpc::DurableClient raw_;
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // Runs a job; stored in JetStream until a worker runs it.
+    virtual void RunAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc_test::durable::Job& request,
+        ::natsrpc::UnaryResponder<::natsrpc_test::durable::JobResult> responder);
+
+    // Not durable: no typed durable calls.
+    virtual void PingAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc_test::durable::Job& request,
+        ::natsrpc::UnaryResponder<::natsrpc_test::durable::JobResult> responder);
+
+    // Durable, named like Run's submit call: its own becomes SubmitRun_.
+    virtual void SubmitRunAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc_test::durable::Job& request,
+        ::natsrpc::UnaryResponder<::natsrpc_test::durable::JobResult> responder);
   };
 };
 
