@@ -102,6 +102,7 @@ ServiceRegistry::TakeSubscriptions() {
   for (auto& r : services_) {
     subscriptions.push_back(std::move(r->subscription));
     subscriptions.push_back(std::move(r->cancel_subscription));
+    subscriptions.push_back(std::move(r->all_subscription));
   }
   return subscriptions;
 }
@@ -109,7 +110,10 @@ ServiceRegistry::TakeSubscriptions() {
 std::vector<std::unique_ptr<Subscription>>
 ServiceRegistry::TakeRequestSubscriptions() {
   std::vector<std::unique_ptr<Subscription>> subscriptions;
-  for (auto& r : services_) subscriptions.push_back(std::move(r->subscription));
+  for (auto& r : services_) {
+    subscriptions.push_back(std::move(r->subscription));
+    subscriptions.push_back(std::move(r->all_subscription));
+  }
   return subscriptions;
 }
 

@@ -60,6 +60,9 @@ struct RegisteredService {
   std::unique_ptr<Subscription> subscription;
   // The service's cancel subject (docs/protocol.md 9.8), no queue group.
   std::unique_ptr<Subscription> cancel_subscription;
+  // Every instance (docs/protocol.md 13): the service's `.all` subject, no
+  // queue group.
+  std::unique_ptr<Subscription> all_subscription;
 };
 
 // Not thread-safe: ServerCore calls it under its mutex.

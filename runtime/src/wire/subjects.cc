@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -271,6 +272,42 @@ absl::StatusOr<std::string> CancelTargetReplyTo(absl::string_view subject) {
   }
   return absl::StrCat("responses.", t[1], ".", t[2], ".", t[3], ".", t[7], ".",
                       t[8]);
+}
+
+
+// ---- Every instance (docs/protocol.md 13) ----
+
+std::string AllRequestSubjectOf(absl::string_view request_subject) {
+  return absl::StrCat(request_subject, ".", kAllToken);
+}
+
+std::string AllWildcard(absl::string_view responder, absl::string_view app,
+                        absl::string_view service) {
+  return absl::StrCat("requests.*.", responder, ".", app, ".", service, ".*.",
+                      kAllToken);
+}
+
+bool IsAllRequestSubject(absl::string_view subject) {
+  // Allocation-free: this runs for every reply a server sends.
+  if (subject.size() <= kAllToken.size() ||
+      subject[subject.size() - kAllToken.size() - 1] != '.' ||
+      !absl::EndsWith(subject, kAllToken)) {
+    return false;
+  }
+  return std::count(subject.begin(), subject.end(), '.') == 6 &&
+         absl::StartsWith(subject, "requests.");
+}
+
+absl::StatusOr<RequestSubjectParts> ParseAllRequestSubject(
+    absl::string_view subject) {
+  if (!IsAllRequestSubject(subject)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "subject \"", absl::CEscape(subject),
+        "\" is not requests.<requester>.<responder>.<app>.<service>.<method>."
+        "all"));
+  }
+  subject.remove_suffix(kAllToken.size() + 1);
+  return ParseRequestSubject(subject);
 }
 
 }  // namespace natsrpc::wire

@@ -30,6 +30,9 @@ class NATSRPC_EXPORT MethodHandler {
  public:
   virtual ~MethodHandler() = default;
   virtual MethodKind kind() const { return MethodKind::kUnary; }
+  // An event method (natsrpc/fanout.h): Run() is called without a reply to
+  // send; its status is counted, never sent.
+  virtual bool is_event() const { return false; }
   // Unary: returns the status to send; on OK, `reply` and `content_type`
   // are set.
   virtual absl::Status Run(Service& service, ServerContext& context,
@@ -80,6 +83,36 @@ template <template <class> class Codec, typename Svc, typename Req,
 std::unique_ptr<MethodHandler> MakeUnaryHandler(
     absl::Status (Svc::*fn)(ServerContext&, const Req&, Resp&)) {
   return std::make_unique<UnaryHandler<Codec, Svc, Req, Resp>>(fn);
+}
+
+// An event method's handler (natsrpc/fanout.h, docs/protocol.md 13):
+// decodes the event and calls the user's virtual method; nothing is replied.
+template <template <class> class Codec, typename Svc, typename Req>
+class EventHandler final : public MethodHandler {
+ public:
+  using Fn = absl::Status (Svc::*)(ServerContext&, const Req&);
+  explicit EventHandler(Fn fn) : fn_(fn) {}
+
+  bool is_event() const override { return true; }
+
+  absl::Status Run(Service& service, ServerContext& context,
+                   const MessagePtr& request, Payload& /*reply*/,
+                   absl::string_view& /*content_type*/) override {
+    Req req;
+    if (absl::Status s = Codec<Req>::Decode(request, req); !s.ok()) {
+      return RequestDecodeError(s);
+    }
+    return (static_cast<Svc&>(service).*fn_)(context, req);
+  }
+
+ private:
+  Fn fn_;
+};
+
+template <template <class> class Codec, typename Svc, typename Req>
+std::unique_ptr<MethodHandler> MakeEventHandler(
+    absl::Status (Svc::*fn)(ServerContext&, const Req&)) {
+  return std::make_unique<EventHandler<Codec, Svc, Req>>(fn);
 }
 
 // The answer of a method a service does not override.
