@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "flatbuffers/idl.h"
 #include "flatbuffers/util.h"
+#include "fanout_model.h"
 #include "names.h"
 
 namespace natsrpc::gen {
@@ -31,9 +32,13 @@ constexpr char kStreaming[] = "streaming";
 constexpr char kIdempotent[] = "idempotent";
 constexpr char kTimeout[] = "natsrpc_timeout_ms";
 constexpr char kApp[] = "natsrpc_app";
+// Events (docs/protocol.md 13), on a method or a whole service.
+constexpr char kEvent[] = "natsrpc_event";
+constexpr char kBroadcast[] = "natsrpc_broadcast";
 constexpr char kKnownAttributes[] =
-    "natsrpc knows streaming, idempotent and natsrpc_timeout_ms on methods, "
-    "natsrpc_timeout_ms and natsrpc_app on services";
+    "natsrpc knows streaming, idempotent, natsrpc_timeout_ms, natsrpc_event "
+    "and natsrpc_broadcast on methods, natsrpc_timeout_ms, natsrpc_app, "
+    "natsrpc_event and natsrpc_broadcast on services";
 
 // ---------------------------------------------------------------------------
 // Source positions. flatbuffers::Parser keeps no line numbers for services,
@@ -372,11 +377,17 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
     def.doc = service->doc_comment;
 
     uint32_t service_timeout = 0;
+    bool service_events = false;
+    bool service_broadcast = false;
     for (const auto& [name, value] : service->attributes.dict) {
       const std::string where =
           absl::StrCat(Where(display, attribute_line(loc, name)), ": service ",
                        def.full_name);
-      if (name == kTimeout) {
+      if (name == kEvent) {
+        service_events = true;
+      } else if (name == kBroadcast) {
+        service_broadcast = true;
+      } else if (name == kTimeout) {
         absl::StatusOr<uint32_t> ms = ParseTimeout(*value, where);
         if (!ms.ok()) return ms.status();
         service_timeout = *ms;
@@ -426,6 +437,8 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
       md.codec = "::natsrpc::FlatBuffersCodec";
       md.timeout_ms = service_timeout;
       md.doc = call.doc_comment;
+      bool event = service_events;
+      bool broadcast = false;
       for (const auto& [name, value] : call.attributes.dict) {
         const std::string where =
             absl::StrCat(Where(display, attribute_line(mloc, name)),
@@ -444,6 +457,10 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
                 "\" is not one of \"server\", \"client\", "
                 "\"bidi\""));
           }
+        } else if (name == kEvent) {
+          event = true;
+        } else if (name == kBroadcast) {
+          broadcast = true;
         } else if (name == kIdempotent) {
           // Accepted for compatibility with FlatBuffers' gRPC schemas.
         } else if (name == kTimeout) {
@@ -455,11 +472,19 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
               where, ": unknown attribute \"", name, "\": ", kKnownAttributes));
         }
       }
+      if (absl::Status st = ApplyEventOptions(
+              md, event, broadcast || (service_broadcast && event),
+              absl::StrCat(Where(display, mloc.line), ": service ",
+                           def.full_name, ", method ", md.name));
+          !st.ok()) {
+        return st;
+      }
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
       def.methods.push_back(std::move(md));
     }
+    AssignFanoutIdentifiers(def, table_taken);
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);
     namespace_names.insert(def.method_table_name);
     model.services.push_back(std::move(def));

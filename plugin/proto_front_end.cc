@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "compat.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "fanout_model.h"
 #include "names.h"
 #include "natsrpc/options.pb.h"
 
@@ -239,11 +240,22 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
           : service_options.timeout_ms() != 0 ? service_options.timeout_ms()
                                               : file_options.timeout_ms();
       md.doc = DocComment(method);
+      if (absl::Status st = ApplyEventOptions(
+              md, method_options.event() || service_options.events(),
+              method_options.broadcast() ||
+                  (service_options.broadcast_events() &&
+                   (method_options.event() || service_options.events())),
+              absl::StrCat(file_name, ": service ", def.full_name, ", method ",
+                           md.name));
+          !st.ok()) {
+        return st;
+      }
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
       def.methods.push_back(std::move(md));
     }
+    AssignFanoutIdentifiers(def, table_taken);
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);
     namespace_names.insert(def.method_table_name);
     model.services.push_back(std::move(def));

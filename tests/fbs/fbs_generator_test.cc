@@ -114,6 +114,11 @@ const std::vector<GoldenPair>& GoldenPairs() {
        "::example::v1::",
        {"AddRequest", "AddReply", "DivideRequest", "DivideReply",
         "EchoMessage"}},
+      // Events and scatter-gather (docs/protocol.md 13).
+      {"example/fleet.fbs",
+       "example/v1/fleet.proto",
+       "::example::v1::",
+       {"StatusRequest", "StatusReply", "AlarmEvent", "JobEvent", "Ack"}},
       // Every streaming kind, and streaming methods with escaped names.
       {"test/compile/streaming.fbs",
        "test/compile/streaming.proto",

@@ -146,6 +146,23 @@ Calculator::Client::Client(
       channel_, 0, request, ::std::move(done), options);
 }
 
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::AddReply>>>>
+Calculator::Client::AddAll(
+    const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::example::v1::AddReply>>(
+      channel_, 0, request, options);
+}
+
+void Calculator::Client::AddAllAsync(
+    const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::AddReply>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::example::v1::AddReply>>(
+      channel_, 0, request, ::std::move(done), options,
+      /*blocking=*/false);
+}
+
 ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::DivideReply>> Calculator::Client::Divide(
     const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
     const ::natsrpc::CallOptions& options) {
@@ -163,6 +180,23 @@ Calculator::Client::Client(
       channel_, 1, request, ::std::move(done), options);
 }
 
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::DivideReply>>>>
+Calculator::Client::DivideAll(
+    const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::example::v1::DivideReply>>(
+      channel_, 1, request, options);
+}
+
+void Calculator::Client::DivideAllAsync(
+    const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::DivideReply>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::example::v1::DivideReply>>(
+      channel_, 1, request, ::std::move(done), options,
+      /*blocking=*/false);
+}
+
 ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::EchoMessage>> Calculator::Client::Echo(
     const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
     const ::natsrpc::CallOptions& options) {
@@ -178,6 +212,23 @@ Calculator::Client::Client(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::FlatBuffersCodec,
                                    ::natsrpc::FlatMessage<::example::v1::EchoMessage>>(
       channel_, 2, request, ::std::move(done), options);
+}
+
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::EchoMessage>>>>
+Calculator::Client::EchoAll(
+    const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::example::v1::EchoMessage>>(
+      channel_, 2, request, options);
+}
+
+void Calculator::Client::EchoAllAsync(
+    const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::EchoMessage>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::example::v1::EchoMessage>>(
+      channel_, 2, request, ::std::move(done), options,
+      /*blocking=*/false);
 }
 
 Calculator::Service::Service()

@@ -42,6 +42,15 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::AddReply>> done,
         const ::natsrpc::CallOptions& options = {});
+    // Add on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::AddReply>>>>
+    AddAll(
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void AddAllAsync(
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::AddReply>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::DivideReply>> Divide(
@@ -51,6 +60,15 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::DivideReply>> done,
         const ::natsrpc::CallOptions& options = {});
+    // Divide on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::DivideReply>>>>
+    DivideAll(
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void DivideAllAsync(
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::DivideReply>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::EchoMessage>> Echo(
@@ -60,6 +78,15 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::EchoMessage>> done,
         const ::natsrpc::CallOptions& options = {});
+    // Echo on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::EchoMessage>>>>
+    EchoAll(
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void EchoAllAsync(
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::EchoMessage>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
    private:
     ::natsrpc::internal::ClientChannel channel_;

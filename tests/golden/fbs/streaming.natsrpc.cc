@@ -163,6 +163,23 @@ Streamer::Client::Client(
       channel_, 0, request, ::std::move(done), options);
 }
 
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
+Streamer::Client::EchoAll(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      channel_, 0, request, options);
+}
+
+void Streamer::Client::EchoAllAsync(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      channel_, 0, request, ::std::move(done), options,
+      /*blocking=*/false);
+}
+
 ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>>
 Streamer::Client::Watch(
     const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
@@ -406,6 +423,23 @@ void class_::Client::BarAsyncAsync(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::FlatBuffersCodec,
                                    ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
       channel_, 6, request, ::std::move(done), options);
+}
+
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
+class_::Client::Bar_All(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      channel_, 6, request, options);
+}
+
+void class_::Client::Bar_AllAsync(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      channel_, 6, request, ::std::move(done), options,
+      /*blocking=*/false);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>>

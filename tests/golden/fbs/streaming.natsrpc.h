@@ -44,6 +44,15 @@ class Streamer final {
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done,
         const ::natsrpc::CallOptions& options = {});
+    // Echo on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
+    EchoAll(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void EchoAllAsync(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // One request, many replies.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>> Watch(
@@ -170,6 +179,15 @@ class class_ final {
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done,
         const ::natsrpc::CallOptions& options = {});
+    // Bar_ on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
+    Bar_All(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void Bar_AllAsync(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Names of the generated classes and members: Client_, Service_, channel__.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>> Client_(

@@ -41,6 +41,15 @@ class Calculator final {
         const ::example::v1::AddRequest& request,
         ::natsrpc::Callback<::example::v1::AddReply> done,
         const ::natsrpc::CallOptions& options = {});
+    // Add on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::AddReply>>>
+    AddAll(
+        const ::example::v1::AddRequest& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void AddAllAsync(
+        const ::example::v1::AddRequest& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::example::v1::AddReply>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::example::v1::DivideReply> Divide(
@@ -50,6 +59,15 @@ class Calculator final {
         const ::example::v1::DivideRequest& request,
         ::natsrpc::Callback<::example::v1::DivideReply> done,
         const ::natsrpc::CallOptions& options = {});
+    // Divide on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::DivideReply>>>
+    DivideAll(
+        const ::example::v1::DivideRequest& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void DivideAllAsync(
+        const ::example::v1::DivideRequest& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::example::v1::DivideReply>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::example::v1::EchoMessage> Echo(
@@ -59,6 +77,15 @@ class Calculator final {
         const ::example::v1::EchoMessage& request,
         ::natsrpc::Callback<::example::v1::EchoMessage> done,
         const ::natsrpc::CallOptions& options = {});
+    // Echo on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::EchoMessage>>>
+    EchoAll(
+        const ::example::v1::EchoMessage& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void EchoAllAsync(
+        const ::example::v1::EchoMessage& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::example::v1::EchoMessage>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
    private:
     ::natsrpc::internal::ClientChannel channel_;

@@ -43,6 +43,15 @@ class Streamer final {
         const ::natsrpc_test::streaming::Tick& request,
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {});
+    // Echo on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc_test::streaming::Tick>>>
+    EchoAll(
+        const ::natsrpc_test::streaming::Tick& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void EchoAllAsync(
+        const ::natsrpc_test::streaming::Tick& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc_test::streaming::Tick>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // One request, many replies.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>> Watch(
@@ -169,6 +178,15 @@ class class_ final {
         const ::natsrpc_test::streaming::Tick& request,
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {});
+    // Bar_ on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc_test::streaming::Tick>>>
+    Bar_All(
+        const ::natsrpc_test::streaming::Tick& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void Bar_AllAsync(
+        const ::natsrpc_test::streaming::Tick& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc_test::streaming::Tick>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Names of the generated classes and members: Client_, Service_, channel__.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>> Client_(
