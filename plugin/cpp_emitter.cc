@@ -416,7 +416,8 @@ $doc$    virtual ::absl::Status $name$(
 // Scatter-gather of a unary method: one request to every instance, their
 // replies collected (blocking and callback forms).
 void RenderGather(const Vars& vars, MethodText& text) {
-  Render(text.client_decls, R"(    // $name$ on every instance (scatter-gather, natsrpc/fanout.h).
+  Render(text.client_decls,
+         R"(    // $name$ on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<$resp$>>>
     $gather$(
         const $req$& request,

@@ -37,8 +37,8 @@ absl::Status ApplyEventOptions(MethodDef& method, bool event, bool broadcast,
         absl::StrCat(where, ": an event method cannot stream"));
   }
   if (broadcast && !event) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, ": broadcast applies to event methods only"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": broadcast applies to event methods only"));
   }
   method.event = event;
   method.event_broadcast = event && broadcast;

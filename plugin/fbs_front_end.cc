@@ -18,9 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "fanout_model.h"
 #include "flatbuffers/idl.h"
 #include "flatbuffers/util.h"
-#include "fanout_model.h"
 #include "names.h"
 
 namespace natsrpc::gen {

@@ -9,8 +9,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "compat.h"
-#include "google/protobuf/descriptor.pb.h"
 #include "fanout_model.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "names.h"
 #include "natsrpc/options.pb.h"
 

@@ -117,15 +117,15 @@ TEST(MockCompileTest, EventsAndGatherNames) {
   using C = fo::Names::Client;
   // Add's gather is AddAll_ (method AddAll owns AddAll); AddAll's is AddAllAll.
   static_assert(std::is_member_function_pointer_v<decltype(&C::AddAll_)>);
-  static_assert(
-      std::is_member_function_pointer_v<decltype(&C::AddAll_Async)>);
+  static_assert(std::is_member_function_pointer_v<decltype(&C::AddAll_Async)>);
   static_assert(std::is_member_function_pointer_v<decltype(&C::AddAllAll)>);
   static_assert(
       std::is_member_function_pointer_v<decltype(&C::AddAllAllAsync)>);
   fo::Bus::MockClient bus;
   EXPECT_CALL(bus, delete_(::testing::_, ::testing::_))
       .WillOnce(::testing::Return(absl::OkStatus()));
-  EXPECT_TRUE(static_cast<fo::Bus::ClientInterface&>(bus).delete_(fo::Num()).ok());
+  EXPECT_TRUE(
+      static_cast<fo::Bus::ClientInterface&>(bus).delete_(fo::Num()).ok());
 }
 
 namespace st = ::natsrpc_test::streaming;

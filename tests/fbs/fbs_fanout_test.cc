@@ -40,9 +40,8 @@ class FleetImpl final : public ev1::Fleet::Service {
     // Slowness is what this worker simulates, not a synchronisation.
     if (delay_ > absl::ZeroDuration()) absl::SleepFor(delay_);
     if (!status_.ok()) return status_;
-    const std::string worker =
-        absl::StrCat(name_, ":",
-                     request->note() == nullptr ? "" : request->note()->str());
+    const std::string worker = absl::StrCat(
+        name_, ":", request->note() == nullptr ? "" : request->note()->str());
     absl::MutexLock lock(&mu_);
     reply.Finish(ev1::CreateStatusReplyDirect(
         reply.builder(), worker.c_str(), static_cast<int64_t>(jobs_.size())));
@@ -170,7 +169,8 @@ TEST_F(FbsFanoutTest, GatherCallbackFormEndsAtTheStallInterval) {
       result;
   client.StatusAllAsync(
       StatusRequest("x"),
-      [&](absl::StatusOr<std::vector<GatherReply<FlatMessage<ev1::StatusReply>>>>
+      [&](absl::StatusOr<
+          std::vector<GatherReply<FlatMessage<ev1::StatusReply>>>>
               r) {
         result = std::move(r);
         done.Notify();

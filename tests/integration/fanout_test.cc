@@ -53,8 +53,8 @@ class FleetImpl final : public ev1::Fleet::Service {
   absl::Status Alarm(ServerContext& context,
                      const ev1::AlarmEvent& event) override {
     absl::MutexLock lock(&mu_);
-    alarms_.push_back(absl::StrCat(
-        event.text(), "|", context.metadata("x-origin").value_or("")));
+    alarms_.push_back(absl::StrCat(event.text(), "|",
+                                   context.metadata("x-origin").value_or("")));
     alarm_requester_ = std::string(context.requester());
     return absl::OkStatus();
   }
@@ -72,13 +72,13 @@ class FleetImpl final : public ev1::Fleet::Service {
   // Waits until `n` alarms arrived; false after kWait.
   bool WaitAlarms(size_t n) {
     absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](std::pair<FleetImpl*, size_t>* a) {
-              return a->first->alarms_.size() >= a->second;
-            },
-            new_pair(n)),
-        kWait);
+    return mu_.AwaitWithTimeout(absl::Condition(
+                                    +[](std::pair<FleetImpl*, size_t>* a) {
+                                      return a->first->alarms_.size() >=
+                                             a->second;
+                                    },
+                                    new_pair(n)),
+                                kWait);
   }
   std::vector<std::string> alarms() {
     absl::MutexLock lock(&mu_);
@@ -202,9 +202,8 @@ TEST_F(FanoutTest, GatherCollectsEveryInstanceSlowAndFailingIncluded) {
   AddThree(absl::Milliseconds(300));
   ev1::Fleet::Client client = MakeClient();
   const absl::Time start = absl::Now();
-  auto replies =
-      client.StatusAll(ev1::StatusRequest(),
-                       {.timeout = absl::Seconds(10), .max_replies = 3});
+  auto replies = client.StatusAll(
+      ev1::StatusRequest(), {.timeout = absl::Seconds(10), .max_replies = 3});
   const absl::Duration took = absl::Now() - start;
   ASSERT_TRUE(replies.ok()) << replies.status();
   ASSERT_EQ(replies->size(), 3u);

@@ -53,9 +53,9 @@ absl::Status ClientChannel::PublishEvent(int method, const Payload& event,
         /*reply=*/{}, headers, *metadata, event.view(),
         confirm ? FlushPolicy::kNow : FlushPolicy::kBatch});
     if (!s.ok() || !confirm) return s;
-    const absl::Duration timeout = options.confirm_timeout > absl::ZeroDuration()
-                                       ? options.confirm_timeout
-                                       : m.timeout;
+    const absl::Duration timeout =
+        options.confirm_timeout > absl::ZeroDuration() ? options.confirm_timeout
+                                                       : m.timeout;
     return transport.Flush(timeout);
   }();
   m.counters->Finish(status.code(), start);
@@ -125,7 +125,8 @@ absl::Status WaitForReplies(GatherState& state, absl::Time deadline,
       break;
     }
     absl::Time until = deadline;
-    if (stall > absl::ZeroDuration()) until = std::min(until, state.last + stall);
+    if (stall > absl::ZeroDuration())
+      until = std::min(until, state.last + stall);
     if (absl::Now() >= until) break;
     state.changed.WaitWithDeadline(&state.mu, until);
   }
@@ -163,8 +164,7 @@ void ClientChannel::StartGather(int method, const Payload& request,
   const Method& m = methods_[static_cast<size_t>(method)];
   m.counters->calls.fetch_add(1, std::memory_order_relaxed);
   done = [counters = m.counters, start = absl::Now(), done = std::move(done)](
-             absl::Status status,
-             std::vector<RawGatherReply> replies) mutable {
+             absl::Status status, std::vector<RawGatherReply> replies) mutable {
     counters->Finish(status.code(), start);
     done(std::move(status), std::move(replies));
   };
@@ -184,20 +184,22 @@ void ClientChannel::StartGather(int method, const Payload& request,
   // <app>.<fresh client id>.1, which the servers' reply-to check accepts.
   std::string overflow;
   char buffer[128];
-  const std::string prefix = wire::ResponsePrefix(requester_, responder_, app_,
-                                                  wire::NewClientId());
+  const std::string prefix =
+      wire::ResponsePrefix(requester_, responder_, app_, wire::NewClientId());
   const std::string inbox(
       wire::ResponseSubject(prefix, 1, absl::MakeSpan(buffer), overflow));
   auto state = std::make_shared<GatherState>();
   Transport& transport = fanout_connection_->transport();
   absl::StatusOr<std::unique_ptr<Subscription>> sub = transport.Subscribe(
-      inbox, "", [state](MessagePtr message) { OnGatherReply(*state, message); });
+      inbox, "",
+      [state](MessagePtr message) { OnGatherReply(*state, message); });
   if (!sub.ok()) {
     done(sub.status(), {});
     return;
   }
   const std::string subject = wire::AllRequestSubjectOf(*m.subject);
-  const std::string timeout_header = wire::EncodeTimeout(deadline - absl::Now());
+  const std::string timeout_header =
+      wire::EncodeTimeout(deadline - absl::Now());
   const HeaderRef headers[] = {
       HeaderRef{wire::kTimeoutHeader, timeout_header},
       HeaderRef{wire::kContentTypeHeader, content_type}};
@@ -205,19 +207,22 @@ void ClientChannel::StartGather(int method, const Payload& request,
     absl::MutexLock lock(&state->mu);
     state->last = absl::Now();
   }
-  if (absl::Status s = transport.Publish(
-          OutgoingMessage{subject, inbox, headers, *metadata, request.view(),
-                          FlushPolicy::kNow});
+  if (absl::Status s =
+          transport.Publish(OutgoingMessage{subject, inbox, headers, *metadata,
+                                            request.view(), FlushPolicy::kNow});
       !s.ok()) {
     done(std::move(s), {});
     return;
   }
+  // The connection copy keeps the transport alive until the subscription
+  // is gone, also when the callback form outlives the client.
   auto wait = [state, deadline, stall = options.stall,
                max_replies = options.max_replies, subject,
-               sub = *std::move(sub), done = std::move(done)]() mutable {
+               connection = *fanout_connection_, sub = *std::move(sub),
+               done = std::move(done)]() mutable {
     std::vector<RawGatherReply> replies;
-    absl::Status status = WaitForReplies(*state, deadline, stall, max_replies,
-                                         subject, replies);
+    absl::Status status =
+        WaitForReplies(*state, deadline, stall, max_replies, subject, replies);
     sub.reset();  // unsubscribes: later replies are dropped
     done(std::move(status), std::move(replies));
   };

@@ -447,9 +447,9 @@ class NatsTransport final : public Transport {
     const natsStatus s = natsConnection_FlushTimeout(nc_, ms);
     if (s == NATS_OK) return absl::OkStatus();
     if (s == NATS_TIMEOUT) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the NATS server did not confirm the flush within ",
-          absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat("the NATS server did not confirm the flush within ",
+                       absl::FormatDuration(timeout)));
     }
     if (s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED ||
         !connected()) {

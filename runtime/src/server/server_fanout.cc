@@ -32,8 +32,8 @@ absl::Status ServerCore::SubscribeAll(
   if (!sub.ok()) return SubscribeError(subject, sub.status());
   reg->all_subscription = *std::move(sub);
   absl::MutexLock lock(&events_mu_);
-  subject_owners_[subject] = absl::StrCat("service ", reg->app, ".",
-                                          reg->service->service_name());
+  subject_owners_[subject] =
+      absl::StrCat("service ", reg->app, ".", reg->service->service_name());
   return absl::OkStatus();
 }
 

@@ -116,9 +116,8 @@ class NATSRPC_EXPORT ClientChannel {
   // thread before StartGather() returns; otherwise on a thread of the
   // call's own.
   void StartGather(int method, const Payload& request,
-                   absl::string_view content_type,
-                   const GatherOptions& options, RawGatherCallback done,
-                   bool blocking);
+                   absl::string_view content_type, const GatherOptions& options,
+                   RawGatherCallback done, bool blocking);
 
  private:
   struct Method {
@@ -215,8 +214,8 @@ absl::StatusOr<Resp> BlockingUnaryCall(ClientChannel& channel, int method,
 
 // Typed event publish: what generated `Event` and `EventConfirmed` do.
 template <template <class> class Codec, typename Req>
-absl::Status PublishEvent(ClientChannel& channel, int method,
-                          const Req& event, bool broadcast, bool confirm,
+absl::Status PublishEvent(ClientChannel& channel, int method, const Req& event,
+                          bool broadcast, bool confirm,
                           const EventOptions& options) {
   Payload payload;
   if (absl::Status s = Codec<Req>::Encode(event, payload); !s.ok()) return s;
