@@ -418,9 +418,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadSchema{"unknown_attribute.fbs",
                   "test/errors/unknown_attribute.fbs:8: service "
                   "natsrpc_test.fbs.errors.Unknown, method Call: unknown "
-                  "attribute \"retries\": natsrpc knows streaming, idempotent "
-                  "and natsrpc_timeout_ms on methods, natsrpc_timeout_ms and "
-                  "natsrpc_app on services"},
+                  "attribute \"retries\": natsrpc knows streaming, idempotent, "
+                  "natsrpc_timeout_ms, natsrpc_event and natsrpc_broadcast on "
+                  "methods, natsrpc_timeout_ms, natsrpc_app, natsrpc_event and "
+                  "natsrpc_broadcast on services"},
+        // Events are unary (docs/protocol.md 13).
+        BadSchema{"streaming_event.fbs",
+                  "test/errors/streaming_event.fbs:8: service "
+                  "natsrpc_test.fbs.errors.Events, method Feed: an event "
+                  "method cannot stream"},
         BadSchema{"undeclared_attribute.fbs",
                   "test/errors/undeclared_attribute.fbs:7: service "
                   "natsrpc_test.fbs.errors.Undeclared, method Other: unknown "
