@@ -418,6 +418,73 @@ TEST_F(FanoutTest, EventsCountInTheClientsMetrics) {
   EXPECT_TRUE(found);
 }
 
+// Raw NATS messages to the fleet, read back on a reply subject of the
+// test's own.
+class RawReply {
+ public:
+  RawReply(Connection& conn, std::string inbox) : inbox_(std::move(inbox)) {
+    absl::StatusOr<std::unique_ptr<Subscription>> sub =
+        conn.transport().Subscribe(inbox_, "", [this](MessagePtr m) {
+          absl::MutexLock lock(&mu_);
+          if (message_ == nullptr) message_ = std::move(m);
+        });
+    EXPECT_TRUE(sub.ok()) << sub.status();
+    if (sub.ok()) sub_ = *std::move(sub);
+  }
+  // The first message, or null after kWait.
+  MessagePtr Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](MessagePtr* m) { return *m != nullptr; }, &message_),
+        kWait);
+    return message_;
+  }
+  const std::string& inbox() const { return inbox_; }
+
+ private:
+  std::string inbox_;
+  absl::Mutex mu_;
+  MessagePtr message_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Subscription> sub_;
+};
+
+TEST_F(FanoutTest, EventMethodWithReplyToIsAnsweredAsACall) {
+  FleetImpl& only = AddInstance("only", absl::ZeroDuration());
+  std::unique_ptr<Connection> raw = Connect();
+  RawReply reply(*raw, "responses.boss.fleet.example_v1.rawclient.1");
+  ev1::JobEvent job;
+  job.set_id(7);
+  const std::string payload = job.SerializeAsString();
+  const HeaderRef headers[] = {{"Content-Type", kProtobufContentType}};
+  ASSERT_TRUE(
+      raw->transport()
+          .Publish(OutgoingMessage{"requests.boss.fleet.example_v1.Fleet.Job",
+                                   reply.inbox(), headers, nullptr, payload})
+          .ok());
+  MessagePtr m = reply.Wait();
+  ASSERT_NE(m, nullptr) << "no answer";
+  EXPECT_FALSE(m->header("Nats-Service-Error-Code").has_value());
+  EXPECT_TRUE(m->data().empty());
+  EXPECT_EQ(only.jobs(), std::vector<int64_t>{7});
+}
+
+TEST_F(FanoutTest, StreamOpenOnEveryInstanceIsRefused) {
+  AddInstance("only", absl::ZeroDuration());
+  std::unique_ptr<Connection> raw = Connect();
+  RawReply reply(*raw, "responses.boss.fleet.example_v1.rawclient.2");
+  const HeaderRef headers[] = {{"Natsrpc-Stream", "open"}};
+  ASSERT_TRUE(raw->transport()
+                  .Publish(OutgoingMessage{
+                      "requests.boss.fleet.example_v1.Fleet.Status.all",
+                      reply.inbox(), headers, nullptr, ""})
+                  .ok());
+  MessagePtr m = reply.Wait();
+  ASSERT_NE(m, nullptr) << "no answer";
+  EXPECT_EQ(m->header("Natsrpc-Stream").value_or(""), "end");
+  EXPECT_EQ(m->header("Nats-Service-Error-Code").value_or(""), "3");
+}
+
 }  // namespace
 }  // namespace natsrpc
 
