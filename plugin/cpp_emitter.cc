@@ -336,6 +336,124 @@ $doc$    virtual ::absl::Status $name$(
          vars);
 }
 
+// ---- Events and scatter-gather (natsrpc/fanout.h, docs/protocol.md 13) ----
+
+// An event method: the client publishes (and, in the Confirmed form, waits
+// for the NATS server's confirmation); the handler returns a status that is
+// counted, never sent.
+void RenderEvent(const Vars& vars, MethodText& text) {
+  Render(text.client_decls, R"(
+$doc$    // An event: returns once handed to NATS.
+    ::absl::Status $name$(
+        const $req$& event,
+        const ::natsrpc::EventOptions& options = {})$override$;
+    // The same, then waits until the NATS server confirmed it.
+    ::absl::Status $confirmed$(
+        const $req$& event,
+        const ::natsrpc::EventOptions& options = {})$override$;
+)",
+         vars);
+  Render(text.client_defs, R"(
+::absl::Status $class$::Client::$name$(
+    const $req$& event,
+    const ::natsrpc::EventOptions& options) {
+  return ::natsrpc::internal::PublishEvent<$codec$>(
+      channel_, $index$, event, /*broadcast=*/$broadcast$, /*confirm=*/false,
+      options);
+}
+
+::absl::Status $class$::Client::$confirmed$(
+    const $req$& event,
+    const ::natsrpc::EventOptions& options) {
+  return ::natsrpc::internal::PublishEvent<$codec$>(
+      channel_, $index$, event, /*broadcast=*/$broadcast$, /*confirm=*/true,
+      options);
+}
+)",
+         vars);
+  Render(text.service_decls, R"(
+$doc$    // An event: the status is counted in the server's metrics, never sent.
+    virtual ::absl::Status $name$(
+        ::natsrpc::ServerContext& context,
+        const $req$& event);
+)",
+         vars);
+  Render(text.service_registration, R"(  ::natsrpc::Service::RegisterMethod(
+      "$wire$",
+      ::natsrpc::internal::MakeEventHandler<$codec$>(
+          &$class$::Service::$name$));
+)",
+         vars);
+  Render(text.service_defs, R"(
+::absl::Status $class$::Service::$name$(
+    ::natsrpc::ServerContext&,
+    const $req$&) {
+  return ::natsrpc::internal::Unimplemented(kServiceName, "$wire$");
+}
+)",
+         vars);
+}
+
+// The mockable form of an event method (EmitOptions::mock_code).
+void RenderEventMockable(const Vars& vars, MethodText& text) {
+  Render(text.interface_decls, R"(
+$doc$    virtual ::absl::Status $name$(
+        const $req$& event,
+        const ::natsrpc::EventOptions& options = {}) = 0;
+    virtual ::absl::Status $confirmed$(
+        const $req$& event,
+        const ::natsrpc::EventOptions& options = {}) = 0;
+)",
+         vars);
+  Render(text.mock_decls,
+         R"(  MOCK_METHOD(::absl::Status, $name$,
+              ((const $req$&),
+               (const ::natsrpc::EventOptions&)),
+              (override));
+  MOCK_METHOD(::absl::Status, $confirmed$,
+              ((const $req$&),
+               (const ::natsrpc::EventOptions&)),
+              (override));
+)",
+         vars);
+}
+
+// Scatter-gather of a unary method: one request to every instance, their
+// replies collected (blocking and callback forms).
+void RenderGather(const Vars& vars, MethodText& text) {
+  Render(text.client_decls,
+         R"(    // $name$ on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<$resp$>>>
+    $gather$(
+        const $req$& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void $gather_async$(
+        const $req$& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<$resp$>>> done,
+        const ::natsrpc::GatherOptions& options = {});
+)",
+         vars);
+  Render(text.client_defs, R"(
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<$resp$>>>
+$class$::Client::$gather$(
+    const $req$& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<$codec$, $resp$>(
+      channel_, $index$, request, options);
+}
+
+void $class$::Client::$gather_async$(
+    const $req$& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<$resp$>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<$codec$, $resp$>(
+      channel_, $index$, request, ::std::move(done), options,
+      /*blocking=*/false);
+}
+)",
+         vars);
+}
+
 // ---- Mockable clients (EmitOptions::mock_code) ----------------------------
 //
 // Modelled on gRPC's StubInterface and MockStub: `Svc::ClientInterface` has a
@@ -625,16 +743,28 @@ MethodText RenderMethod(const ServiceDef& service, const MethodDef& method,
       {"req_name", CppStringContent(method.request_type_name)},
       {"resp_name", CppStringContent(method.response_type_name)},
       {"override", options.mock_code ? " override" : ""},
+      {"confirmed", method.cpp_confirmed_name},
+      {"gather", method.cpp_gather_name},
+      {"gather_async", method.cpp_gather_async_name},
+      {"broadcast", method.event_broadcast ? "true" : "false"},
   };
   MethodText text;
-  if (options.mock_code) RenderMockable(method, vars, text);
+  if (method.event) {
+    if (options.mock_code) RenderEventMockable(vars, text);
+    RenderEvent(vars, text);
+  } else if (options.mock_code) {
+    RenderMockable(method, vars, text);
+  }
   // The kind goes into the method table for the runtime's CallInfo
   // (natsrpc/interceptor.h); the enumerators have the same names.
   const char* kind = "kUnary";
   switch (method.streaming) {
     case StreamingKind::kUnary:
-      RenderUnary(vars, text);
-      RenderAsyncUnary(method, vars, options, text);
+      if (!method.event) {
+        RenderUnary(vars, text);
+        RenderAsyncUnary(method, vars, options, text);
+        RenderGather(vars, text);
+      }
       break;
     case StreamingKind::kServerStreaming:
       RenderServerStreaming(vars, text);
@@ -836,8 +966,7 @@ $defs$)",
   return text;
 }
 
-ServiceText RenderService(const ServiceModel& model,
-                          const ServiceDef& service,
+ServiceText RenderService(const ServiceModel& model, const ServiceDef& service,
                           const EmitOptions& options) {
   MethodText all;
   for (size_t i = 0; i < service.methods.size(); ++i) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "durable_names.h"
+#include "fanout_model.h"
 #include "flatbuffers/idl.h"
 #include "flatbuffers/util.h"
 #include "names.h"
@@ -34,10 +35,14 @@ constexpr char kTimeout[] = "natsrpc_timeout_ms";
 constexpr char kApp[] = "natsrpc_app";
 // Durable requests (docs/protocol.md section 14), on methods and services.
 constexpr char kDurable[] = "natsrpc_durable";
+// Events (docs/protocol.md 13), on a method or a whole service.
+constexpr char kEvent[] = "natsrpc_event";
+constexpr char kBroadcast[] = "natsrpc_broadcast";
 constexpr char kKnownAttributes[] =
-    "natsrpc knows streaming, idempotent, natsrpc_timeout_ms and "
-    "natsrpc_durable on methods, natsrpc_timeout_ms, natsrpc_app and "
-    "natsrpc_durable on services";
+    "natsrpc knows streaming, idempotent, natsrpc_timeout_ms, natsrpc_event, "
+    "natsrpc_broadcast and natsrpc_durable on methods, natsrpc_timeout_ms, "
+    "natsrpc_app, natsrpc_event, natsrpc_broadcast and natsrpc_durable on "
+    "services";
 
 // ---------------------------------------------------------------------------
 // Source positions. flatbuffers::Parser keeps no line numbers for services,
@@ -377,11 +382,17 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
 
     uint32_t service_timeout = 0;
     bool service_durable = false;
+    bool service_events = false;
+    bool service_broadcast = false;
     for (const auto& [name, value] : service->attributes.dict) {
       const std::string where =
           absl::StrCat(Where(display, attribute_line(loc, name)), ": service ",
                        def.full_name);
-      if (name == kTimeout) {
+      if (name == kEvent) {
+        service_events = true;
+      } else if (name == kBroadcast) {
+        service_broadcast = true;
+      } else if (name == kTimeout) {
         absl::StatusOr<uint32_t> ms = ParseTimeout(*value, where);
         if (!ms.ok()) return ms.status();
         service_timeout = *ms;
@@ -434,6 +445,8 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
       md.codec = "::natsrpc::FlatBuffersCodec";
       md.timeout_ms = service_timeout;
       md.doc = call.doc_comment;
+      bool event = service_events;
+      bool broadcast = false;
       for (const auto& [name, value] : call.attributes.dict) {
         const std::string where =
             absl::StrCat(Where(display, attribute_line(mloc, name)),
@@ -452,6 +465,10 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
                 "\" is not one of \"server\", \"client\", "
                 "\"bidi\""));
           }
+        } else if (name == kEvent) {
+          event = true;
+        } else if (name == kBroadcast) {
+          broadcast = true;
         } else if (name == kIdempotent) {
           // As in FlatBuffers' gRPC schemas: the client's retry policy
           // applies to the method (model.h).
@@ -470,12 +487,20 @@ absl::StatusOr<ServiceModel> BuildFbsModelFromSource(
       if (service_durable && md.streaming == StreamingKind::kUnary) {
         md.durable = true;
       }
+      if (absl::Status st = ApplyEventOptions(
+              md, event, broadcast || (service_broadcast && event),
+              absl::StrCat(Where(display, mloc.line), ": service ",
+                           def.full_name, ", method ", md.name));
+          !st.ok()) {
+        return st;
+      }
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
       table_taken.insert(md.cpp_co_name);
       def.methods.push_back(std::move(md));
     }
+    AssignFanoutIdentifiers(def, table_taken);
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);
     namespace_names.insert(def.method_table_name);
     if (absl::Status st = AssignDurableNames(def, display); !st.ok()) {

@@ -18,10 +18,14 @@
 //   rpc_service:  natsrpc_timeout_ms: <ms>   default deadline of its methods
 //                 natsrpc_app: "<token>"     app token (default: the
 //                                            namespace with '.' -> '_')
+//                 natsrpc_event              every method is an event
+//                 natsrpc_broadcast          its events reach every instance
 //   rpc method:   streaming: "server" | "client" | "bidi"
 //                 idempotent                 the client's RetryPolicy
 //                                            applies (natsrpc/client.h)
 //                 natsrpc_timeout_ms: <ms>   overrides the service's
+//                 natsrpc_event              an event (docs/protocol.md 13)
+//                 natsrpc_broadcast          an event every instance gets
 //
 // Anything else on a service or method is an error, and so is a streaming
 // value other than the three above (flatc accepts any). Errors name the

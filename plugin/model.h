@@ -89,6 +89,21 @@ struct MethodDef {
   // applies to it. From .proto: `option idempotency_level` IDEMPOTENT or
   // NO_SIDE_EFFECTS; from .fbs: the `idempotent` attribute.
   bool idempotent = false;
+
+  // ---- Events and scatter-gather (natsrpc/fanout.h, docs/protocol.md 13) --
+  // From .proto: (natsrpc.method).event / (natsrpc.service).events and
+  // .broadcast / .broadcast_events; from .fbs: the natsrpc_event and
+  // natsrpc_broadcast attributes (fanout_model.h checks and fills them).
+  // An event method (unary only): published without reply-to.
+  bool event = false;
+  // An event that reaches every instance (the `.all` subject).
+  bool event_broadcast = false;
+  // Reserved for every method, escaped and unique among all the service's
+  // generated names: the event's flush-and-confirm call, and the
+  // scatter-gather calls (blocking, callback) of a unary non-event method.
+  std::string cpp_confirmed_name;     // "NotifyConfirmed"
+  std::string cpp_gather_name;        // "AddAll"
+  std::string cpp_gather_async_name;  // "AddAllAsync"
 };
 
 // One service.

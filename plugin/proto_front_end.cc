@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "compat.h"
 #include "durable_names.h"
+#include "fanout_model.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "names.h"
 #include "natsrpc/options.pb.h"
@@ -254,12 +255,23 @@ absl::StatusOr<ServiceModel> BuildProtoModel(const pb::FileDescriptor& file,
           method_options.durable() ||
           (service_options.durable() && md.streaming == StreamingKind::kUnary);
       md.idempotent = Idempotent(method);
+      if (absl::Status st = ApplyEventOptions(
+              md, method_options.event() || service_options.events(),
+              method_options.broadcast() ||
+                  (service_options.broadcast_events() &&
+                   (method_options.event() || service_options.events())),
+              absl::StrCat(file_name, ": service ", def.full_name, ", method ",
+                           md.name));
+          !st.ok()) {
+        return st;
+      }
       table_taken.insert(md.cpp_name);
       table_taken.insert(md.cpp_async_name);
       table_taken.insert(md.cpp_raw_name);
       table_taken.insert(md.cpp_co_name);
       def.methods.push_back(std::move(md));
     }
+    AssignFanoutIdentifiers(def, table_taken);
     def.method_table_name = MethodTableName(def.cpp_name, table_taken);
     namespace_names.insert(def.method_table_name);
     if (absl::Status st = AssignDurableNames(def, file_name); !st.ok()) {

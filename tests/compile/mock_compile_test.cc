@@ -24,6 +24,7 @@
 #include "test/compile/collisions.natsrpc_mock.h"
 #include "test/compile/comments.natsrpc_mock.h"
 #include "test/compile/deep.natsrpc_mock.h"
+#include "test/compile/fanout.natsrpc_mock.h"
 #include "test/compile/imported.natsrpc_mock.h"
 #include "test/compile/importer.natsrpc_mock.h"
 #include "test/compile/keywords.natsrpc_mock.h"
@@ -96,6 +97,35 @@ TEST(MockCompileTest, EveryServiceIsMockable) {
   ExpectMockable<::natsrpc_test::wkt::WellKnown>(connection);
   ExpectMockable<::natsrpc_test::options::FileDefaults>(connection);
   ExpectMockable<::natsrpc_test::options::Overrides>(connection);
+  ExpectMockable<::natsrpc_test::fanout::Names>(connection);
+  ExpectMockable<::natsrpc_test::fanout::Bus>(connection);
+}
+
+// Events go through the interface to the mock; the scatter-gather calls and
+// the Confirmed forms take the next free names (docs/protocol.md 13).
+TEST(MockCompileTest, EventsAndGatherNames) {
+  namespace fo = ::natsrpc_test::fanout;
+  fo::Names::MockClient mock;
+  EXPECT_CALL(mock, Ping(::testing::_, ::testing::_))
+      .WillOnce(::testing::Return(absl::OkStatus()));
+  EXPECT_CALL(mock, PingConfirmed_(::testing::_, ::testing::_))
+      .WillOnce(::testing::Return(absl::UnavailableError("down")));
+  fo::Names::ClientInterface& calls = mock;
+  EXPECT_TRUE(calls.Ping(fo::Num()).ok());
+  EXPECT_EQ(calls.PingConfirmed_(fo::Num()).code(),
+            absl::StatusCode::kUnavailable);
+  using C = fo::Names::Client;
+  // Add's gather is AddAll_ (method AddAll owns AddAll); AddAll's is AddAllAll.
+  static_assert(std::is_member_function_pointer_v<decltype(&C::AddAll_)>);
+  static_assert(std::is_member_function_pointer_v<decltype(&C::AddAll_Async)>);
+  static_assert(std::is_member_function_pointer_v<decltype(&C::AddAllAll)>);
+  static_assert(
+      std::is_member_function_pointer_v<decltype(&C::AddAllAllAsync)>);
+  fo::Bus::MockClient bus;
+  EXPECT_CALL(bus, delete_(::testing::_, ::testing::_))
+      .WillOnce(::testing::Return(absl::OkStatus()));
+  EXPECT_TRUE(
+      static_cast<fo::Bus::ClientInterface&>(bus).delete_(fo::Num()).ok());
 }
 
 namespace st = ::natsrpc_test::streaming;

@@ -114,6 +114,11 @@ const std::vector<GoldenPair>& GoldenPairs() {
        "::example::v1::",
        {"AddRequest", "AddReply", "DivideRequest", "DivideReply",
         "EchoMessage"}},
+      // Events and scatter-gather (docs/protocol.md 13).
+      {"example/fleet.fbs",
+       "example/v1/fleet.proto",
+       "::example::v1::",
+       {"StatusRequest", "StatusReply", "AlarmEvent", "JobEvent", "Ack"}},
       // Every streaming kind, and streaming methods with escaped names.
       {"test/compile/streaming.fbs",
        "test/compile/streaming.proto",
@@ -415,17 +420,24 @@ INSTANTIATE_TEST_SUITE_P(
                   "natsrpc_test.fbs.errors.Typo, method Watch: attribute "
                   "streaming: \"sever\" is not one of \"server\", \"client\", "
                   "\"bidi\""},
-        BadSchema{"unknown_attribute.fbs",
-                  "test/errors/unknown_attribute.fbs:8: service "
-                  "natsrpc_test.fbs.errors.Unknown, method Call: unknown "
-                  "attribute \"retries\": natsrpc knows streaming, idempotent, "
-                  "natsrpc_timeout_ms and natsrpc_durable on methods, "
-                  "natsrpc_timeout_ms, natsrpc_app and natsrpc_durable on "
-                  "services"},
+        BadSchema{
+            "unknown_attribute.fbs",
+            "test/errors/unknown_attribute.fbs:8: service "
+            "natsrpc_test.fbs.errors.Unknown, method Call: unknown "
+            "attribute \"retries\": natsrpc knows streaming, idempotent, "
+            "natsrpc_timeout_ms, natsrpc_event, natsrpc_broadcast and "
+            "natsrpc_durable on methods, natsrpc_timeout_ms, natsrpc_app, "
+            "natsrpc_event, natsrpc_broadcast and natsrpc_durable on "
+            "services"},
         BadSchema{"durable_stream.fbs",
                   "test/errors/durable_stream.fbs: service "
                   "natsrpc_test.fbs.errors.DurableStream, method Watch: only "
                   "unary methods can be durable"},
+        // Events are unary (docs/protocol.md 13).
+        BadSchema{"streaming_event.fbs",
+                  "test/errors/streaming_event.fbs:8: service "
+                  "natsrpc_test.fbs.errors.Events, method Feed: an event "
+                  "method cannot stream"},
         BadSchema{"undeclared_attribute.fbs",
                   "test/errors/undeclared_attribute.fbs:7: service "
                   "natsrpc_test.fbs.errors.Undeclared, method Other: unknown "

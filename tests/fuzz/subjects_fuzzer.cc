@@ -60,6 +60,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Requests and their reply-to.
   absl::StatusOr<wire::RequestSubjectParts> request =
       wire::ParseRequestSubject(subject);
+  // Every instance (docs/protocol.md 13): a parsed `.all` subject rebuilds
+  // from its parts, and only 7-token subjects ending in `all` parse.
+  const absl::StatusOr<wire::RequestSubjectParts> all =
+      wire::ParseAllRequestSubject(subject);
+  Check(!all.ok() || wire::IsAllRequestSubject(subject),
+        "parsed an every-instance subject that IsAllRequestSubject refuses",
+        subject);
+  if (all.ok()) {
+    Check(wire::AllRequestSubjectOf(wire::RequestSubject(
+              all->requester, all->responder, all->app, all->service,
+              all->method)) == subject,
+          "every-instance subject does not rebuild", subject);
+    Check(!request.ok(), "a subject parsed as both 6 and 7 tokens", subject);
+  }
   if (request.ok()) {
     Check(wire::IsValidToken(request->requester) &&
               wire::IsValidToken(request->responder) &&

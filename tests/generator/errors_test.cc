@@ -74,5 +74,26 @@ TEST(DurableErrorTest, DurableStreamingMethodNamesFileServiceAndMethod) {
   EXPECT_TRUE(run.files.empty());
 }
 
+// Events (docs/protocol.md 13): unary only; broadcast only for events.
+TEST(EventErrorTest, StreamingEventNamesFileServiceAndMethod) {
+  GeneratorRun run = RunGenerator("test/errors/streaming_event.proto");
+  EXPECT_FALSE(run.ok);
+  EXPECT_EQ(run.error,
+            "test/errors/streaming_event.proto: service "
+            "natsrpc_test.errors.Events, method Feed: an event method cannot "
+            "stream");
+  EXPECT_TRUE(run.files.empty());
+}
+
+TEST(EventErrorTest, BroadcastOfACallNamesFileServiceAndMethod) {
+  GeneratorRun run = RunGenerator("test/errors/broadcast_call.proto");
+  EXPECT_FALSE(run.ok);
+  EXPECT_EQ(run.error,
+            "test/errors/broadcast_call.proto: service "
+            "natsrpc_test.errors.Calls, method Call: broadcast applies to "
+            "event methods only");
+  EXPECT_TRUE(run.files.empty());
+}
+
 }  // namespace
 }  // namespace natsrpc::gen::testing

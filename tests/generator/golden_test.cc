@@ -52,6 +52,7 @@ void ExpectMatchesGolden(const std::string& generated,
 // The .proto files with golden files (tests/golden/<name>.natsrpc.{h,cc}):
 // the example (unary) and every streaming kind.
 constexpr const char* kGoldenProtos[] = {"example/v1/calculator.proto",
+                                         "example/v1/fleet.proto",
                                          "test/compile/streaming.proto",
                                          "test/compile/durable.proto"};
 

@@ -115,5 +115,44 @@ TEST(NamesTest, ParseSeq) {
   EXPECT_FALSE(wire::ParseSeq("+4", seq));
 }
 
+// Every instance (docs/protocol.md 13).
+TEST(AllSubjectTest, BuildAndRecognise) {
+  EXPECT_EQ(wire::AllRequestSubjectOf("requests.alice.bob.app.Svc.Add"),
+            "requests.alice.bob.app.Svc.Add.all");
+  EXPECT_EQ(wire::AllWildcard("bob", "app", "Svc"), "requests.*.bob.app.Svc.*.all");
+  EXPECT_TRUE(wire::IsAllRequestSubject("requests.a.b.app.Svc.Add.all"));
+  // A method named "all" on the 6-token subject is not every instance.
+  EXPECT_FALSE(wire::IsAllRequestSubject("requests.a.b.app.Svc.all"));
+  EXPECT_FALSE(wire::IsAllRequestSubject("requests.a.b.app.Svc.Add"));
+  EXPECT_FALSE(wire::IsAllRequestSubject("requests.a.b.app.Svc.Add.I1.all"));
+  EXPECT_FALSE(wire::IsAllRequestSubject("responses.a.b.app.Svc.Add.all"));
+  EXPECT_FALSE(wire::IsAllRequestSubject("requests.a.b.app.Svc.Add.xall"));
+  EXPECT_FALSE(wire::IsAllRequestSubject("all"));
+  EXPECT_FALSE(wire::IsAllRequestSubject(""));
+}
+
+TEST(AllSubjectTest, ParseGivesTheMethodSubjectsParts) {
+  absl::StatusOr<wire::RequestSubjectParts> p =
+      wire::ParseAllRequestSubject("requests.alice.bob.app.Svc.Add.all");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->requester, "alice");
+  EXPECT_EQ(p->responder, "bob");
+  EXPECT_EQ(p->app, "app");
+  EXPECT_EQ(p->service, "Svc");
+  EXPECT_EQ(p->method, "Add");
+  EXPECT_EQ(wire::ParseAllRequestSubject("requests.alice.bob.app.Svc.Add")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(wire::ParseAllRequestSubject("requests.al ice.bob.app.Svc.Add.all")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(wire::ParseAllRequestSubject("requests..bob.app.Svc.Add.all")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace natsrpc

@@ -12,6 +12,7 @@
 #include "natsrpc/coro.h"
 #include "natsrpc/codec.h"
 #include "natsrpc/connection.h"
+#include "natsrpc/fanout.h"
 #include "natsrpc/interceptor.h"
 #include "natsrpc/metadata.h"
 #include "natsrpc/metrics.h"

@@ -181,6 +181,12 @@ class NATSRPC_EXPORT ServerContext {
   // CurrentTraceContext(), so the calls it makes there are its children.
   const TraceContext& trace_context() const { return trace_; }
 
+  // Scatter-gather (natsrpc/fanout.h, docs/protocol.md 13): marks this
+  // reply as the sentinel, so the caller stops collecting replies after it.
+  // Only a request sent to every instance (a `MethodAll` call) carries it
+  // back; elsewhere it has no effect.
+  void EndGather() { end_gather_ = true; }
+
   // The received NATS message (a stream's open message).
   const IncomingMessage& request_message() const { return *request_; }
 
@@ -198,6 +204,7 @@ class NATSRPC_EXPORT ServerContext {
   friend class internal::ServerContextAccess;
 
   MessagePtr request_;
+  bool end_gather_ = false;  // EndGather()
   absl::string_view requester_;
   absl::string_view responder_;
   absl::string_view app_;
@@ -306,6 +313,10 @@ struct ServerStats {
   // Schema requests answered (docs/protocol.md section 12); they do not
   // reach interceptors nor method_stats().
   uint64_t schema_requests = 0;
+  // Events (natsrpc/fanout.h) whose handler ran, and those of them that
+  // returned an error (never replied; also in method_stats() by code).
+  uint64_t events_handled = 0;
+  uint64_t events_failed = 0;
 };
 
 // The calls of one method that reached the interceptor chain

@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "natsrpc/metadata.h"
 
@@ -239,6 +240,15 @@ class Transport {
   virtual absl::StatusOr<std::shared_ptr<JetStream>> OpenJetStream(
       const JetStreamOptions& /*options*/) {
     return absl::UnimplementedError("this transport has no JetStream");
+  }
+
+  // Events (docs/protocol.md 13): waits at most `timeout` until the NATS
+  // server has received everything published on this connection before the
+  // call (a PING/PONG round trip). OK; DEADLINE_EXCEEDED when no PONG came
+  // in time; UNAVAILABLE when not connected. A transport that delivers as it
+  // publishes has nothing to wait for: the default returns OK.
+  virtual absl::Status Flush(absl::Duration /*timeout*/) {
+    return absl::OkStatus();
   }
 };
 

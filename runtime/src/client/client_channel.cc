@@ -85,6 +85,7 @@ ClientChannel::ClientChannel(const Connection& connection,
                            : kDefaultCallTimeout),
       metadata_(options.metadata),
       interceptors_(options.interceptors) {
+  fanout_connection_.emplace(connection);
   requester_ = options.requester;
   responder_ = options.responder;
   service_ = std::string(service);

@@ -443,6 +443,23 @@ class NatsTransport final : public Transport {
     return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
   }
 
+  absl::Status Flush(absl::Duration timeout) override {
+    const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
+    const natsStatus s = natsConnection_FlushTimeout(nc_, ms);
+    if (s == NATS_OK) return absl::OkStatus();
+    if (s == NATS_TIMEOUT) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("the NATS server did not confirm the flush within ",
+                       absl::FormatDuration(timeout)));
+    }
+    if (s == NATS_CONNECTION_CLOSED || s == NATS_CONNECTION_DISCONNECTED ||
+        !connected()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot flush: not connected (", NatsText(s), ")"));
+    }
+    return absl::InternalError(absl::StrCat("cannot flush: ", NatsText(s)));
+  }
+
   uint64_t AddEventListener(EventListener listener) override {
     return hub_->Add(std::move(listener));
   }

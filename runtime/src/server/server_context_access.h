@@ -20,6 +20,10 @@ class ServerContextAccess {
                             const std::atomic<bool>* flag) {
     context.cancelled_ = flag;
   }
+  // ServerContext::EndGather() was called.
+  static bool end_gather(const ServerContext& context) {
+    return context.end_gather_;
+  }
   // The call's span (natsrpc/trace.h).
   static void SetTrace(ServerContext& context, TraceContext trace) {
     context.trace_ = std::move(trace);

@@ -104,7 +104,7 @@ absl::Status ServerCore::AddService(Service& service) {
   if (!reg.ok()) return reg.status();
   // Declared before the lock: what a failed registration subscribed is
   // unsubscribed after the lock is released.
-  std::unique_ptr<Subscription> made[3];
+  std::unique_ptr<Subscription> made[4];
   absl::MutexLock lock(&mu_);
   if (shutdown_) {
     return absl::FailedPreconditionError(
@@ -134,6 +134,7 @@ absl::Status ServerCore::AddService(Service& service) {
     made[0] = std::move((*reg)->subscription);
     made[1] = std::move((*reg)->cancel_subscription);
     made[2] = std::move((*reg)->instance_subscription);
+    made[3] = std::move((*reg)->all_subscription);
     return s;
   }
   (*reg)->registered = true;
@@ -176,6 +177,7 @@ absl::Status ServerCore::Subscribe(
   if (!cancel_sub.ok()) return SubscribeError(cancels, cancel_sub.status());
   reg->cancel_subscription = *std::move(cancel_sub);
   NATSRPC_RETURN_IF_ERROR(SubscribeInstance(reg));
+  NATSRPC_RETURN_IF_ERROR(SubscribeAll(reg));
   if (reg->has_streams) NATSRPC_RETURN_IF_ERROR(EnableStreams(reg->app));
   const std::string owner = absl::StrCat("service ", reg->app, ".", name);
   absl::MutexLock lock(&events_mu_);
@@ -299,9 +301,32 @@ void ServerCore::OnInstanceRequest(const RegisteredService& reg,
   DispatchParsed(reg, std::move(message), parts, delivery);
 }
 
+// Every instance (docs/protocol.md 13); the rest is in server_fanout.cc.
+void ServerCore::OnAllRequest(const RegisteredService& reg, MessagePtr message,
+                              Delivery& delivery) {
+  CallbackScope scope(*this, reg);
+  if (!scope.entered()) return;
+  received_.fetch_add(1, std::memory_order_relaxed);
+  const absl::StatusOr<wire::RequestSubjectParts> parts =
+      wire::ParseAllRequestSubject(message->subject());
+  if (parts.ok() && message->header_status().ok() &&
+      message->header(wire::kStreamHeader).has_value()) {
+    // A stream has one server end; every instance cannot accept it.
+    invalid_.fetch_add(1, std::memory_order_relaxed);
+    if (wire::CheckReplySubject(message->reply(), *parts).ok()) {
+      Refuse(*message, absl::InvalidArgumentError(absl::StrCat(
+                           "a stream cannot be opened on every instance (",
+                           message->subject(), ")")));
+    }
+    return;
+  }
+  DispatchParsed(reg, std::move(message), parts, delivery);
+}
+
 void ServerCore::Dispatch(const RegisteredService& reg, MessagePtr message,
                           Delivery& delivery) {
-  absl::StatusOr<wire::RequestSubjectParts> parts =
+  // The parts view the subject: parsed before the message moves on.
+  const absl::StatusOr<wire::RequestSubjectParts> parts =
       wire::ParseRequestSubject(message->subject());
   DispatchParsed(reg, std::move(message), parts, delivery);
 }
@@ -310,6 +335,11 @@ void ServerCore::DispatchParsed(
     const RegisteredService& reg, MessagePtr message,
     const absl::StatusOr<wire::RequestSubjectParts>& parts,
     Delivery& delivery) {
+  // An event has no reply-to (docs/protocol.md 13).
+  if (parts.ok() && message->reply().empty() &&
+      DispatchEvent(reg, message, *parts)) {
+    return;
+  }
   if (!parts.ok() || !wire::CheckReplySubject(message->reply(), *parts).ok()) {
     // Answering would let a caller aim our replies at someone else's
     // response space (protocol section 5): drop it.
@@ -603,6 +633,7 @@ void ServerCore::Serve(const RegisteredService& reg,
   wire::AppendMetadata(response, {}, extra);
   wire::AppendMetadata(context.trailing_metadata(), wire::kTrailerPrefix,
                        extra);
+  AppendGatherEnd(context, extra);
   Reply(request, status, status.ok() ? reply.view() : absl::string_view(),
         content_type, extra.empty() ? nullptr : &extra,
         ReplyFlushPolicy(*pool_, in_flight_.load(std::memory_order_relaxed),
@@ -635,13 +666,16 @@ void ServerCore::Reply(const IncomingMessage& request,
                        const absl::Status& status, absl::string_view payload,
                        absl::string_view content_type, const Metadata* metadata,
                        FlushPolicy flush) {
-  std::array<HeaderRef, 3> headers;
+  // At most: two error headers, Natsrpc-Revision, Natsrpc-Instance.
+  std::array<HeaderRef, 4> headers;
   size_t n = 0;
   const wire::StatusHeaders error(status);
   // Revision 5 (docs/protocol.md 3.3): no Content-Type in answer to a lean
   // request; `Natsrpc-Revision: 5` to a request that asks whether we read
   // that form.
   const bool lean = wire::IsLeanReplyTo(request.reply());
+  // A reply to every instance names the instance (docs/protocol.md 13).
+  const bool all = wire::IsAllRequestSubject(request.subject());
   // Revision 3: the exact status (message bytes, payloads) in the body.
   std::string body;
   if (status.ok()) {
@@ -657,6 +691,7 @@ void ServerCore::Reply(const IncomingMessage& request,
     headers[n++] =
         HeaderRef{wire::kRevisionHeader, wire::kLeanUnaryRevisionValue};
   }
+  if (all) headers[n++] = HeaderRef{wire::kInstanceHeader, instance_id()};
   absl::Status s = connection_.transport().Publish(
       OutgoingMessage{request.reply(),
                       {},
@@ -747,6 +782,8 @@ ServerStats ServerCore::stats() const {
   s.streams_open = table_.open_streams();
   s.permission_errors = permission_errors_.load(std::memory_order_relaxed);
   s.schema_requests = schema_requests_.load(std::memory_order_relaxed);
+  s.events_handled = events_handled_.load(std::memory_order_relaxed);
+  s.events_failed = events_failed_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -120,7 +120,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // A request addressed to this instance (SubscribeInstance).
   void OnInstanceRequest(const RegisteredService& reg, MessagePtr message,
                          Delivery& delivery);
-  // Dispatch of a request whose subject was parsed into `parts`.
+  // Dispatch() after the subject was parsed (a method subject, an
+  // instance's or an every-instance one).
   void DispatchParsed(const RegisteredService& reg, MessagePtr message,
                       const absl::StatusOr<wire::RequestSubjectParts>& parts,
                       Delivery& delivery);
@@ -147,6 +148,23 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
              const Metadata* metadata, FlushPolicy flush = FlushPolicy::kBatch);
   CallInfo MakeCallInfo(const wire::RequestSubjectParts& parts, MethodKind kind,
                         absl::Time deadline) const;
+
+  // Events and every-instance requests (server_fanout.cc,
+  // docs/protocol.md 13).
+  // Subscribes the service's `.all` subject without a queue group.
+  absl::Status SubscribeAll(const std::shared_ptr<RegisteredService>& reg)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnAllRequest(const RegisteredService& reg, MessagePtr message,
+                    Delivery& delivery);
+  // A message without reply-to: runs it if it names an event method of
+  // `reg` (true), else false (the caller drops it as before).
+  bool DispatchEvent(const RegisteredService& reg, const MessagePtr& message,
+                     const wire::RequestSubjectParts& parts);
+  void ServeEvent(const RegisteredService& reg, const RegisteredMethod& method,
+                  const MessagePtr& message,
+                  const wire::RequestSubjectParts& parts, absl::Time deadline);
+  // Adds the sentinel header to a reply whose handler called EndGather().
+  static void AppendGatherEnd(const ServerContext& context, Metadata& extra);
 
   // Streams (server_streams.cc). An open on a method of `reg`: accept it
   // and run the handler on its own thread, or refuse it.
@@ -226,6 +244,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::atomic<uint64_t> streams_refused_{0};
   std::atomic<uint64_t> permission_errors_{0};
   std::atomic<uint64_t> schema_requests_{0};
+  std::atomic<uint64_t> events_handled_{0};
+  std::atomic<uint64_t> events_failed_{0};
 };
 
 }  // namespace natsrpc::internal

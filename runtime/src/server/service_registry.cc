@@ -103,6 +103,7 @@ ServiceRegistry::TakeSubscriptions() {
     subscriptions.push_back(std::move(r->subscription));
     subscriptions.push_back(std::move(r->cancel_subscription));
     subscriptions.push_back(std::move(r->instance_subscription));
+    subscriptions.push_back(std::move(r->all_subscription));
   }
   return subscriptions;
 }
@@ -113,6 +114,7 @@ ServiceRegistry::TakeRequestSubscriptions() {
   for (auto& r : services_) {
     subscriptions.push_back(std::move(r->subscription));
     subscriptions.push_back(std::move(r->instance_subscription));
+    subscriptions.push_back(std::move(r->all_subscription));
   }
   return subscriptions;
 }

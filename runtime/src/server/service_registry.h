@@ -63,6 +63,9 @@ struct RegisteredService {
   // The calls addressed to this server instance (wire::InstanceWildcard,
   // docs/protocol.md 2.1), no queue group.
   std::unique_ptr<Subscription> instance_subscription;
+  // Every instance (docs/protocol.md 13): the service's `.all` subject, no
+  // queue group.
+  std::unique_ptr<Subscription> all_subscription;
 };
 
 // Not thread-safe: ServerCore calls it under its mutex.

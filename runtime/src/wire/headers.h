@@ -30,6 +30,14 @@ inline constexpr absl::string_view kContentTypeHeader = "Content-Type";
 inline constexpr absl::string_view kErrorCodeHeader = "Nats-Service-Error-Code";
 inline constexpr absl::string_view kErrorHeader = "Nats-Service-Error";
 
+// Revision 5, every-instance requests (docs/protocol.md 13): a server's
+// reply to a request on a `.all` subject names the instance that sent it
+// (its ADR-32 id, Server::instance_id()); a reply that also carries
+// `Natsrpc-Gather-End` (any value) is the sentinel: the caller stops
+// collecting after it.
+inline constexpr absl::string_view kInstanceHeader = "Natsrpc-Instance";
+inline constexpr absl::string_view kGatherEndHeader = "Natsrpc-Gather-End";
+
 // Stream headers (section 9.1).
 inline constexpr absl::string_view kStreamHeader = "Natsrpc-Stream";
 inline constexpr absl::string_view kSeqHeader = "Natsrpc-Seq";

@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <vector>
 #include <random>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -26,8 +27,8 @@ std::string Printable(char c) {
   if (absl::ascii_isprint(static_cast<unsigned char>(c))) {
     return absl::StrCat("'", std::string(1, c), "'");
   }
-  return absl::StrCat("0x", absl::Hex(static_cast<unsigned char>(c),
-                                      absl::kZeroPad2));
+  return absl::StrCat(
+      "0x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
 }
 
 }  // namespace
@@ -43,8 +44,9 @@ bool IsValidToken(absl::string_view token) {
 absl::Status ValidateToken(absl::string_view field, absl::string_view value) {
   if (value.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, " is empty; it must be a NATS subject token "
-                            "of the form [A-Za-z0-9_-]+"));
+        absl::StrCat(field,
+                     " is empty; it must be a NATS subject token "
+                     "of the form [A-Za-z0-9_-]+"));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     if (!IsTokenChar(value[i])) {
@@ -123,8 +125,8 @@ absl::Status SplitSixTokens(absl::string_view what, absl::string_view subject,
     rest.remove_prefix(dot + 1);
   }
   if (n != tokens.size() || tokens[0] != first) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " \"", absl::CEscape(subject), "\" is not ", shape));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", absl::CEscape(subject), "\" is not ", shape));
   }
   for (size_t i = 1; i < tokens.size(); ++i) {
     if (any_last && i + 1 == tokens.size() ? tokens[i].empty()
@@ -160,10 +162,10 @@ absl::Status CheckReplySubject(absl::string_view reply,
       "responses.<requester>.<responder>.<app>.<client id>.<seq>", t));
   if (t[1] != request.requester || t[2] != request.responder ||
       t[3] != request.app) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "reply-to \"", reply, "\" does not belong to requester \"",
-        request.requester, "\", responder \"", request.responder,
-        "\" and app \"", request.app, "\""));
+    return absl::PermissionDeniedError(
+        absl::StrCat("reply-to \"", reply, "\" does not belong to requester \"",
+                     request.requester, "\", responder \"", request.responder,
+                     "\" and app \"", request.app, "\""));
   }
   return absl::OkStatus();
 }
@@ -318,6 +320,41 @@ absl::StatusOr<RequestSubjectParts> ParseInstanceRequestSubject(
   if (!parts.ok()) return parts.status();
   instance_id = subject.substr(dot + 1);
   return parts;
+}
+
+// ---- Every instance (docs/protocol.md 13) ----
+
+std::string AllRequestSubjectOf(absl::string_view request_subject) {
+  return absl::StrCat(request_subject, ".", kAllToken);
+}
+
+std::string AllWildcard(absl::string_view responder, absl::string_view app,
+                        absl::string_view service) {
+  return absl::StrCat("requests.*.", responder, ".", app, ".", service, ".*.",
+                      kAllToken);
+}
+
+bool IsAllRequestSubject(absl::string_view subject) {
+  // Allocation-free: this runs for every reply a server sends.
+  if (subject.size() <= kAllToken.size() ||
+      subject[subject.size() - kAllToken.size() - 1] != '.' ||
+      !absl::EndsWith(subject, kAllToken)) {
+    return false;
+  }
+  return std::count(subject.begin(), subject.end(), '.') == 6 &&
+         absl::StartsWith(subject, "requests.");
+}
+
+absl::StatusOr<RequestSubjectParts> ParseAllRequestSubject(
+    absl::string_view subject) {
+  if (!IsAllRequestSubject(subject)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "subject \"", absl::CEscape(subject),
+        "\" is not requests.<requester>.<responder>.<app>.<service>.<method>."
+        "all"));
+  }
+  subject.remove_suffix(kAllToken.size() + 1);
+  return ParseRequestSubject(subject);
 }
 
 }  // namespace natsrpc::wire

@@ -18,7 +18,6 @@
 
 namespace natsrpc::wire {
 
-
 // True if `token` is one NATS subject token of the form `[A-Za-z0-9_-]+`.
 //
 //   IsValidToken("alice")     -> true
@@ -153,7 +152,8 @@ std::string CancelSubjectOf(absl::string_view request_subject,
 
 // What every server instance subscribes to (no queue group) per service:
 //
-//   CancelWildcard("bob", "app", "Svc") -> "requests.*.bob.app.Svc.*.cancel.*.*"
+//   CancelWildcard("bob", "app", "Svc") ->
+//   "requests.*.bob.app.Svc.*.cancel.*.*"
 std::string CancelWildcard(absl::string_view responder, absl::string_view app,
                            absl::string_view service);
 
@@ -210,6 +210,42 @@ std::string InstanceWildcard(absl::string_view responder, absl::string_view app,
 //     -> {a, b, app, Svc, Add}, id == "I1"
 absl::StatusOr<RequestSubjectParts> ParseInstanceRequestSubject(
     absl::string_view subject, absl::string_view& instance_id);
+
+// ---- Every instance: events and scatter-gather (docs/protocol.md 13) ----
+//
+// Revision 5 adds a 7th token to a request subject: `all` reaches every
+// instance of the responder (each server instance subscribes to it without a
+// queue group). Revision-4 servers do not subscribe to 7-token subjects, so
+// such a request finds no responders.
+
+// The token that addresses every instance.
+inline constexpr absl::string_view kAllToken = "all";
+
+// The every-instance subject of a method, from its request subject:
+//
+//   AllRequestSubjectOf("requests.alice.bob.app.Svc.Add")
+//     -> "requests.alice.bob.app.Svc.Add.all"
+std::string AllRequestSubjectOf(absl::string_view request_subject);
+
+// What every server instance subscribes to (no queue group) per service:
+//
+//   AllWildcard("bob", "app", "Svc") -> "requests.*.bob.app.Svc.*.all"
+std::string AllWildcard(absl::string_view responder, absl::string_view app,
+                        absl::string_view service);
+
+// True if `subject` has the shape requests.<5 tokens>.all (7 tokens, the
+// last `all`); cheap, for every reply a server sends.
+//
+//   IsAllRequestSubject("requests.a.b.app.Svc.Add.all") -> true
+//   IsAllRequestSubject("requests.a.b.app.Svc.all")     -> false (6 tokens)
+bool IsAllRequestSubject(absl::string_view subject);
+
+// Splits "requests.<requester>.<responder>.<app>.<service>.<method>.all"
+// into the parts of the request subject it addresses. INVALID_ARGUMENT if
+// the subject has another shape; the method token need only be non-empty,
+// as in ParseRequestSubject().
+absl::StatusOr<RequestSubjectParts> ParseAllRequestSubject(
+    absl::string_view subject);
 
 }  // namespace natsrpc::wire
 

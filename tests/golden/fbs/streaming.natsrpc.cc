@@ -163,18 +163,21 @@ Streamer::Client::Client(
       channel_, 0, request, ::std::move(done), options);
 }
 
-::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Streamer::Client::EchoCo(
-    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request) {
-  return this->EchoCo(request, ::natsrpc::CallOptions());
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
+Streamer::Client::EchoAll(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      channel_, 0, request, options);
 }
 
-::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Streamer::Client::EchoCo(
+void Streamer::Client::EchoAllAsync(
     const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-    const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
-      [&](::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done) {
-        return this->EchoAsync(request, ::std::move(done), options);
-      });
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      channel_, 0, request, ::std::move(done), options,
+      /*blocking=*/false);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>>
@@ -284,26 +287,6 @@ Streamer::Service::Service()
     ::natsrpc::ServerContext&,
     ::natsrpc::ServerReaderWriter<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Total>, ::natsrpc::FlatBuffersCodec>&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Chat");
-}
-
-Streamer::AsyncService::AsyncService() {
-  ::natsrpc::Service::RegisterMethod(
-      "Echo",
-      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::FlatBuffersCodec>(
-          &Streamer::AsyncService::EchoAsync));
-}
-
-void Streamer::AsyncService::EchoAsync(
-    ::natsrpc::ServerContext& context,
-    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-    ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> responder) {
-  ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick> response;
-  const ::absl::Status status = this->Echo(context, request, response);
-  if (status.ok()) {
-    responder.Finish(response);
-  } else {
-    responder.Finish(status);
-  }
 }
 
 namespace {
@@ -442,18 +425,21 @@ void class_::Client::BarAsyncAsync(
       channel_, 6, request, ::std::move(done), options);
 }
 
-::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> class_::Client::Bar_Co(
-    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request) {
-  return this->Bar_Co(request, ::natsrpc::CallOptions());
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
+class_::Client::Bar_All(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      channel_, 6, request, options);
 }
 
-::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> class_::Client::Bar_Co(
+void class_::Client::Bar_AllAsync(
     const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-    const ::natsrpc::CallOptions& options) {
-  return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
-      [&](::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done) {
-        return this->Bar_Async(request, ::std::move(done), options);
-      });
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      channel_, 6, request, ::std::move(done), options,
+      /*blocking=*/false);
 }
 
 ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>>
@@ -858,26 +844,6 @@ class_::Service::Service()
     ::natsrpc::ServerContext&,
     ::natsrpc::ServerReaderWriter<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "options");
-}
-
-class_::AsyncService::AsyncService() {
-  ::natsrpc::Service::RegisterMethod(
-      "Bar",
-      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::FlatBuffersCodec>(
-          &class_::AsyncService::Bar_Async));
-}
-
-void class_::AsyncService::Bar_Async(
-    ::natsrpc::ServerContext& context,
-    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-    ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> responder) {
-  ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick> response;
-  const ::absl::Status status = this->Bar_(context, request, response);
-  if (status.ok()) {
-    responder.Finish(response);
-  } else {
-    responder.Finish(status);
-  }
 }
 
 }  // namespace streaming

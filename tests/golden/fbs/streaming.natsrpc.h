@@ -44,11 +44,15 @@ class Streamer final {
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done,
         const ::natsrpc::CallOptions& options = {});
-    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> EchoCo(
-        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request);
-    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> EchoCo(
+    // Echo on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
+    EchoAll(
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-        const ::natsrpc::CallOptions& options);
+        const ::natsrpc::GatherOptions& options = {});
+    void EchoAllAsync(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // One request, many replies.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>> Watch(
@@ -106,21 +110,6 @@ class Streamer final {
     virtual ::absl::Status Chat(
         ::natsrpc::ServerContext& context,
         ::natsrpc::ServerReaderWriter<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Total>, ::natsrpc::FlatBuffersCodec>& stream);
-  };
-
-  // Derive from this instead to answer unary calls asynchronously: override
-  // `MAsync` and finish its responder now or later, from any thread
-  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
-  class AsyncService : public Service {
-   public:
-    AsyncService();
-    ~AsyncService() override = default;
-
-    // One request, one reply.
-    virtual void EchoAsync(
-        ::natsrpc::ServerContext& context,
-        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> responder);
   };
 };
 
@@ -190,11 +179,15 @@ class class_ final {
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done,
         const ::natsrpc::CallOptions& options = {});
-    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Bar_Co(
-        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request);
-    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Bar_Co(
+    // Bar_ on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
+    Bar_All(
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-        const ::natsrpc::CallOptions& options);
+        const ::natsrpc::GatherOptions& options = {});
+    void Bar_AllAsync(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Names of the generated classes and members: Client_, Service_, channel__.
     ::std::unique_ptr<::natsrpc::ClientReader<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>> Client_(
@@ -371,20 +364,6 @@ class class_ final {
     virtual ::absl::Status options(
         ::natsrpc::ServerContext& context,
         ::natsrpc::ServerReaderWriter<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>& stream);
-  };
-
-  // Derive from this instead to answer unary calls asynchronously: override
-  // `MAsync` and finish its responder now or later, from any thread
-  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
-  class AsyncService : public Service {
-   public:
-    AsyncService();
-    ~AsyncService() override = default;
-
-    virtual void Bar_Async(
-        ::natsrpc::ServerContext& context,
-        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
-        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> responder);
   };
 };
 

@@ -25,6 +25,7 @@
 #include "natsrpc/codec.h"
 #include "natsrpc/connection.h"
 #include "natsrpc/export.h"
+#include "natsrpc/fanout.h"
 #include "natsrpc/metadata.h"
 #include "natsrpc/trace.h"
 #include "natsrpc/transport.h"
@@ -92,6 +93,36 @@ class NATSRPC_EXPORT ClientChannel {
   const std::string& app() const { return app_; }
 
   ClientStats stats() const;
+
+  // ---- Events and scatter-gather (natsrpc/fanout.h, docs/protocol.md 13) --
+
+  // Publishes an event for method number `method` without a reply-to, to the
+  // method's subject (one instance: the queue group) or, if `broadcast`, to
+  // its every-instance subject. `confirm`: then waits for the NATS server
+  // to confirm it received it (Transport::Flush).
+  absl::Status PublishEvent(int method, const Payload& event,
+                            absl::string_view content_type, bool broadcast,
+                            bool confirm, const EventOptions& options);
+
+  // One instance's reply to a scatter-gather request: OK with the reply
+  // message, or the status it answered with.
+  struct RawGatherReply {
+    std::string instance_id;
+    absl::Status status;
+    MessagePtr message;  // null for an error without a body
+  };
+  using RawGatherCallback =
+      absl::AnyInvocable<void(absl::Status, std::vector<RawGatherReply>)>;
+
+  // Sends one request for method number `method` to every instance and
+  // collects the replies until one of GatherOptions' limits ends the call;
+  // then runs `done` once with OK and the replies (in arrival order), or
+  // with why the request could not be sent. `blocking`: `done` runs on this
+  // thread before StartGather() returns; otherwise on a thread of the
+  // call's own.
+  void StartGather(int method, const Payload& request,
+                   absl::string_view content_type, const GatherOptions& options,
+                   RawGatherCallback done, bool blocking);
 
  private:
   struct Method {
@@ -172,6 +203,8 @@ class NATSRPC_EXPORT ClientChannel {
   RetryPolicy retry_;
   bool wait_for_ready_ = false;
   std::shared_ptr<Transport> transport_;
+  // Events and scatter-gather publish and subscribe on it directly.
+  std::optional<Connection> fanout_connection_;
 };
 
 NATSRPC_EXPORT absl::Status ReplyDecodeError(const absl::Status& status);
@@ -217,6 +250,75 @@ absl::StatusOr<Resp> BlockingUnaryCall(ClientChannel& channel, int method,
       },
       options);
   done.WaitForNotification();
+  return result;
+}
+
+// ---- Events and scatter-gather (natsrpc/fanout.h) ----
+
+// Typed event publish: what generated `Event` and `EventConfirmed` do.
+template <template <class> class Codec, typename Req>
+absl::Status PublishEvent(ClientChannel& channel, int method, const Req& event,
+                          bool broadcast, bool confirm,
+                          const EventOptions& options) {
+  Payload payload;
+  if (absl::Status s = Codec<Req>::Encode(event, payload); !s.ok()) return s;
+  return channel.PublishEvent(method, payload, Codec<Req>::kContentType,
+                              broadcast, confirm, options);
+}
+
+// Typed scatter-gather: what generated `MethodAll` and `MethodAllAsync` do.
+template <template <class> class Codec, typename Resp, typename Req>
+void StartGather(ClientChannel& channel, int method, const Req& request,
+                 Callback<std::vector<GatherReply<Resp>>> done,
+                 const GatherOptions& options, bool blocking) {
+  Payload payload;
+  if (absl::Status s = Codec<Req>::Encode(request, payload); !s.ok()) {
+    done(std::move(s));
+    return;
+  }
+  channel.StartGather(
+      method, payload, Codec<Req>::kContentType, options,
+      [done = std::move(done)](
+          absl::Status status,
+          std::vector<ClientChannel::RawGatherReply> raw) mutable {
+        if (!status.ok()) {
+          done(std::move(status));
+          return;
+        }
+        std::vector<GatherReply<Resp>> replies;
+        replies.reserve(raw.size());
+        for (ClientChannel::RawGatherReply& r : raw) {
+          GatherReply<Resp> out{std::move(r.instance_id),
+                                absl::UnknownError("no reply")};
+          if (!r.status.ok()) {
+            out.reply = std::move(r.status);
+          } else {
+            Resp response;
+            if (absl::Status s = Codec<Resp>::Decode(r.message, response);
+                !s.ok()) {
+              out.reply = ReplyDecodeError(s);
+            } else {
+              out.reply = std::move(response);
+            }
+          }
+          replies.push_back(std::move(out));
+        }
+        done(std::move(replies));
+      },
+      blocking);
+}
+
+template <template <class> class Codec, typename Resp, typename Req>
+absl::StatusOr<std::vector<GatherReply<Resp>>> BlockingGather(
+    ClientChannel& channel, int method, const Req& request,
+    const GatherOptions& options) {
+  absl::StatusOr<std::vector<GatherReply<Resp>>> result;
+  StartGather<Codec, Resp, Req>(
+      channel, method, request,
+      [&result](absl::StatusOr<std::vector<GatherReply<Resp>>> r) {
+        result = std::move(r);
+      },
+      options, /*blocking=*/true);
   return result;
 }
 

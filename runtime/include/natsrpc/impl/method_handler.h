@@ -20,7 +20,6 @@
 
 namespace natsrpc::internal {
 
-
 class StreamEndpoint;
 
 // What flows each way (docs/protocol.md section 9).
@@ -31,6 +30,9 @@ class NATSRPC_EXPORT MethodHandler {
  public:
   virtual ~MethodHandler() = default;
   virtual MethodKind kind() const { return MethodKind::kUnary; }
+  // An event method (natsrpc/fanout.h): Run() is called without a reply to
+  // send; its status is counted, never sent.
+  virtual bool is_event() const { return false; }
   // Unary: returns the status to send; on OK, `reply` and `content_type`
   // are set.
   virtual absl::Status Run(Service& service, ServerContext& context,
@@ -126,6 +128,30 @@ class AsyncUnaryHandler final : public MethodHandler {
   Fn fn_;
 };
 
+// An event method's handler (natsrpc/fanout.h, docs/protocol.md 13):
+// decodes the event and calls the user's virtual method; nothing is replied.
+template <template <class> class Codec, typename Svc, typename Req>
+class EventHandler final : public MethodHandler {
+ public:
+  using Fn = absl::Status (Svc::*)(ServerContext&, const Req&);
+  explicit EventHandler(Fn fn) : fn_(fn) {}
+
+  bool is_event() const override { return true; }
+
+  absl::Status Run(Service& service, ServerContext& context,
+                   const MessagePtr& request, Payload& /*reply*/,
+                   absl::string_view& /*content_type*/) override {
+    Req req;
+    if (absl::Status s = Codec<Req>::Decode(request, req); !s.ok()) {
+      return RequestDecodeError(s);
+    }
+    return (static_cast<Svc&>(service).*fn_)(context, req);
+  }
+
+ private:
+  Fn fn_;
+};
+
 template <template <class> class Codec, typename Svc, typename Req,
           typename Resp>
 std::unique_ptr<MethodHandler> MakeAsyncUnaryHandler(
@@ -133,8 +159,15 @@ std::unique_ptr<MethodHandler> MakeAsyncUnaryHandler(
   return std::make_unique<AsyncUnaryHandler<Codec, Svc, Req, Resp>>(fn);
 }
 
+template <template <class> class Codec, typename Svc, typename Req>
+std::unique_ptr<MethodHandler> MakeEventHandler(
+    absl::Status (Svc::*fn)(ServerContext&, const Req&)) {
+  return std::make_unique<EventHandler<Codec, Svc, Req>>(fn);
+}
+
 // The answer of a method a service does not override.
-NATSRPC_EXPORT absl::Status Unimplemented(absl::string_view service, absl::string_view method);
+NATSRPC_EXPORT absl::Status Unimplemented(absl::string_view service,
+                                          absl::string_view method);
 
 }  // namespace natsrpc::internal
 

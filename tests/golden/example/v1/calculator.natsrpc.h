@@ -33,8 +33,7 @@ class Calculator final {
     const ::absl::Status& status() const { return channel_.status(); }
     ::natsrpc::ClientStats stats() const { return channel_.stats(); }
 
-    // Returns a + b. Without side effects: a client with a retry policy
-    // (natsrpc::RetryPolicy) may send it again.
+    // Returns a + b.
     ::absl::StatusOr<::example::v1::AddReply> Add(
         const ::example::v1::AddRequest& request,
         const ::natsrpc::CallOptions& options = {});
@@ -42,11 +41,15 @@ class Calculator final {
         const ::example::v1::AddRequest& request,
         ::natsrpc::Callback<::example::v1::AddReply> done,
         const ::natsrpc::CallOptions& options = {});
-    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
-        const ::example::v1::AddRequest& request);
-    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+    // Add on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::AddReply>>>
+    AddAll(
         const ::example::v1::AddRequest& request,
-        const ::natsrpc::CallOptions& options);
+        const ::natsrpc::GatherOptions& options = {});
+    void AddAllAsync(
+        const ::example::v1::AddRequest& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::example::v1::AddReply>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
     ::absl::StatusOr<::example::v1::DivideReply> Divide(
@@ -56,11 +59,15 @@ class Calculator final {
         const ::example::v1::DivideRequest& request,
         ::natsrpc::Callback<::example::v1::DivideReply> done,
         const ::natsrpc::CallOptions& options = {});
-    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
-        const ::example::v1::DivideRequest& request);
-    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+    // Divide on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::DivideReply>>>
+    DivideAll(
         const ::example::v1::DivideRequest& request,
-        const ::natsrpc::CallOptions& options);
+        const ::natsrpc::GatherOptions& options = {});
+    void DivideAllAsync(
+        const ::example::v1::DivideRequest& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::example::v1::DivideReply>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Returns its input; used by benchmarks.
     ::absl::StatusOr<::example::v1::EchoMessage> Echo(
@@ -70,11 +77,15 @@ class Calculator final {
         const ::example::v1::EchoMessage& request,
         ::natsrpc::Callback<::example::v1::EchoMessage> done,
         const ::natsrpc::CallOptions& options = {});
-    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
-        const ::example::v1::EchoMessage& request);
-    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+    // Echo on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::EchoMessage>>>
+    EchoAll(
         const ::example::v1::EchoMessage& request,
-        const ::natsrpc::CallOptions& options);
+        const ::natsrpc::GatherOptions& options = {});
+    void EchoAllAsync(
+        const ::example::v1::EchoMessage& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::example::v1::EchoMessage>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
    private:
     ::natsrpc::internal::ClientChannel channel_;
@@ -87,8 +98,7 @@ class Calculator final {
     Service();
     ~Service() override = default;
 
-    // Returns a + b. Without side effects: a client with a retry policy
-    // (natsrpc::RetryPolicy) may send it again.
+    // Returns a + b.
     virtual ::absl::Status Add(
         ::natsrpc::ServerContext& context,
         const ::example::v1::AddRequest& request,
@@ -105,34 +115,6 @@ class Calculator final {
         ::natsrpc::ServerContext& context,
         const ::example::v1::EchoMessage& request,
         ::example::v1::EchoMessage& response);
-  };
-
-  // Derive from this instead to answer unary calls asynchronously: override
-  // `MAsync` and finish its responder now or later, from any thread
-  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
-  class AsyncService : public Service {
-   public:
-    AsyncService();
-    ~AsyncService() override = default;
-
-    // Returns a + b. Without side effects: a client with a retry policy
-    // (natsrpc::RetryPolicy) may send it again.
-    virtual void AddAsync(
-        ::natsrpc::ServerContext& context,
-        const ::example::v1::AddRequest& request,
-        ::natsrpc::UnaryResponder<::example::v1::AddReply> responder);
-
-    // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
-    virtual void DivideAsync(
-        ::natsrpc::ServerContext& context,
-        const ::example::v1::DivideRequest& request,
-        ::natsrpc::UnaryResponder<::example::v1::DivideReply> responder);
-
-    // Returns its input; used by benchmarks.
-    virtual void EchoAsync(
-        ::natsrpc::ServerContext& context,
-        const ::example::v1::EchoMessage& request,
-        ::natsrpc::UnaryResponder<::example::v1::EchoMessage> responder);
   };
 };
 
