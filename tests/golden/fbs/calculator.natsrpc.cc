@@ -116,7 +116,8 @@ constexpr unsigned char kNatsrpcSchema[] = {
 namespace {
 
 constexpr ::natsrpc::internal::MethodSpec kCalculatorMethods[] = {
-    {"Add", ::absl::Milliseconds(5000), ::natsrpc::CallKind::kUnary},
+    {"Add", ::absl::Milliseconds(5000), ::natsrpc::CallKind::kUnary,
+     /*idempotent=*/true},
     {"Divide", ::absl::Milliseconds(1000), ::natsrpc::CallKind::kUnary},
     {"Echo", ::absl::Milliseconds(5000), ::natsrpc::CallKind::kUnary},
 };
@@ -144,6 +145,20 @@ Calculator::Client::Client(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::FlatBuffersCodec,
                                    ::natsrpc::FlatMessage<::example::v1::AddReply>>(
       channel_, 0, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> Calculator::Client::AddCo(
+    const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request) {
+  return this->AddCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> Calculator::Client::AddCo(
+    const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>>(
+      [&](::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::AddReply>> done) {
+        return this->AddAsync(request, ::std::move(done), options);
+      });
 }
 
 ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::AddReply>>>>
@@ -180,6 +195,20 @@ void Calculator::Client::AddAllAsync(
       channel_, 1, request, ::std::move(done), options);
 }
 
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> Calculator::Client::DivideCo(
+    const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request) {
+  return this->DivideCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> Calculator::Client::DivideCo(
+    const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>>(
+      [&](::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::DivideReply>> done) {
+        return this->DivideAsync(request, ::std::move(done), options);
+      });
+}
+
 ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::DivideReply>>>>
 Calculator::Client::DivideAll(
     const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
@@ -212,6 +241,20 @@ void Calculator::Client::DivideAllAsync(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::FlatBuffersCodec,
                                    ::natsrpc::FlatMessage<::example::v1::EchoMessage>>(
       channel_, 2, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> Calculator::Client::EchoCo(
+    const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request) {
+  return this->EchoCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> Calculator::Client::EchoCo(
+    const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>>(
+      [&](::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::EchoMessage>> done) {
+        return this->EchoAsync(request, ::std::move(done), options);
+      });
 }
 
 ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::EchoMessage>>>>
@@ -282,6 +325,60 @@ Calculator::Service::Service()
     const ::natsrpc::FlatMessage<::example::v1::EchoMessage>&,
     ::natsrpc::FlatMessage<::example::v1::EchoMessage>&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Echo");
+}
+
+Calculator::AsyncService::AsyncService() {
+  ::natsrpc::Service::RegisterMethod(
+      "Add",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::FlatBuffersCodec>(
+          &Calculator::AsyncService::AddAsync));
+  ::natsrpc::Service::RegisterMethod(
+      "Divide",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::FlatBuffersCodec>(
+          &Calculator::AsyncService::DivideAsync));
+  ::natsrpc::Service::RegisterMethod(
+      "Echo",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::FlatBuffersCodec>(
+          &Calculator::AsyncService::EchoAsync));
+}
+
+void Calculator::AsyncService::AddAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+    ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::AddReply>> responder) {
+  ::natsrpc::FlatMessage<::example::v1::AddReply> response;
+  const ::absl::Status status = this->Add(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
+}
+
+void Calculator::AsyncService::DivideAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+    ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::DivideReply>> responder) {
+  ::natsrpc::FlatMessage<::example::v1::DivideReply> response;
+  const ::absl::Status status = this->Divide(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
+}
+
+void Calculator::AsyncService::EchoAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+    ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::EchoMessage>> responder) {
+  ::natsrpc::FlatMessage<::example::v1::EchoMessage> response;
+  const ::absl::Status status = this->Echo(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
 }
 
 }  // namespace v1

@@ -34,7 +34,8 @@ class Calculator final {
     const ::absl::Status& status() const { return channel_.status(); }
     ::natsrpc::ClientStats stats() const { return channel_.stats(); }
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     ::absl::StatusOr<::natsrpc::FlatMessage<::example::v1::AddReply>> Add(
         const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
         const ::natsrpc::CallOptions& options = {});
@@ -42,6 +43,11 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::AddReply>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> AddCo(
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::AddReply>> AddCo(
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+        const ::natsrpc::CallOptions& options);
     // Add on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::AddReply>>>>
     AddAll(
@@ -60,6 +66,11 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::DivideReply>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> DivideCo(
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::DivideReply>> DivideCo(
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+        const ::natsrpc::CallOptions& options);
     // Divide on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::DivideReply>>>>
     DivideAll(
@@ -78,6 +89,11 @@ class Calculator final {
         const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::EchoMessage>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> EchoCo(
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::EchoMessage>> EchoCo(
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+        const ::natsrpc::CallOptions& options);
     // Echo on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::EchoMessage>>>>
     EchoAll(
@@ -99,7 +115,8 @@ class Calculator final {
     Service();
     ~Service() override = default;
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     virtual ::absl::Status Add(
         ::natsrpc::ServerContext& context,
         const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
@@ -116,6 +133,34 @@ class Calculator final {
         ::natsrpc::ServerContext& context,
         const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
         ::natsrpc::FlatMessage<::example::v1::EchoMessage>& response);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
+    virtual void AddAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::example::v1::AddRequest>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::AddReply>> responder);
+
+    // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
+    virtual void DivideAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::example::v1::DivideRequest>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::DivideReply>> responder);
+
+    // Returns its input; used by benchmarks.
+    virtual void EchoAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::example::v1::EchoMessage>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::EchoMessage>> responder);
   };
 };
 

@@ -132,6 +132,23 @@ Jobs::Client::Client(
       });
 }
 
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>>
+Jobs::Client::RunAll(
+    const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>(
+      channel_, 0, request, options);
+}
+
+void Jobs::Client::RunAllAsync(
+    const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>(
+      channel_, 0, request, ::std::move(done), options,
+      /*blocking=*/false);
+}
+
 ::absl::StatusOr<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> Jobs::Client::Ping(
     const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
     const ::natsrpc::CallOptions& options) {
@@ -163,6 +180,23 @@ Jobs::Client::Client(
       });
 }
 
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>>
+Jobs::Client::PingAll(
+    const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>(
+      channel_, 1, request, options);
+}
+
+void Jobs::Client::PingAllAsync(
+    const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>(
+      channel_, 1, request, ::std::move(done), options,
+      /*blocking=*/false);
+}
+
 ::absl::StatusOr<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> Jobs::Client::SubmitRun(
     const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
     const ::natsrpc::CallOptions& options) {
@@ -192,6 +226,23 @@ Jobs::Client::Client(
       [&](::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> done) {
         return this->SubmitRunAsync(request, ::std::move(done), options);
       });
+}
+
+::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>>
+Jobs::Client::SubmitRunAll(
+    const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+    const ::natsrpc::GatherOptions& options) {
+  return ::natsrpc::internal::BlockingGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>(
+      channel_, 2, request, options);
+}
+
+void Jobs::Client::SubmitRunAllAsync(
+    const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+    ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>> done,
+    const ::natsrpc::GatherOptions& options) {
+  ::natsrpc::internal::StartGather<::natsrpc::FlatBuffersCodec, ::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>(
+      channel_, 2, request, ::std::move(done), options,
+      /*blocking=*/false);
 }
 
 Jobs::Service::Service()

@@ -47,6 +47,15 @@ class Jobs final {
     ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> RunCo(
         const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
         const ::natsrpc::CallOptions& options);
+    // Run on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>>
+    RunAll(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void RunAllAsync(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Not durable: no typed durable calls.
     ::absl::StatusOr<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> Ping(
@@ -61,6 +70,15 @@ class Jobs final {
     ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> PingCo(
         const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
         const ::natsrpc::CallOptions& options);
+    // Ping on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>>
+    PingAll(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void PingAllAsync(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
     // Durable, named like Run's submit call: its own becomes SubmitRun_.
     ::absl::StatusOr<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> SubmitRun(
@@ -75,6 +93,15 @@ class Jobs final {
     ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>> SubmitRunCo(
         const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
         const ::natsrpc::CallOptions& options);
+    // SubmitRun on every instance (scatter-gather, natsrpc/fanout.h).
+    ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>>
+    SubmitRunAll(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        const ::natsrpc::GatherOptions& options = {});
+    void SubmitRunAllAsync(
+        const ::natsrpc::FlatMessage<::natsrpc_test::durable::Job>& request,
+        ::natsrpc::Callback<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::durable::JobResult>>>> done,
+        const ::natsrpc::GatherOptions& options = {});
 
    private:
     ::natsrpc::internal::ClientChannel channel_;

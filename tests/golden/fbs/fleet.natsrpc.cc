@@ -140,6 +140,20 @@ Fleet::Client::Client(
       channel_, 0, request, ::std::move(done), options);
 }
 
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::StatusReply>> Fleet::Client::StatusCo(
+    const ::natsrpc::FlatMessage<::example::v1::StatusRequest>& request) {
+  return this->StatusCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::StatusReply>> Fleet::Client::StatusCo(
+    const ::natsrpc::FlatMessage<::example::v1::StatusRequest>& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::StatusReply>>(
+      [&](::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::StatusReply>> done) {
+        return this->StatusAsync(request, ::std::move(done), options);
+      });
+}
+
 ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::StatusReply>>>>
 Fleet::Client::StatusAll(
     const ::natsrpc::FlatMessage<::example::v1::StatusRequest>& request,
@@ -238,6 +252,26 @@ Fleet::Service::Service()
     ::natsrpc::ServerContext&,
     const ::natsrpc::FlatMessage<::example::v1::JobEvent>&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Job");
+}
+
+Fleet::AsyncService::AsyncService() {
+  ::natsrpc::Service::RegisterMethod(
+      "Status",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::FlatBuffersCodec>(
+          &Fleet::AsyncService::StatusAsync));
+}
+
+void Fleet::AsyncService::StatusAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc::FlatMessage<::example::v1::StatusRequest>& request,
+    ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::StatusReply>> responder) {
+  ::natsrpc::FlatMessage<::example::v1::StatusReply> response;
+  const ::absl::Status status = this->Status(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
 }
 
 }  // namespace v1

@@ -42,6 +42,11 @@ class Fleet final {
         const ::natsrpc::FlatMessage<::example::v1::StatusRequest>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::example::v1::StatusReply>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::StatusReply>> StatusCo(
+        const ::natsrpc::FlatMessage<::example::v1::StatusRequest>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::example::v1::StatusReply>> StatusCo(
+        const ::natsrpc::FlatMessage<::example::v1::StatusRequest>& request,
+        const ::natsrpc::CallOptions& options);
     // Status on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::example::v1::StatusReply>>>>
     StatusAll(
@@ -100,6 +105,21 @@ class Fleet final {
     virtual ::absl::Status Job(
         ::natsrpc::ServerContext& context,
         const ::natsrpc::FlatMessage<::example::v1::JobEvent>& event);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // One worker's status; StatusAll asks every worker at once.
+    virtual void StatusAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::example::v1::StatusRequest>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::example::v1::StatusReply>> responder);
   };
 };
 

@@ -163,6 +163,20 @@ Streamer::Client::Client(
       channel_, 0, request, ::std::move(done), options);
 }
 
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Streamer::Client::EchoCo(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request) {
+  return this->EchoCo(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Streamer::Client::EchoCo(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      [&](::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done) {
+        return this->EchoAsync(request, ::std::move(done), options);
+      });
+}
+
 ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
 Streamer::Client::EchoAll(
     const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
@@ -287,6 +301,26 @@ Streamer::Service::Service()
     ::natsrpc::ServerContext&,
     ::natsrpc::ServerReaderWriter<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Total>, ::natsrpc::FlatBuffersCodec>&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "Chat");
+}
+
+Streamer::AsyncService::AsyncService() {
+  ::natsrpc::Service::RegisterMethod(
+      "Echo",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::FlatBuffersCodec>(
+          &Streamer::AsyncService::EchoAsync));
+}
+
+void Streamer::AsyncService::EchoAsync(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> responder) {
+  ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick> response;
+  const ::absl::Status status = this->Echo(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
 }
 
 namespace {
@@ -423,6 +457,20 @@ void class_::Client::BarAsyncAsync(
   return ::natsrpc::internal::AsyncUnaryCall<::natsrpc::FlatBuffersCodec,
                                    ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
       channel_, 6, request, ::std::move(done), options);
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> class_::Client::Bar_Co(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request) {
+  return this->Bar_Co(request, ::natsrpc::CallOptions());
+}
+
+::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> class_::Client::Bar_Co(
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    const ::natsrpc::CallOptions& options) {
+  return ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>(
+      [&](::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done) {
+        return this->Bar_Async(request, ::std::move(done), options);
+      });
 }
 
 ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
@@ -844,6 +892,26 @@ class_::Service::Service()
     ::natsrpc::ServerContext&,
     ::natsrpc::ServerReaderWriter<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>&) {
   return ::natsrpc::internal::Unimplemented(kServiceName, "options");
+}
+
+class_::AsyncService::AsyncService() {
+  ::natsrpc::Service::RegisterMethod(
+      "Bar",
+      ::natsrpc::internal::MakeAsyncUnaryHandler<::natsrpc::FlatBuffersCodec>(
+          &class_::AsyncService::Bar_Async));
+}
+
+void class_::AsyncService::Bar_Async(
+    ::natsrpc::ServerContext& context,
+    const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+    ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> responder) {
+  ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick> response;
+  const ::absl::Status status = this->Bar_(context, request, response);
+  if (status.ok()) {
+    responder.Finish(response);
+  } else {
+    responder.Finish(status);
+  }
 }
 
 }  // namespace streaming

@@ -44,6 +44,11 @@ class Streamer final {
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> EchoCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> EchoCo(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        const ::natsrpc::CallOptions& options);
     // Echo on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
     EchoAll(
@@ -110,6 +115,21 @@ class Streamer final {
     virtual ::absl::Status Chat(
         ::natsrpc::ServerContext& context,
         ::natsrpc::ServerReaderWriter<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Total>, ::natsrpc::FlatBuffersCodec>& stream);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // One request, one reply.
+    virtual void EchoAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> responder);
   };
 };
 
@@ -179,6 +199,11 @@ class class_ final {
         const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
         ::natsrpc::Callback<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Bar_Co(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request);
+    ::natsrpc::CallAwaitable<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> Bar_Co(
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        const ::natsrpc::CallOptions& options);
     // Bar_ on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>>>>
     Bar_All(
@@ -364,6 +389,20 @@ class class_ final {
     virtual ::absl::Status options(
         ::natsrpc::ServerContext& context,
         ::natsrpc::ServerReaderWriter<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>, ::natsrpc::FlatBuffersCodec>& stream);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    virtual void Bar_Async(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>& request,
+        ::natsrpc::UnaryResponder<::natsrpc::FlatMessage<::natsrpc_test::streaming::Tick>> responder);
   };
 };
 

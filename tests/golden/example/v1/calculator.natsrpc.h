@@ -33,7 +33,8 @@ class Calculator final {
     const ::absl::Status& status() const { return channel_.status(); }
     ::natsrpc::ClientStats stats() const { return channel_.stats(); }
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     ::absl::StatusOr<::example::v1::AddReply> Add(
         const ::example::v1::AddRequest& request,
         const ::natsrpc::CallOptions& options = {});
@@ -41,6 +42,11 @@ class Calculator final {
         const ::example::v1::AddRequest& request,
         ::natsrpc::Callback<::example::v1::AddReply> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+        const ::example::v1::AddRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::AddReply> AddCo(
+        const ::example::v1::AddRequest& request,
+        const ::natsrpc::CallOptions& options);
     // Add on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::AddReply>>>
     AddAll(
@@ -59,6 +65,11 @@ class Calculator final {
         const ::example::v1::DivideRequest& request,
         ::natsrpc::Callback<::example::v1::DivideReply> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+        const ::example::v1::DivideRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::DivideReply> DivideCo(
+        const ::example::v1::DivideRequest& request,
+        const ::natsrpc::CallOptions& options);
     // Divide on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::DivideReply>>>
     DivideAll(
@@ -77,6 +88,11 @@ class Calculator final {
         const ::example::v1::EchoMessage& request,
         ::natsrpc::Callback<::example::v1::EchoMessage> done,
         const ::natsrpc::CallOptions& options = {});
+    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+        const ::example::v1::EchoMessage& request);
+    ::natsrpc::CallAwaitable<::example::v1::EchoMessage> EchoCo(
+        const ::example::v1::EchoMessage& request,
+        const ::natsrpc::CallOptions& options);
     // Echo on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::EchoMessage>>>
     EchoAll(
@@ -98,7 +114,8 @@ class Calculator final {
     Service();
     ~Service() override = default;
 
-    // Returns a + b.
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
     virtual ::absl::Status Add(
         ::natsrpc::ServerContext& context,
         const ::example::v1::AddRequest& request,
@@ -115,6 +132,34 @@ class Calculator final {
         ::natsrpc::ServerContext& context,
         const ::example::v1::EchoMessage& request,
         ::example::v1::EchoMessage& response);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // Returns a + b. Without side effects: a client with a retry policy
+    // (natsrpc::RetryPolicy) may send it again.
+    virtual void AddAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::AddRequest& request,
+        ::natsrpc::UnaryResponder<::example::v1::AddReply> responder);
+
+    // Integer division; fails with INVALID_ARGUMENT when divisor is 0.
+    virtual void DivideAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::DivideRequest& request,
+        ::natsrpc::UnaryResponder<::example::v1::DivideReply> responder);
+
+    // Returns its input; used by benchmarks.
+    virtual void EchoAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::EchoMessage& request,
+        ::natsrpc::UnaryResponder<::example::v1::EchoMessage> responder);
   };
 };
 

@@ -40,6 +40,18 @@ class Fleet final {
         const ::example::v1::StatusRequest& request,
         ::natsrpc::Callback<::example::v1::StatusReply> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
+    ::natsrpc::CallAwaitable<::example::v1::StatusReply> StatusCo(
+        const ::example::v1::StatusRequest& request) {
+      return this->StatusCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::example::v1::StatusReply> StatusCo(
+        const ::example::v1::StatusRequest& request,
+        const ::natsrpc::CallOptions& options) {
+      return ::natsrpc::CallAwaitable<::example::v1::StatusReply>(
+          [&](::natsrpc::Callback<::example::v1::StatusReply> done) {
+            return this->StatusAsync(request, ::std::move(done), options);
+          });
+    }
 
     // An alarm every worker hears.
     virtual ::absl::Status Alarm(
@@ -76,6 +88,11 @@ class Fleet final {
         const ::example::v1::StatusRequest& request,
         ::natsrpc::Callback<::example::v1::StatusReply> done,
         const ::natsrpc::CallOptions& options = {}) override;
+    ::natsrpc::CallAwaitable<::example::v1::StatusReply> StatusCo(
+        const ::example::v1::StatusRequest& request);
+    ::natsrpc::CallAwaitable<::example::v1::StatusReply> StatusCo(
+        const ::example::v1::StatusRequest& request,
+        const ::natsrpc::CallOptions& options);
     // Status on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::example::v1::StatusReply>>>
     StatusAll(
@@ -134,6 +151,21 @@ class Fleet final {
     virtual ::absl::Status Job(
         ::natsrpc::ServerContext& context,
         const ::example::v1::JobEvent& event);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // One worker's status; StatusAll asks every worker at once.
+    virtual void StatusAsync(
+        ::natsrpc::ServerContext& context,
+        const ::example::v1::StatusRequest& request,
+        ::natsrpc::UnaryResponder<::example::v1::StatusReply> responder);
   };
 };
 

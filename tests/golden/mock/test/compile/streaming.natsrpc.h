@@ -42,6 +42,18 @@ class Streamer final {
         const ::natsrpc_test::streaming::Tick& request,
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
+        const ::natsrpc_test::streaming::Tick& request) {
+      return this->EchoCo(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
+        const ::natsrpc_test::streaming::Tick& request,
+        const ::natsrpc::CallOptions& options) {
+      return ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick>(
+          [&](::natsrpc::Callback<::natsrpc_test::streaming::Tick> done) {
+            return this->EchoAsync(request, ::std::move(done), options);
+          });
+    }
 
     // One request, many replies.
     ::std::unique_ptr<::natsrpc::ClientReaderInterface<::natsrpc_test::streaming::Tick>> Watch(
@@ -100,6 +112,11 @@ class Streamer final {
         const ::natsrpc_test::streaming::Tick& request,
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {}) override;
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
+        const ::natsrpc_test::streaming::Tick& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> EchoCo(
+        const ::natsrpc_test::streaming::Tick& request,
+        const ::natsrpc::CallOptions& options);
     // Echo on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc_test::streaming::Tick>>>
     EchoAll(
@@ -173,6 +190,21 @@ class Streamer final {
     virtual ::absl::Status Chat(
         ::natsrpc::ServerContext& context,
         ::natsrpc::ServerReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Total, ::natsrpc::ProtobufCodec>& stream);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    // One request, one reply.
+    virtual void EchoAsync(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc_test::streaming::Tick& request,
+        ::natsrpc::UnaryResponder<::natsrpc_test::streaming::Tick> responder);
   };
 };
 
@@ -253,6 +285,18 @@ class class_ final {
         const ::natsrpc_test::streaming::Tick& request,
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {}) = 0;
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
+        const ::natsrpc_test::streaming::Tick& request) {
+      return this->Bar_Co(request, ::natsrpc::CallOptions());
+    }
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
+        const ::natsrpc_test::streaming::Tick& request,
+        const ::natsrpc::CallOptions& options) {
+      return ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick>(
+          [&](::natsrpc::Callback<::natsrpc_test::streaming::Tick> done) {
+            return this->Bar_Async(request, ::std::move(done), options);
+          });
+    }
 
     // Names of the generated classes and members: Client_, Service_, channel__.
     ::std::unique_ptr<::natsrpc::ClientReaderInterface<::natsrpc_test::streaming::Tick>> Client_(
@@ -455,6 +499,11 @@ class class_ final {
         const ::natsrpc_test::streaming::Tick& request,
         ::natsrpc::Callback<::natsrpc_test::streaming::Tick> done,
         const ::natsrpc::CallOptions& options = {}) override;
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
+        const ::natsrpc_test::streaming::Tick& request);
+    ::natsrpc::CallAwaitable<::natsrpc_test::streaming::Tick> Bar_Co(
+        const ::natsrpc_test::streaming::Tick& request,
+        const ::natsrpc::CallOptions& options);
     // Bar_ on every instance (scatter-gather, natsrpc/fanout.h).
     ::absl::StatusOr<::std::vector<::natsrpc::GatherReply<::natsrpc_test::streaming::Tick>>>
     Bar_All(
@@ -680,6 +729,20 @@ class class_ final {
     virtual ::absl::Status options(
         ::natsrpc::ServerContext& context,
         ::natsrpc::ServerReaderWriter<::natsrpc_test::streaming::Tick, ::natsrpc_test::streaming::Tick, ::natsrpc::ProtobufCodec>& stream);
+  };
+
+  // Derive from this instead to answer unary calls asynchronously: override
+  // `MAsync` and finish its responder now or later, from any thread
+  // (natsrpc/async.h). A method not overridden runs its blocking `M`.
+  class AsyncService : public Service {
+   public:
+    AsyncService();
+    ~AsyncService() override = default;
+
+    virtual void Bar_Async(
+        ::natsrpc::ServerContext& context,
+        const ::natsrpc_test::streaming::Tick& request,
+        ::natsrpc::UnaryResponder<::natsrpc_test::streaming::Tick> responder);
   };
 };
 
