@@ -198,7 +198,8 @@ TEST_F(CliTest, DescribeFromTheServicesSchema) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("rpc Add(.example.v1.AddRequest) returns "
-                       "(.example.v1.AddReply);"),
+                       "(.example.v1.AddReply) {\n"
+                       "    option idempotency_level = NO_SIDE_EFFECTS;"),
             std::string::npos)
       << r.out;
   EXPECT_NE(
