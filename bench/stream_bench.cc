@@ -7,14 +7,15 @@
 //   natsrpc_stream_bench [--reps N] [--quick] [--small N] [--large N]
 //                        [--no-window16] [--json FILE] [--note TEXT]
 //                        [--nats-server PATH]
-//   experiments: [--only natsrpc,natsrpc_w16,grpc,raw_oneway]
+//   experiments: [--only natsrpc,natsrpc_w16,grpc,raw_oneway,raw_echo]
 //                [--kinds server,client,bidi,slow] [--payloads 100,16384]
 //                [--window N] [--window-bytes N] (natsrpc's windows)
 //
 // Each row moves a fixed number of messages through one stream (one call)
 // and times it from the call's start to its end: messages/s, MB/s (payload
 // bytes) and CPU per message (this process, both ends, + nats-server). A bidi
-// row counts the messages the client sends (the server echoes each one). The
+// row counts the messages the client sends (the server echoes each one);
+// its raw nats.c counterpart publishes to an echo subscriber. The
 // slow-reader rows read a 16 KB server stream with a pause every 64 messages
 // and report the peak growth of this process's resident memory (both ends:
 // Linux's VmHWM, reset before the row) and, for natsrpc, the most payload
@@ -457,20 +458,28 @@ class GrpcStreams final : public StreamContender {
 // ---------------------------------------------------------------- raw
 
 // One-way publish -> subscriber on two connections: no flow control, no
-// acknowledgement; the floor of what a stream over NATS can cost.
+// acknowledgement; the floor of what a stream over NATS can cost. With
+// `echo`, the bidi row's counterpart: publish -> an echo subscriber on a
+// third connection, which publishes each message again -> subscriber, so
+// that every message crosses NATS twice, as in a bidi echo stream.
 class RawOneWay final : public StreamContender {
  public:
-  std::string id() const override { return "raw_oneway"; }
+  explicit RawOneWay(bool echo = false) : echo_(echo) {}
+  std::string id() const override { return echo_ ? "raw_echo" : "raw_oneway"; }
   std::string label() const override {
-    return "raw nats.c one-way publish -> subscriber";
+    return echo_ ? "raw nats.c publish -> echo -> subscriber"
+                 : "raw nats.c one-way publish -> subscriber";
   }
   bool Supports(const std::string& kind) const override {
+    if (echo_) return kind == "bidi";
     return kind == "server" || kind == "slow";
   }
 
   absl::Status Setup(const std::string& url) override {
     if (natsConnection_ConnectTo(&pub_, url.c_str()) != NATS_OK ||
-        natsConnection_ConnectTo(&sub_conn_, url.c_str()) != NATS_OK) {
+        natsConnection_ConnectTo(&sub_conn_, url.c_str()) != NATS_OK ||
+        (echo_ &&
+         natsConnection_ConnectTo(&echo_conn_, url.c_str()) != NATS_OK)) {
       return absl::UnavailableError("raw nats.c did not connect");
     }
     return absl::OkStatus();
@@ -479,7 +488,8 @@ class RawOneWay final : public StreamContender {
   void Teardown() override {
     if (pub_ != nullptr) natsConnection_Destroy(pub_);
     if (sub_conn_ != nullptr) natsConnection_Destroy(sub_conn_);
-    pub_ = sub_conn_ = nullptr;
+    if (echo_conn_ != nullptr) natsConnection_Destroy(echo_conn_);
+    pub_ = sub_conn_ = echo_conn_ = nullptr;
   }
 
   Result Run(const std::string& kind, int64_t count,
@@ -488,9 +498,11 @@ class RawOneWay final : public StreamContender {
     State st;
     st.slow = kind == "slow";
     const std::string subject = absl::StrCat("stream-bench.raw.", ++runs_);
+    const std::string echoed = subject + ".echo";
     natsSubscription* sub = nullptr;
-    if (natsConnection_Subscribe(&sub, sub_conn_, subject.c_str(), &OnMsg,
-                                 &st) != NATS_OK) {
+    if (natsConnection_Subscribe(&sub, sub_conn_,
+                                 echo_ ? echoed.c_str() : subject.c_str(),
+                                 &OnMsg, &st) != NATS_OK) {
       r.error = "subscribe failed";
       return r;
     }
@@ -498,6 +510,18 @@ class RawOneWay final : public StreamContender {
     // keeps nats.c's defaults, which drop beyond them.
     if (!st.slow) natsSubscription_SetPendingLimits(sub, -1, -1);
     natsConnection_Flush(sub_conn_);
+    Echo echo{echo_conn_, echoed};
+    natsSubscription* echo_sub = nullptr;
+    if (echo_) {
+      if (natsConnection_Subscribe(&echo_sub, echo_conn_, subject.c_str(),
+                                   &OnEcho, &echo) != NATS_OK) {
+        natsSubscription_Destroy(sub);
+        r.error = "subscribe failed";
+        return r;
+      }
+      natsSubscription_SetPendingLimits(echo_sub, -1, -1);
+      natsConnection_Flush(echo_conn_);
+    }
     for (int64_t i = 0; i < count; ++i) {
       natsConnection_Publish(pub_, subject.c_str(), payload.data(),
                              static_cast<int>(payload.size()));
@@ -524,6 +548,10 @@ class RawOneWay final : public StreamContender {
     natsSubscription_GetDropped(sub, &r.dropped);
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
+    if (echo_sub != nullptr) {
+      natsSubscription_Unsubscribe(echo_sub);
+      natsSubscription_Destroy(echo_sub);
+    }
     r.ok = r.messages + r.dropped == count && (st.slow || r.dropped == 0);
     if (!r.ok) {
       r.error = absl::StrCat(r.messages, " of ", count, " messages, ",
@@ -556,8 +584,22 @@ class RawOneWay final : public StreamContender {
       std::this_thread::sleep_for(kSlowPause);
   }
 
+  struct Echo {
+    natsConnection* conn;
+    std::string subject;
+  };
+  static void OnEcho(natsConnection*, natsSubscription*, natsMsg* msg,
+                     void* closure) {
+    auto* echo = static_cast<Echo*>(closure);
+    natsConnection_Publish(echo->conn, echo->subject.c_str(),
+                           natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+  }
+
+  const bool echo_;
   natsConnection* pub_ = nullptr;
   natsConnection* sub_conn_ = nullptr;
+  natsConnection* echo_conn_ = nullptr;
   int runs_ = 0;
 };
 
@@ -652,6 +694,7 @@ int Main(int argc, char** argv) {
   }
   contenders.push_back(std::make_unique<GrpcStreams>());
   contenders.push_back(std::make_unique<RawOneWay>());
+  contenders.push_back(std::make_unique<RawOneWay>(/*echo=*/true));
 
   JsonWriter json;
   json.BeginObject();

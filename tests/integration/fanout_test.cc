@@ -137,15 +137,17 @@ class FanoutTest : public ::testing::Test {
   }
 
   // Starts one instance of responder "fleet" on a connection of its own.
-  FleetImpl& AddInstance(std::string name, absl::Duration delay,
-                         absl::Status status = absl::OkStatus()) {
+  FleetImpl& AddInstance(
+      std::string name, absl::Duration delay,
+      absl::Status status = absl::OkStatus(),
+      std::vector<std::shared_ptr<ServerInterceptor>> interceptors = {}) {
     Instance instance;
     instance.conn = Connect();
     instance.impl =
         std::make_unique<FleetImpl>(std::move(name), delay, std::move(status));
-    instance.server = std::make_unique<Server>(
-        *instance.conn,
-        ServerOptions{.responder = "fleet", .discovery = false});
+    ServerOptions options{.responder = "fleet", .discovery = false};
+    options.interceptors = std::move(interceptors);
+    instance.server = std::make_unique<Server>(*instance.conn, options);
     absl::Status s = instance.server->AddService(*instance.impl);
     EXPECT_TRUE(s.ok()) << s;
     instances_.push_back(std::move(instance));
@@ -420,6 +422,200 @@ TEST_F(FanoutTest, EventsCountInTheClientsMetrics) {
 
 // Raw NATS messages to the fleet, read back on a reply subject of the
 // test's own.
+// What interceptors saw: one line per call, "<method> <pattern> <status>",
+// and the trace id of each call's span.
+struct Seen {
+  absl::Mutex mu;
+  std::vector<std::string> lines ABSL_GUARDED_BY(mu);
+  std::vector<std::string> trace_ids ABSL_GUARDED_BY(mu);
+
+  void Add(std::string line, std::string trace_id) {
+    absl::MutexLock lock(&mu);
+    lines.push_back(std::move(line));
+    trace_ids.push_back(std::move(trace_id));
+  }
+  std::vector<std::string> Lines() {
+    absl::MutexLock lock(&mu);
+    std::vector<std::string> out = lines;
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::vector<std::string> TraceIds() {
+    absl::MutexLock lock(&mu);
+    return trace_ids;
+  }
+};
+
+const char* PatternName(CallPattern p) {
+  switch (p) {
+    case CallPattern::kCall:
+      return "call";
+    case CallPattern::kEvent:
+      return "event";
+    case CallPattern::kGather:
+      return "gather";
+  }
+  return "?";
+}
+
+// Adds x-origin: intercepted to every call, refuses calls whose metadata
+// has x-refuse, and records each call's end.
+class TaggingClientInterceptor final : public ClientInterceptor {
+ public:
+  explicit TaggingClientInterceptor(Seen& seen) : seen_(seen) {}
+  std::unique_ptr<ClientCallInterceptor> Intercept(
+      const CallInfo& call) override {
+    return std::make_unique<Call>(seen_, call);
+  }
+
+ private:
+  struct Call final : ClientCallInterceptor {
+    Call(Seen& seen, const CallInfo& call)
+        : seen(seen),
+          name(absl::StrCat(call.method, " ", PatternName(call.pattern))),
+          trace(call.trace) {}
+    absl::Status OnStart(Metadata& metadata) override {
+      for (const auto& [k, v] : metadata) {
+        if (k == "x-refuse") return absl::PermissionDeniedError("refused");
+      }
+      metadata.emplace_back("x-origin", "intercepted");
+      return absl::OkStatus();
+    }
+    void OnFinish(const absl::Status& status, const Metadata&) override {
+      seen.Add(absl::StrCat(name, " ", absl::StatusCodeToString(status.code())),
+               trace->trace_id);
+    }
+    Seen& seen;
+    std::string name;
+    TraceContext* trace;
+  };
+  Seen& seen_;
+};
+
+class RecordingServerInterceptor final : public ServerInterceptor {
+ public:
+  explicit RecordingServerInterceptor(Seen& seen) : seen_(seen) {}
+  std::unique_ptr<ServerCallInterceptor> Intercept(
+      const CallInfo& call) override {
+    return std::make_unique<Call>(seen_, call);
+  }
+
+ private:
+  struct Call final : ServerCallInterceptor {
+    Call(Seen& seen, const CallInfo& call)
+        : seen(seen),
+          name(absl::StrCat(call.method, " ", PatternName(call.pattern))),
+          trace(call.trace) {}
+    void OnFinish(const absl::Status& status, Metadata&) override {
+      seen.Add(absl::StrCat(name, " ", absl::StatusCodeToString(status.code())),
+               trace->trace_id);
+    }
+    Seen& seen;
+    std::string name;
+    TraceContext* trace;
+  };
+  Seen& seen_;
+};
+
+TEST_F(FanoutTest, InterceptorsFollowEventsAndGathersOnBothSides) {
+  Seen server_seen;
+  FleetImpl& only =
+      AddInstance("only", absl::ZeroDuration(), absl::OkStatus(),
+                  {std::make_shared<RecordingServerInterceptor>(server_seen)});
+  Seen client_seen;
+  client_conn_ = Connect();
+  ev1::Fleet::Client client(
+      *client_conn_,
+      ClientOptions{.requester = "boss",
+                    .responder = "fleet",
+                    .interceptors = {std::make_shared<TaggingClientInterceptor>(
+                        client_seen)}});
+  const TraceContext root = TraceContext::NewRoot();
+  {
+    ScopedTraceContext scope(root);
+    ev1::AlarmEvent alarm;
+    alarm.set_text("fire");
+    ASSERT_TRUE(client.AlarmConfirmed(alarm).ok());
+    ASSERT_TRUE(client.Alarm(alarm).ok());
+    absl::StatusOr<std::vector<GatherReply<ev1::StatusReply>>> all =
+        client.StatusAll(ev1::StatusRequest(), GatherOptions{.max_replies = 1});
+    ASSERT_TRUE(all.ok()) << all.status();
+    ASSERT_EQ(all->size(), 1u);
+    EXPECT_TRUE((*all)[0].reply.ok()) << (*all)[0].reply.status();
+    ASSERT_TRUE(client.Status(ev1::StatusRequest()).ok());
+  }
+  // The client's metadata reached the handler.
+  ASSERT_TRUE(only.WaitAlarms(2));
+  EXPECT_EQ(only.alarms(),
+            (std::vector<std::string>{"fire|intercepted", "fire|intercepted"}));
+  instances_[0].server->Shutdown();  // every event handled and finished
+  EXPECT_EQ(client_seen.Lines(),
+            (std::vector<std::string>{"Alarm event OK", "Alarm event OK",
+                                      "Status call OK", "Status gather OK"}));
+  EXPECT_EQ(server_seen.Lines(),
+            (std::vector<std::string>{"Alarm event OK", "Alarm event OK",
+                                      "Status call OK", "Status gather OK"}));
+  // One trace: the caller's, on both sides of every call.
+  for (const std::string& id : client_seen.TraceIds()) {
+    EXPECT_EQ(id, root.trace_id) << "client";
+  }
+  for (const std::string& id : server_seen.TraceIds()) {
+    EXPECT_EQ(id, root.trace_id) << "server";
+  }
+}
+
+TEST_F(FanoutTest, ClientInterceptorRefusalSendsNoEventAndNoGather) {
+  Seen server_seen;
+  FleetImpl& only =
+      AddInstance("only", absl::ZeroDuration(), absl::OkStatus(),
+                  {std::make_shared<RecordingServerInterceptor>(server_seen)});
+  Seen client_seen;
+  client_conn_ = Connect();
+  ev1::Fleet::Client client(
+      *client_conn_,
+      ClientOptions{.requester = "boss",
+                    .responder = "fleet",
+                    .interceptors = {std::make_shared<TaggingClientInterceptor>(
+                        client_seen)}});
+  EventOptions refused;
+  refused.metadata = {{"x-refuse", "1"}};
+  ev1::AlarmEvent alarm;
+  alarm.set_text("refused");
+  EXPECT_EQ(client.AlarmConfirmed(alarm, refused).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(client.Alarm(alarm, refused).code(),
+            absl::StatusCode::kPermissionDenied);
+  GatherOptions refused_gather;
+  refused_gather.metadata = {{"x-refuse", "1"}};
+  EXPECT_EQ(
+      client.StatusAll(ev1::StatusRequest(), refused_gather).status().code(),
+      absl::StatusCode::kPermissionDenied);
+  absl::Notification async_done;
+  absl::Status async_status;
+  client.StatusAllAsync(
+      ev1::StatusRequest(),
+      [&](absl::StatusOr<std::vector<GatherReply<ev1::StatusReply>>> r) {
+        async_status = r.status();
+        async_done.Notify();
+      },
+      refused_gather);
+  ASSERT_TRUE(async_done.WaitForNotificationWithTimeout(kWait));
+  EXPECT_EQ(async_status.code(), absl::StatusCode::kPermissionDenied);
+  // Then one that goes: sent after the refused ones on the same connection.
+  alarm.set_text("sent");
+  ASSERT_TRUE(client.AlarmConfirmed(alarm).ok());
+  ASSERT_TRUE(only.WaitAlarms(1));
+  instances_[0].server->Shutdown();
+  EXPECT_EQ(only.alarms(), (std::vector<std::string>{"sent|intercepted"}));
+  EXPECT_EQ(server_seen.Lines(), (std::vector<std::string>{"Alarm event OK"}));
+  EXPECT_EQ(
+      client_seen.Lines(),
+      (std::vector<std::string>{
+          "Alarm event OK", "Alarm event PERMISSION_DENIED",
+          "Alarm event PERMISSION_DENIED", "Status gather PERMISSION_DENIED",
+          "Status gather PERMISSION_DENIED"}));
+}
+
 class RawReply {
  public:
   RawReply(Connection& conn, std::string inbox) : inbox_(std::move(inbox)) {

@@ -15,7 +15,8 @@
 //     }
 //     struct Call final : natsrpc::ServerCallInterceptor {
 //       explicit Call(const natsrpc::CallInfo& c) : method(c.method) {}
-//       void OnFinish(const absl::Status& status, natsrpc::Metadata&) override {
+//       void OnFinish(const absl::Status& status, natsrpc::Metadata&) override
+//       {
 //         LOG(INFO) << method << " " << status << " in "
 //                   << absl::Now() - start;
 //       }
@@ -24,7 +25,8 @@
 //     };
 //   };
 //   natsrpc::Server server(conn, {.responder = "bob",
-//                                 .interceptors = {std::make_shared<Timing>()}});
+//                                 .interceptors =
+//                                 {std::make_shared<Timing>()}});
 //
 // Order: interceptors run in the order of the options' vector for OnStart and
 // in reverse order for OnFinish (the first one registered is the outermost).
@@ -60,6 +62,15 @@ enum class CallKind {
   kBidiStreaming,    // many each way
 };
 
+// How a unary method is called (docs/protocol.md section 13): one request
+// and its reply, an event (no reply), or a scatter-gather call (one request
+// to every instance, a reply from each). Streams are always kCall.
+enum class CallPattern {
+  kCall,
+  kEvent,
+  kGather,
+};
+
 // The call an interceptor sees. The views are valid during Intercept() only;
 // copy what the per-call object keeps.
 struct CallInfo {
@@ -86,6 +97,14 @@ struct CallInfo {
   // OpenTelemetry SDK's ids; ids it sets must be valid() or the call is sent
   // without trace headers.
   TraceContext* trace = nullptr;
+  // An event or a scatter-gather call of a unary method, or neither. On a
+  // client, OnFinish of an event has the publish's status (OK once handed
+  // to NATS, or confirmed by it for the Confirmed form) and of a
+  // scatter-gather call the status of the whole call (OK with replies that
+  // may each have failed); both with empty response metadata. On a server,
+  // an event's OnFinish has the handler's status, which is not sent, and
+  // metadata added there goes nowhere.
+  CallPattern pattern = CallPattern::kCall;
 };
 
 // Follows one call on the client.

@@ -6,6 +6,7 @@
 
 #include "wire/headers.h"
 #include "wire/reply_metadata.h"
+#include "wire/trace_context.h"
 
 namespace natsrpc::internal {
 
@@ -52,6 +53,52 @@ Metadata ResponseMetadata(const IncomingMessage& reply) {
   wire::SplitMetadata(reply.headers(), wire::kTrailerPrefix, out, trailers);
   out.insert(out.end(), trailers.begin(), trailers.end());
   return out;
+}
+
+TraceContext CallSpan(const TraceContext& parent, const Metadata* metadata) {
+  if (parent.valid()) return parent.NewChild();
+  const TraceContext& current = CurrentTraceContext();
+  if (current.valid()) return current.NewChild();
+  if (metadata != nullptr) {
+    TraceContext given = wire::TraceContextFromHeaders(*metadata);
+    if (given.valid()) return given.NewChild();
+  }
+  return TraceContext();
+}
+
+const Metadata* WithTrace(const TraceContext& span, const Metadata* metadata,
+                          Metadata& storage) {
+  if (!span.valid()) return metadata;
+  storage.clear();
+  if (metadata != nullptr) {
+    for (const auto& kv : *metadata) {
+      if (!wire::IsTraceHeader(kv.first)) storage.push_back(kv);
+    }
+  }
+  wire::AppendTraceHeaders(span, storage);
+  return &storage;
+}
+
+absl::Status UnmuxedCall::Start(
+    absl::Span<const std::shared_ptr<ClientInterceptor>> interceptors,
+    CallInfo call, const Metadata* metadata) {
+  TraceContext span = CallSpan(TraceContext(), metadata);
+  if (!interceptors.empty()) {
+    chain = ClientCallInterceptors::Intercept(interceptors, call, span);
+  }
+  if (chain == nullptr) {
+    sent = WithTrace(span, metadata, traced_);
+    return absl::OkStatus();
+  }
+  if (metadata != nullptr) request_ = *metadata;
+  if (absl::Status s = chain->Start(request_); !s.ok()) return s;
+  sent = WithTrace(chain->trace(), request_.empty() ? nullptr : &request_,
+                   traced_);
+  return absl::OkStatus();
+}
+
+void UnmuxedCall::Finish(const absl::Status& status) const {
+  if (chain != nullptr) chain->Finish(status, Metadata());
 }
 
 }  // namespace natsrpc::internal

@@ -56,6 +56,39 @@ class ClientCallInterceptors {
 // wire/reply_metadata.h): initial metadata, then trailers (unprefixed).
 Metadata ResponseMetadata(const IncomingMessage& reply);
 
+// The span of an outgoing call (natsrpc/trace.h): a child of `parent` if
+// valid, else of the thread's current span, else of a `traceparent` the
+// caller put in `metadata` by hand; empty if there is none.
+TraceContext CallSpan(const TraceContext& parent, const Metadata* metadata);
+
+// What a call sends: `metadata`, and the trace headers of `span` in place of
+// any in `metadata` (in `storage` when there are some).
+const Metadata* WithTrace(const TraceContext& span, const Metadata* metadata,
+                          Metadata& storage);
+
+// The metadata, span and interceptors of a call that does not go through
+// the ReplyMux: events and scatter-gather calls (client/fanout.cc).
+struct UnmuxedCall {
+  // Asks `interceptors` about `call` and runs their OnStart on a copy of
+  // `metadata`; a refusal is returned (the call must go no further).
+  absl::Status Start(
+      absl::Span<const std::shared_ptr<ClientInterceptor>> interceptors,
+      CallInfo call, const Metadata* metadata);
+
+  // OnFinish with `status` and no response metadata, if any interceptor
+  // follows the call.
+  void Finish(const absl::Status& status) const;
+
+  // What to send, after Start(); points into this object.
+  const Metadata* sent = nullptr;
+  // Null if no interceptor follows the call.
+  std::shared_ptr<ClientCallInterceptors> chain;
+
+ private:
+  Metadata request_;
+  Metadata traced_;
+};
+
 }  // namespace natsrpc::internal
 
 #endif  // NATSRPC_SRC_CLIENT_CALL_INTERCEPTORS_H_

@@ -36,39 +36,6 @@ bool CallHandle::Cancel() const {
 
 namespace internal {
 
-namespace {
-
-// The span of an outgoing call (natsrpc/trace.h): a child of the call's
-// parent, or empty if it has none.
-TraceContext CallSpan(const CallOptions& options, const Metadata* metadata) {
-  if (options.trace_parent.valid()) return options.trace_parent.NewChild();
-  const TraceContext& current = CurrentTraceContext();
-  if (current.valid()) return current.NewChild();
-  if (metadata != nullptr) {
-    // A `traceparent` the caller put in its metadata by hand.
-    TraceContext given = wire::TraceContextFromHeaders(*metadata);
-    if (given.valid()) return given.NewChild();
-  }
-  return TraceContext();
-}
-
-// What a call sends: `metadata`, and the trace headers of `span` in place of
-// any in `metadata` (in `storage` when there are some).
-const Metadata* WithTrace(const TraceContext& span, const Metadata* metadata,
-                          Metadata& storage) {
-  if (!span.valid()) return metadata;
-  storage.clear();
-  if (metadata != nullptr) {
-    for (const auto& kv : *metadata) {
-      if (!wire::IsTraceHeader(kv.first)) storage.push_back(kv);
-    }
-  }
-  wire::AppendTraceHeaders(span, storage);
-  return &storage;
-}
-
-}  // namespace
-
 absl::Status ReplyDecodeError(const absl::Status& status) {
   return absl::InternalError(
       absl::StrCat("cannot decode the reply: ", status.message()));
@@ -188,7 +155,7 @@ CallHandle ClientChannel::StartCall(int method, const Payload& request,
   }
   std::optional<RetryPlan> plan;
   const CallRoute route{*std::move(call_route), PlanCall(m, options, plan)};
-  TraceContext span = CallSpan(options, *metadata);
+  TraceContext span = CallSpan(options.trace_parent, *metadata);
   if (options.context != nullptr) {
     options.context->initial_.clear();
     options.context->trailing_.clear();
@@ -319,7 +286,7 @@ std::shared_ptr<StreamEndpoint> ClientChannel::OpenStream(
     ended->Finish(instance.status());
     return FailedStream(instance.status());
   }
-  TraceContext span = CallSpan(options, *metadata);
+  TraceContext span = CallSpan(options.trace_parent, *metadata);
   std::shared_ptr<ClientCallInterceptors> chain;
   Metadata request_metadata;
   if (!interceptors_.empty()) {

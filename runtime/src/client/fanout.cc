@@ -16,8 +16,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "client/call_interceptors.h"
 #include "client/client_metrics.h"
 #include "natsrpc/impl/client_channel.h"
+#include "natsrpc/status_macros.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
 #include "wire/status_body.h"
@@ -37,12 +39,25 @@ absl::Status ClientChannel::PublishEvent(int method, const Payload& event,
   const Method& m = methods_[static_cast<size_t>(method)];
   m.counters->calls.fetch_add(1, std::memory_order_relaxed);
   const absl::Time start = absl::Now();
+  UnmuxedCall unmuxed;
   absl::Status status = [&]() -> absl::Status {
     CallOptions call;
     call.metadata = options.metadata;
     Metadata merged;
     absl::StatusOr<const Metadata*> metadata = CallMetadata(call, merged);
     if (!metadata.ok()) return metadata.status();
+    const absl::Duration timeout =
+        options.confirm_timeout > absl::ZeroDuration() ? options.confirm_timeout
+                                                       : m.timeout;
+    CallInfo info{requester_,
+                  responder_,
+                  app_,
+                  service_,
+                  m.name,
+                  CallKind::kUnary,
+                  confirm ? absl::Now() + timeout : absl::InfiniteFuture()};
+    info.pattern = CallPattern::kEvent;
+    NATSRPC_RETURN_IF_ERROR(unmuxed.Start(interceptors_, info, *metadata));
     const std::string all =
         broadcast ? wire::AllRequestSubjectOf(*m.subject) : std::string();
     const HeaderRef headers[] = {
@@ -50,14 +65,12 @@ absl::Status ClientChannel::PublishEvent(int method, const Payload& event,
     Transport& transport = fanout_connection_->transport();
     absl::Status s = transport.Publish(OutgoingMessage{
         broadcast ? absl::string_view(all) : absl::string_view(*m.subject),
-        /*reply=*/{}, headers, *metadata, event.view(),
+        /*reply=*/{}, headers, unmuxed.sent, event.view(),
         confirm ? FlushPolicy::kNow : FlushPolicy::kBatch});
     if (!s.ok() || !confirm) return s;
-    const absl::Duration timeout =
-        options.confirm_timeout > absl::ZeroDuration() ? options.confirm_timeout
-                                                       : m.timeout;
     return transport.Flush(timeout);
   }();
+  unmuxed.Finish(status);
   m.counters->Finish(status.code(), start);
   return status;
 }
@@ -179,6 +192,22 @@ void ClientChannel::StartGather(int method, const Payload& request,
     done(metadata.status(), {});
     return;
   }
+  CallInfo info{requester_, responder_,       app_,    service_,
+                m.name,     CallKind::kUnary, deadline};
+  info.pattern = CallPattern::kGather;
+  UnmuxedCall unmuxed;
+  if (absl::Status s = unmuxed.Start(interceptors_, info, *metadata); !s.ok()) {
+    done(std::move(s), {});
+    return;
+  }
+  if (unmuxed.chain != nullptr) {
+    done = [chain = unmuxed.chain, done = std::move(done)](
+               absl::Status status,
+               std::vector<RawGatherReply> replies) mutable {
+      chain->Finish(status, Metadata());
+      done(std::move(status), std::move(replies));
+    };
+  }
 
   // A reply subject of this call's own: responses.<requester>.<responder>.
   // <app>.<fresh client id>.1, which the servers' reply-to check accepts.
@@ -207,9 +236,9 @@ void ClientChannel::StartGather(int method, const Payload& request,
     absl::MutexLock lock(&state->mu);
     state->last = absl::Now();
   }
-  if (absl::Status s =
-          transport.Publish(OutgoingMessage{subject, inbox, headers, *metadata,
-                                            request.view(), FlushPolicy::kNow});
+  if (absl::Status s = transport.Publish(
+          OutgoingMessage{subject, inbox, headers, unmuxed.sent, request.view(),
+                          FlushPolicy::kNow});
       !s.ok()) {
     done(std::move(s), {});
     return;

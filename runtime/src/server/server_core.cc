@@ -575,11 +575,14 @@ void ServerCore::Serve(const RegisteredService& reg,
   }
   const IncomingMessage& request = *message;
   ServerCallInterceptors interceptors;
+  CallInfo call = MakeCallInfo(parts, MethodKind::kUnary, deadline);
+  if (wire::IsAllRequestSubject(request.subject())) {
+    call.pattern = CallPattern::kGather;
+  }
   // interceptors_[0] is method_stats_; the method's counters are at hand.
-  if (absl::Status s = interceptors.Start(
-          interceptors_, /*builtins=*/1,
-          MakeCallInfo(parts, MethodKind::kUnary, deadline), request,
-          MethodStatsInterceptor::Count(*method.counters));
+  if (absl::Status s =
+          interceptors.Start(interceptors_, /*builtins=*/1, call, request,
+                             MethodStatsInterceptor::Count(*method.counters));
       !s.ok()) {
     table_.RemoveCall(request.reply());
     Metadata response;

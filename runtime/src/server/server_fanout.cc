@@ -91,9 +91,10 @@ void ServerCore::ServeEvent(const RegisteredService& reg,
     return;
   }
   ServerCallInterceptors interceptors;
-  if (absl::Status s = interceptors.Start(
-          interceptors_, /*builtins=*/1,
-          MakeCallInfo(parts, MethodKind::kUnary, deadline), *message);
+  CallInfo call = MakeCallInfo(parts, MethodKind::kUnary, deadline);
+  call.pattern = CallPattern::kEvent;
+  if (absl::Status s =
+          interceptors.Start(interceptors_, /*builtins=*/1, call, *message);
       !s.ok()) {
     Metadata unsent;
     interceptors.Finish(s, unsent);
