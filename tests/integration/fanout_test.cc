@@ -305,6 +305,62 @@ TEST_F(FanoutTest, GatherCallbackForm) {
   EXPECT_EQ(ById(*result).size(), 3u);
 }
 
+TEST_F(FanoutTest, ManyGathersInFlightEachGetTheirOwnReplies) {
+  AddInstance("a", absl::ZeroDuration());
+  AddInstance("b", absl::ZeroDuration());
+  AddInstance("c", absl::ZeroDuration());
+  ev1::Fleet::Client client = MakeClient();
+  // The calls share one reply subscription: each must get exactly the three
+  // replies to its own request (the note is echoed back in none of them, so
+  // count per call and check the instances).
+  constexpr int kCalls = 64;
+  absl::Mutex mu;
+  int ended = 0;
+  std::vector<std::string> problems;
+  for (int i = 0; i < kCalls; ++i) {
+    client.StatusAllAsync(
+        ev1::StatusRequest(),
+        [&, i](absl::StatusOr<std::vector<GatherReply<ev1::StatusReply>>> r) {
+          absl::MutexLock lock(&mu);
+          ++ended;
+          if (!r.ok()) {
+            problems.push_back(absl::StrCat(i, ": ", r.status().ToString()));
+          } else if (r->size() != 3 || ById(*r).size() != 3) {
+            problems.push_back(absl::StrCat(i, ": ", r->size(), " replies"));
+          }
+        },
+        {.timeout = absl::Seconds(15), .max_replies = 3});
+  }
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(
+      mu.AwaitWithTimeout(absl::Condition(
+                              +[](int* n) { return *n == kCalls; }, &ended),
+                          kWait))
+      << ended << " of " << kCalls << " calls ended";
+  EXPECT_TRUE(problems.empty()) << problems.front();
+}
+
+TEST_F(FanoutTest, GatherCallbackOutlivesItsClient) {
+  AddInstance("fast", absl::ZeroDuration());
+  AddInstance("slow", absl::Milliseconds(300));
+  absl::Notification done;
+  absl::StatusOr<std::vector<GatherReply<ev1::StatusReply>>> result;
+  {
+    ev1::Fleet::Client client = MakeClient();
+    client.StatusAllAsync(
+        ev1::StatusRequest(),
+        [&](absl::StatusOr<std::vector<GatherReply<ev1::StatusReply>>> r) {
+          result = std::move(r);
+          done.Notify();
+        },
+        {.timeout = absl::Seconds(10), .max_replies = 2});
+  }  // the client is gone before the slow instance answers
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait))
+      << "the callback never ran";
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->size(), 2u);
+}
+
 TEST_F(FanoutTest, GatherWithoutRevision5ServersIsUnavailable) {
   // A revision-4 server subscribes to the 6-token service wildcard only: the
   // every-instance subject has no subscriber, NATS answers "no responders".

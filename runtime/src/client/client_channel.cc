@@ -11,6 +11,7 @@
 #include "client/call_interceptors.h"
 #include "client/client_metrics.h"
 #include "client/connection_state.h"
+#include "client/gather_mux.h"
 #include "client/reply_mux.h"
 #include "client/retry.h"
 #include "natsrpc/client.h"
@@ -91,6 +92,8 @@ ClientChannel::ClientChannel(const Connection& connection,
   if (!status_.ok()) return;
   reply_prefix_ = wire::ResponsePrefix(options.requester, options.responder,
                                        app_, mux_->client_id());
+  gathers_ = std::make_unique<GatherMux>(connection, options.requester,
+                                         options.responder, app_);
   methods_.reserve(methods.size());
   for (const MethodSpec& m : methods) {
     const absl::Duration stream_timeout =

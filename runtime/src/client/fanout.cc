@@ -2,27 +2,25 @@
 //
 // ClientChannel's events and scatter-gather (natsrpc/fanout.h,
 // docs/protocol.md section 13). Neither goes through the ReplyMux: an event
-// has no reply, and a scatter-gather call takes many replies on a reply
-// subject of its own (a fresh client id), subscribed for the call's
-// duration.
+// has no reply, and a scatter-gather call takes many replies, which the
+// client's GatherMux (client/gather_mux.h) collects on a reply subject of
+// its own client id.
 
 #include <algorithm>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "client/call_interceptors.h"
 #include "client/client_metrics.h"
+#include "client/gather_mux.h"
 #include "natsrpc/impl/client_channel.h"
 #include "natsrpc/status_macros.h"
 #include "wire/defaults.h"
 #include "wire/headers.h"
-#include "wire/status_body.h"
 #include "wire/subjects.h"
 
 namespace natsrpc::internal {
@@ -74,84 +72,6 @@ absl::Status ClientChannel::PublishEvent(int method, const Payload& event,
   m.counters->Finish(status.code(), start);
   return status;
 }
-
-namespace {
-
-// The replies of one scatter-gather call, filled by its subscription.
-struct GatherState {
-  absl::Mutex mu;
-  absl::CondVar changed;
-  std::vector<ClientChannel::RawGatherReply> replies ABSL_GUARDED_BY(mu);
-  // When the last reply came (the request's publish before the first).
-  absl::Time last ABSL_GUARDED_BY(mu);
-  bool sentinel ABSL_GUARDED_BY(mu) = false;
-  bool no_responders ABSL_GUARDED_BY(mu) = false;
-  bool ended ABSL_GUARDED_BY(mu) = false;
-};
-
-void OnGatherReply(GatherState& state, const MessagePtr& message) {
-  ClientChannel::RawGatherReply reply;
-  const bool no_responders = message->is_no_responders();
-  if (!no_responders) {
-    if (absl::Status headers = message->header_status(); !headers.ok()) {
-      reply.status = absl::InternalError(
-          absl::StrCat("a reply is unreadable: ", headers.message()));
-    } else {
-      reply.instance_id =
-          std::string(message->header(wire::kInstanceHeader).value_or(""));
-      reply.status = wire::StatusFromErrorReply(
-          message->header(wire::kErrorCodeHeader),
-          message->header(wire::kErrorHeader), message->data());
-      reply.message = message;
-    }
-  }
-  absl::MutexLock lock(&state.mu);
-  if (state.ended) return;
-  if (no_responders) {
-    state.no_responders = true;
-  } else {
-    state.sentinel =
-        state.sentinel || message->header(wire::kGatherEndHeader).has_value();
-    state.replies.push_back(std::move(reply));
-    state.last = absl::Now();
-  }
-  state.changed.Signal();
-}
-
-// Waits until one of the limits ends the call; returns the replies, or
-// UNAVAILABLE if nothing subscribes to `subject`.
-absl::Status WaitForReplies(GatherState& state, absl::Time deadline,
-                            absl::Duration stall, int max_replies,
-                            absl::string_view subject,
-                            std::vector<ClientChannel::RawGatherReply>& out) {
-  absl::MutexLock lock(&state.mu);
-  for (;;) {
-    if (state.no_responders && state.replies.empty()) {
-      state.ended = true;
-      return absl::UnavailableError(absl::StrCat(
-          "no responders: nothing subscribes to ", subject,
-          " (no server of protocol revision 5 or later serves it)"));
-    }
-    if (state.sentinel ||
-        (max_replies > 0 &&
-         state.replies.size() >= static_cast<size_t>(max_replies))) {
-      break;
-    }
-    absl::Time until = deadline;
-    if (stall > absl::ZeroDuration())
-      until = std::min(until, state.last + stall);
-    if (absl::Now() >= until) break;
-    state.changed.WaitWithDeadline(&state.mu, until);
-  }
-  state.ended = true;
-  out = std::move(state.replies);
-  if (max_replies > 0 && out.size() > static_cast<size_t>(max_replies)) {
-    out.resize(static_cast<size_t>(max_replies));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 void ClientChannel::StartGather(int method, const Payload& request,
                                 absl::string_view content_type,
@@ -209,57 +129,39 @@ void ClientChannel::StartGather(int method, const Payload& request,
     };
   }
 
-  // A reply subject of this call's own: responses.<requester>.<responder>.
-  // <app>.<fresh client id>.1, which the servers' reply-to check accepts.
-  std::string overflow;
-  char buffer[128];
-  const std::string prefix =
-      wire::ResponsePrefix(requester_, responder_, app_, wire::NewClientId());
-  const std::string inbox(
-      wire::ResponseSubject(prefix, 1, absl::MakeSpan(buffer), overflow));
-  auto state = std::make_shared<GatherState>();
-  Transport& transport = fanout_connection_->transport();
-  absl::StatusOr<std::unique_ptr<Subscription>> sub = transport.Subscribe(
-      inbox, "",
-      [state](MessagePtr message) { OnGatherReply(*state, message); });
-  if (!sub.ok()) {
-    done(sub.status(), {});
-    return;
-  }
   const std::string subject = wire::AllRequestSubjectOf(*m.subject);
   const std::string timeout_header =
       wire::EncodeTimeout(deadline - absl::Now());
   const HeaderRef headers[] = {
       HeaderRef{wire::kTimeoutHeader, timeout_header},
       HeaderRef{wire::kContentTypeHeader, content_type}};
-  {
-    absl::MutexLock lock(&state->mu);
-    state->last = absl::Now();
-  }
-  if (absl::Status s = transport.Publish(
-          OutgoingMessage{subject, inbox, headers, unmuxed.sent, request.view(),
-                          FlushPolicy::kNow});
-      !s.ok()) {
-    done(std::move(s), {});
+  GatherMux::Call call_state{deadline, options.stall, options.max_replies,
+                             subject, nullptr};
+  auto publish = [&](absl::string_view reply_to) {
+    return fanout_connection_->transport().Publish(
+        OutgoingMessage{subject, reply_to, headers, unmuxed.sent,
+                        request.view(), FlushPolicy::kNow});
+  };
+  if (!blocking) {
+    call_state.done = std::move(done);
+    gathers_->Start(std::move(call_state), publish);
     return;
   }
-  // The connection copy keeps the transport alive until the subscription
-  // is gone, also when the callback form outlives the client.
-  auto wait = [state, deadline, stall = options.stall,
-               max_replies = options.max_replies, subject,
-               connection = *fanout_connection_, sub = *std::move(sub),
-               done = std::move(done)]() mutable {
+  struct Result {
+    absl::Notification ended;
+    absl::Status status;
     std::vector<RawGatherReply> replies;
-    absl::Status status =
-        WaitForReplies(*state, deadline, stall, max_replies, subject, replies);
-    sub.reset();  // unsubscribes: later replies are dropped
-    done(std::move(status), std::move(replies));
   };
-  if (blocking) {
-    wait();
-  } else {
-    std::thread(std::move(wait)).detach();
-  }
+  auto result = std::make_shared<Result>();
+  call_state.done = [result](absl::Status status,
+                             std::vector<RawGatherReply> replies) {
+    result->status = std::move(status);
+    result->replies = std::move(replies);
+    result->ended.Notify();
+  };
+  gathers_->Start(std::move(call_state), publish);
+  result->ended.WaitForNotification();
+  done(std::move(result->status), std::move(result->replies));
 }
 
 }  // namespace natsrpc::internal

@@ -32,6 +32,7 @@
 
 namespace natsrpc::internal {
 
+class GatherMux;
 class ReplyMux;
 class StreamEndpoint;
 struct ClientMethodCounters;
@@ -118,8 +119,9 @@ class NATSRPC_EXPORT ClientChannel {
   // collects the replies until one of GatherOptions' limits ends the call;
   // then runs `done` once with OK and the replies (in arrival order), or
   // with why the request could not be sent. `blocking`: `done` runs on this
-  // thread before StartGather() returns; otherwise on a thread of the
-  // call's own.
+  // thread before StartGather() returns; otherwise on a runtime thread (the
+  // one that received the last reply, or the one that ended the call at its
+  // deadline or stall interval), which it must not block.
   void StartGather(int method, const Payload& request,
                    absl::string_view content_type, const GatherOptions& options,
                    RawGatherCallback done, bool blocking);
@@ -205,6 +207,8 @@ class NATSRPC_EXPORT ClientChannel {
   std::shared_ptr<Transport> transport_;
   // Events and scatter-gather publish and subscribe on it directly.
   std::optional<Connection> fanout_connection_;
+  // Scatter-gather calls; null if the channel is not usable (status_).
+  std::unique_ptr<GatherMux> gathers_;
 };
 
 NATSRPC_EXPORT absl::Status ReplyDecodeError(const absl::Status& status);
