@@ -125,7 +125,7 @@ struct Result {
   std::string error;
   int64_t ops = 0;             // events published, gathers completed
   double publish_seconds = 0;  // events: until every publish returned
-  double seconds = 0;  // events: until all delivered; gathers: until the last
+  double seconds = 0;   // events: until all delivered; gathers: until the last
   int64_t dropped = 0;  // events lost by the receiving side (counted)
   std::vector<double> latencies_us;  // confirmed publishes, gathers
 };
@@ -267,7 +267,8 @@ class NatsrpcFanout final : public FanoutContender {
   bool raw() const override { return false; }
 
   absl::Status Setup(const std::string& url) override {
-    auto connect = [&](const char* name) -> absl::StatusOr<natsrpc::Connection> {
+    auto connect =
+        [&](const char* name) -> absl::StatusOr<natsrpc::Connection> {
       natsrpc::ConnectOptions o;
       o.url = url;
       o.name = name;
@@ -350,8 +351,7 @@ class NatsrpcFanout final : public FanoutContender {
     }
     r.publish_seconds = Seconds(Clock::now() - t0);
     const bool all = sink_.counter.Wait(
-        t0 + kRowWait,
-        [&] { return static_cast<int64_t>(Lost(0) - lost0); });
+        t0 + kRowWait, [&] { return static_cast<int64_t>(Lost(0) - lost0); });
     r.seconds = Seconds(Clock::now() - t0);
     r.ops = n;
     r.dropped = static_cast<int64_t>(Lost(0) - lost0);
@@ -383,9 +383,8 @@ class NatsrpcFanout final : public FanoutContender {
     bool all = true;
     for (int i = 0; i < kInstances; ++i) {
       all = fleet_[i]->counter.Wait(t0 + kRowWait, [&] {
-              return static_cast<int64_t>(Lost(i) - lost0[i]);
-            }) &&
-            all;
+        return static_cast<int64_t>(Lost(i) - lost0[i]);
+      }) && all;
     }
     r.seconds = Seconds(Clock::now() - t0);
     r.ops = n;
@@ -396,8 +395,8 @@ class NatsrpcFanout final : public FanoutContender {
     }
     r.ok = all || delivered + r.dropped == kInstances * n;
     if (!r.ok) {
-      r.error = absl::StrCat(delivered, " of ", kInstances * n,
-                             " deliveries, ", r.dropped, " dropped");
+      r.error = absl::StrCat(delivered, " of ", kInstances * n, " deliveries, ",
+                             r.dropped, " dropped");
     }
     return r;
   }
@@ -583,9 +582,9 @@ class RawFanout final : public FanoutContender {
     const auto t0 = Clock::now();
     for (int64_t i = 0; i < n; ++i) {
       const auto c0 = Clock::now();
-      natsStatus s = natsConnection_Publish(pub_, subject.c_str(),
-                                            payload.data(),
-                                            static_cast<int>(payload.size()));
+      natsStatus s =
+          natsConnection_Publish(pub_, subject.c_str(), payload.data(),
+                                 static_cast<int>(payload.size()));
       if (s == NATS_OK && confirmed) {
         s = natsConnection_FlushTimeout(pub_, 10000);
         r.latencies_us.push_back(Micros(Clock::now() - c0));
@@ -596,8 +595,8 @@ class RawFanout final : public FanoutContender {
       }
     }
     r.publish_seconds = Seconds(Clock::now() - t0);
-    const bool all = sink_.Wait(
-        t0 + kRowWait, [&] { return Dropped(sink_sub_) - dropped0; });
+    const bool all = sink_.Wait(t0 + kRowWait,
+                                [&] { return Dropped(sink_sub_) - dropped0; });
     r.seconds = Seconds(Clock::now() - t0);
     r.ops = n;
     r.dropped = Dropped(sink_sub_) - dropped0;
@@ -619,9 +618,9 @@ class RawFanout final : public FanoutContender {
     }
     const auto t0 = Clock::now();
     for (int64_t i = 0; i < n; ++i) {
-      if (natsStatus s = natsConnection_Publish(
-              pub_, subject.c_str(), payload.data(),
-              static_cast<int>(payload.size()));
+      if (natsStatus s =
+              natsConnection_Publish(pub_, subject.c_str(), payload.data(),
+                                     static_cast<int>(payload.size()));
           s != NATS_OK) {
         r.error = Error("publish", s).ToString();
         return r;
@@ -630,11 +629,9 @@ class RawFanout final : public FanoutContender {
     r.publish_seconds = Seconds(Clock::now() - t0);
     bool all = true;
     for (int i = 0; i < kInstances; ++i) {
-      all = bcast_[i].Wait(t0 + kRowWait,
-                           [&] {
-                             return Dropped(bcast_subs_[i]) - dropped0[i];
-                           }) &&
-            all;
+      all = bcast_[i].Wait(t0 + kRowWait, [&] {
+        return Dropped(bcast_subs_[i]) - dropped0[i];
+      }) && all;
     }
     r.seconds = Seconds(Clock::now() - t0);
     r.ops = n;
@@ -645,8 +642,8 @@ class RawFanout final : public FanoutContender {
     }
     r.ok = all || delivered + r.dropped == kInstances * n;
     if (!r.ok) {
-      r.error = absl::StrCat(delivered, " of ", kInstances * n,
-                             " deliveries, ", r.dropped, " dropped");
+      r.error = absl::StrCat(delivered, " of ", kInstances * n, " deliveries, ",
+                             r.dropped, " dropped");
     }
     return r;
   }
@@ -665,9 +662,9 @@ class RawFanout final : public FanoutContender {
     // The reply token: generation << 32 | call number.
     auto publish = [&](int64_t i) -> natsStatus {
       char reply[160];
-      const std::string token = std::to_string(
-          (static_cast<uint64_t>(run->generation) << 32) |
-          static_cast<uint64_t>(i));
+      const std::string token =
+          std::to_string((static_cast<uint64_t>(run->generation) << 32) |
+                         static_cast<uint64_t>(i));
       std::snprintf(reply, sizeof(reply), "%s%s", inbox_.c_str(),
                     token.c_str());
       return natsConnection_PublishRequest(pub_, subject.c_str(), reply,
@@ -955,7 +952,8 @@ int Main(int argc, char** argv) {
         std::cerr << c->id() << ": " << s << "\n";
         for (const RowSpec& spec : kRows) {
           if (f.Wanted(f.rows, spec.id)) {
-            rows[c->id()][spec.id].error = absl::StrCat("setup: ", s.ToString());
+            rows[c->id()][spec.id].error =
+                absl::StrCat("setup: ", s.ToString());
           }
         }
         c->Teardown();
@@ -1009,11 +1007,11 @@ int Main(int argc, char** argv) {
   }
   const double wall = Seconds(Clock::now() - wall0);
   const double foreign_cores =
-      wall > 0 ? static_cast<double>(MachineBusyCpuMicros() - machine0 -
-                                     (SelfCpuMicros() + server.CpuMicros() -
-                                      own0)) /
-                     1e6 / wall
-               : 0;
+      wall > 0
+          ? static_cast<double>(MachineBusyCpuMicros() - machine0 -
+                                (SelfCpuMicros() + server.CpuMicros() - own0)) /
+                1e6 / wall
+          : 0;
 
   JsonWriter json;
   json.BeginObject();
@@ -1058,8 +1056,8 @@ int Main(int argc, char** argv) {
       json.Field("contender", c->id());
       json.Field("label", c->label());
       json.Field("raw", c->raw());
-      json.Field("inflight", inflight_row ? static_cast<double>(f.inflight)
-                                          : 1.0);
+      json.Field("inflight",
+                 inflight_row ? static_cast<double>(f.inflight) : 1.0);
       json.Field("ok", row.ok());
       if (!row.ok()) {
         all_ok = false;
@@ -1072,8 +1070,10 @@ int Main(int argc, char** argv) {
       const double rate = Median(row.rate), cpu = Median(row.cpu);
       json.Field("ops", static_cast<double>(row.ops));
       json.Field("rate", rate);
-      json.Field("rate_min", *std::min_element(row.rate.begin(), row.rate.end()));
-      json.Field("rate_max", *std::max_element(row.rate.begin(), row.rate.end()));
+      json.Field("rate_min",
+                 *std::min_element(row.rate.begin(), row.rate.end()));
+      json.Field("rate_max",
+                 *std::max_element(row.rate.begin(), row.rate.end()));
       if (!row.publish_rate.empty()) {
         json.Field("publish_rate", Median(row.publish_rate));
       }
