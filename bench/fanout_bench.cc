@@ -867,7 +867,7 @@ struct Flags {
   int64_t confirmed = 5000;
   int64_t broadcasts = 50000;
   int64_t gathers = 3000;
-  int64_t async_gathers = 20000;
+  int64_t async_gathers = 10000;
   int inflight = 32;
   bool quick = false;
   std::string only, rows, json, note, nats_server;

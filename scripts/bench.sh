@@ -2,7 +2,7 @@
 # Benchmarks natsrpc against raw nats.c and gRPC C++ on this machine and
 # writes the report (see docs/benchmarks.md).
 #
-#   scripts/bench.sh                 # full run, ~6 minutes on 2 vCPUs
+#   scripts/bench.sh                 # full run, ~8 minutes on 2 vCPUs
 #   scripts/bench.sh --reps 5 --seconds 2
 #   scripts/bench.sh --quick         # smoke run; does not touch the report
 #
@@ -100,7 +100,7 @@ stream_args=(--json "${streams_json}" --note "commit ${commit}")
 report_args=()
 [[ -s "${streams_json}" ]] && report_args=(--streams "${streams_json}")
 
-# Fan-out (natsrpc_fanout_bench, about a minute): events and scatter-gather
+# Fan-out (natsrpc_fanout_bench, about two minutes): events and scatter-gather
 # to 3 instances beside raw nats.c doing the same.
 fanout_args=(--json "${fanout_json}" --note "commit ${commit}")
 ((quick)) && fanout_args+=(--quick)
