@@ -8,6 +8,8 @@
       # <!-- bench-results:end --> with the generated report
   bench/report.py RESULTS.json --streams STREAMS.json ...
       # adds the stream rows of natsrpc_stream_bench --json
+  bench/report.py RESULTS.json --fanout FANOUT.json ...
+      # adds the event and scatter-gather rows of natsrpc_fanout_bench --json
 
 The chart needs matplotlib; when it is missing and we are root, this script
 installs Debian's python3-matplotlib with apt-get (PyPI is not used).
@@ -246,6 +248,64 @@ def markdown_streams(doc):
     return "\n".join(out)
 
 
+def load_fanout(path):
+    with open(path) as f:
+        doc = json.load(f)
+    if doc.get("schema") != "natsrpc-fanout-bench/1":
+        sys.exit(f"{path}: not a natsrpc_fanout_bench result (schema {doc.get('schema')!r})")
+    return doc
+
+
+FANOUT_ROWS = {
+    "event": "event → queue group of 1, delivered",
+    "event_confirmed": "confirmed event (flush round trip each)",
+    "broadcast": "broadcast event → 3 instances, delivered to all",
+    "gather_seq": "scatter-gather → 3, one at a time",
+    "gather_async": "scatter-gather → 3, {inflight} in flight",
+}
+
+
+def markdown_fanout(doc):
+    """The section of natsrpc_fanout_bench: one table, natsrpc beside raw nats.c per row."""
+    out = ["### Fan-out (events and scatter-gather)", ""]
+    foreign = doc.get("foreign_cpu_cores")
+    out.append(
+        f"`natsrpc_fanout_bench`{(' (' + doc['note'] + ')') if doc.get('note') else ''}: "
+        f"{int(doc.get('payload_bytes', 100))} B payloads, {int(doc.get('instances', 3))} server instances, "
+        f"{doc.get('nats_server', 'nats-server ?')}, nats.c {doc.get('nats_c', '?')}; each row moves a fixed "
+        f"number of operations, median of {int(doc['reps'])} repetitions, [min–max] their spread. Rate: "
+        "events delivered per second (every instance's, for the broadcast), confirmed events per second, or "
+        "gathers completed per second (all 3 replies); *published/s* is the publisher's rate until every "
+        "publish returned. CPU/op: the benchmark process (both ends) plus nats-server. × raw: ratio to the "
+        "better raw nats.c configuration of the row (buffered or SendAsap), for the rate and for CPU."
+        + (f" Other processes used {foreign:.2f} cores during the run." if foreign is not None else "")
+        + (" **Quick (smoke) run: figures are not meaningful.**" if doc.get("quick") else "")
+        + (" **The machine was busy: treat the figures as rough.**"
+           if foreign is not None and foreign > 0.2 and not doc.get("quick") else ""))
+    out.append("")
+    out.append("| row | contender | ops | rate/s [min–max] | published/s | p50 | p99 | CPU/op | × raw | CPU × raw | dropped |")
+    out.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    inflight = int(doc.get("inflight", 32))
+    for r in doc["rows"]:
+        name = FANOUT_ROWS.get(r["row"], r["row"]).format(inflight=inflight)
+        if not r.get("ok"):
+            out.append(f"| {name} | {r['label']} | | failed: {r.get('error', '?')} | | | | | | | |")
+            continue
+        pub = r.get("publish_rate")
+        p50, p99 = r.get("p50_us"), r.get("p99_us")
+        rr, cr = r.get("rate_ratio_to_raw_best"), r.get("cpu_ratio_to_raw_best")
+        out.append(
+            f"| {name} | {r['label']} | {int(r['ops'])} "
+            f"| {count(r['rate'])} [{count(r['rate_min'])}–{count(r['rate_max'])}] "
+            f"| {'–' if pub is None or r['row'] == 'event_confirmed' else count(pub)} "
+            f"| {'–' if p50 is None else usec(p50)} | {'–' if p99 is None else usec(p99)} "
+            f"| {r['cpu_us_per_op']:.2f} µs "
+            f"| {'–' if rr is None else f'{rr:.2f}'} | {'–' if cr is None else f'{cr:.2f}'} "
+            f"| {int(r.get('dropped', 0))} |")
+    out.append("")
+    return "\n".join(out)
+
+
 def reexec_with_debian_python():
     # Debian's python3-matplotlib belongs to Debian's python3; another
     # python3 first on PATH (pyenv, venv) does not see it.
@@ -370,11 +430,14 @@ def main():
     ap.add_argument("--png", help="write the chart here")
     ap.add_argument("--update-doc", help="replace the generated section of this markdown file")
     ap.add_argument("--streams", help="natsrpc_stream_bench --json output, reported after the unary rows")
+    ap.add_argument("--fanout", help="natsrpc_fanout_bench --json output, reported after the streams")
     args = ap.parse_args()
     doc = load(args.json)
     text = markdown(doc)
     if args.streams:
         text += "\n" + markdown_streams(load_streams(args.streams))
+    if args.fanout:
+        text += "\n" + markdown_fanout(load_fanout(args.fanout))
     if args.png:
         chart(doc, args.png)
     if args.update_doc:

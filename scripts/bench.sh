@@ -2,7 +2,7 @@
 # Benchmarks natsrpc against raw nats.c and gRPC C++ on this machine and
 # writes the report (see docs/benchmarks.md).
 #
-#   scripts/bench.sh                 # full run, ~6 minutes on 2 vCPUs
+#   scripts/bench.sh                 # full run, ~8 minutes on 2 vCPUs
 #   scripts/bench.sh --reps 5 --seconds 2
 #   scripts/bench.sh --quick         # smoke run; does not touch the report
 #
@@ -16,6 +16,9 @@
 #   bench/results/latest.txt    the table natsrpc_bench printed
 #   docs/benchmarks.png         the chart
 #   docs/benchmarks.md          its generated section (targets and tables)
+#   bench/results/streams.{json,txt}, bench/results/fanout.{json,txt}
+#                               natsrpc_stream_bench's and
+#                               natsrpc_fanout_bench's figures
 # Arguments are passed to natsrpc_bench (see natsrpc_bench --help).
 # Environment: JOBS (build parallelism, default 2), BUILD_DIR.
 # Run it on an otherwise idle machine: the figures are only as quiet as it is.
@@ -52,7 +55,7 @@ cmake -S "${root}" -B "${build_dir}" -DCMAKE_BUILD_TYPE=Release \
   -DNATSRPC_BUILD_BENCHMARKS=ON -DNATSRPC_BUILD_TESTS=OFF \
   -DNATSRPC_BUILD_EXAMPLES=OFF
 cmake --build "${build_dir}" -j "${jobs}" --target natsrpc_bench \
-  natsrpc_stream_bench
+  natsrpc_stream_bench natsrpc_fanout_bench
 
 # --- run ------------------------------------------------------------------
 quick=0
@@ -66,6 +69,8 @@ if ((quick)); then
   png="${build_dir}/bench-quick.png"
   streams_json="${build_dir}/streams-quick.json"
   streams_text="${build_dir}/streams-quick.txt"
+  fanout_json="${build_dir}/fanout-quick.json"
+  fanout_text="${build_dir}/fanout-quick.txt"
 else
   mkdir -p bench/results
   json=bench/results/latest.json
@@ -73,6 +78,8 @@ else
   png=docs/benchmarks.png
   streams_json=bench/results/streams.json
   streams_text=bench/results/streams.txt
+  fanout_json=bench/results/fanout.json
+  fanout_text=bench/results/fanout.txt
 fi
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
@@ -90,14 +97,22 @@ stream_args=(--json "${streams_json}" --note "commit ${commit}")
 ((quick)) && stream_args+=(--quick)
 "${build_dir}/bench/natsrpc_stream_bench" "${stream_args[@]}" \
   | tee "${streams_text}" || rc=$?
-streams=()
-[[ -s "${streams_json}" ]] && streams=(--streams "${streams_json}")
+report_args=()
+[[ -s "${streams_json}" ]] && report_args=(--streams "${streams_json}")
+
+# Fan-out (natsrpc_fanout_bench, about two minutes): events and scatter-gather
+# to 3 instances beside raw nats.c doing the same.
+fanout_args=(--json "${fanout_json}" --note "commit ${commit}")
+((quick)) && fanout_args+=(--quick)
+"${build_dir}/bench/natsrpc_fanout_bench" "${fanout_args[@]}" \
+  | tee "${fanout_text}" || rc=$?
+[[ -s "${fanout_json}" ]] && report_args+=(--fanout "${fanout_json}")
 
 if [[ -s "${json}" ]]; then
   if ((quick)); then
-    "${python}" bench/report.py "${json}" --png "${png}" "${streams[@]}"
+    "${python}" bench/report.py "${json}" --png "${png}" "${report_args[@]}"
   else
-    "${python}" bench/report.py "${json}" --png "${png}" "${streams[@]}" \
+    "${python}" bench/report.py "${json}" --png "${png}" "${report_args[@]}" \
       --update-doc docs/benchmarks.md
   fi
   echo "bench.sh: wrote ${json}, ${text} and ${png}"
