@@ -60,6 +60,7 @@ class FleetImpl final : public ev1::Fleet::Service {
   }
 
   absl::Status Job(ServerContext&, const ev1::JobEvent& event) override {
+    if (job_gate_ != nullptr) job_gate_->WaitForNotification();
     absl::MutexLock lock(&mu_);
     jobs_.push_back(event.id());
     if (fail_jobs_) return absl::InternalError("job failed");
@@ -68,6 +69,8 @@ class FleetImpl final : public ev1::Fleet::Service {
 
   void set_end_gather(bool v) { end_gather_ = v; }
   void set_fail_jobs(bool v) { fail_jobs_ = v; }
+  // Job handlers wait for `gate` (set before the first job arrives).
+  void set_job_gate(absl::Notification* gate) { job_gate_ = gate; }
 
   // Waits until `n` alarms arrived; false after kWait.
   bool WaitAlarms(size_t n) {
@@ -109,6 +112,7 @@ class FleetImpl final : public ev1::Fleet::Service {
   const absl::Status status_;
   bool end_gather_ = false;
   bool fail_jobs_ = false;
+  absl::Notification* job_gate_ = nullptr;
   absl::Mutex mu_;
   std::vector<std::string> alarms_ ABSL_GUARDED_BY(mu_);
   std::string alarm_requester_ ABSL_GUARDED_BY(mu_);
@@ -457,6 +461,40 @@ TEST_F(FanoutTest, EventHandlerErrorsAreCountedNeverReplied) {
   }
   EXPECT_TRUE(found);
   EXPECT_EQ(server.stats().dropped_bad_reply_to, 0u);
+}
+
+TEST_F(FanoutTest, EventsBeyondAFullWorkerQueueAreHandledNotDropped) {
+  // One worker and a queue of one: the first job holds the worker, the
+  // second waits in the queue, the third finds it full.
+  Instance instance;
+  instance.conn = Connect();
+  instance.impl = std::make_unique<FleetImpl>("only", absl::ZeroDuration(),
+                                              absl::OkStatus());
+  absl::Notification gate;
+  instance.impl->set_job_gate(&gate);
+  ServerOptions options{.responder = "fleet", .discovery = false};
+  options.num_workers = 1;
+  options.max_queued_requests = 1;
+  instance.server = std::make_unique<Server>(*instance.conn, options);
+  ASSERT_TRUE(instance.server->AddService(*instance.impl).ok());
+  instances_.push_back(std::move(instance));
+  Server& server = *instances_[0].server;
+
+  ev1::Fleet::Client client = MakeClient();
+  constexpr int kJobs = 40;
+  for (int i = 0; i < kJobs; ++i) {
+    ev1::JobEvent job;
+    job.set_id(i);
+    ASSERT_TRUE(client.JobConfirmed(job).ok());
+  }
+  gate.Notify();
+  const absl::Time end = absl::Now() + kWait;
+  while (server.stats().events_handled < kJobs && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(server.stats().events_handled, static_cast<uint64_t>(kJobs));
+  EXPECT_EQ(server.stats().rejected_overloaded, 0u);
+  EXPECT_EQ(instances_[0].impl->job_count(), static_cast<size_t>(kJobs));
 }
 
 TEST_F(FanoutTest, EventsCountInTheClientsMetrics) {

@@ -60,7 +60,10 @@ struct ServerOptions {
   // thread hand-off (docs/benchmarks.md, "Runtime changes and their effect").
   int num_workers = 0;
   // Requests waiting for a worker beyond which new requests are answered
-  // RESOURCE_EXHAUSTED.
+  // RESOURCE_EXHAUSTED. An event (natsrpc/fanout.h) that finds the queue
+  // full is not dropped: it runs on the thread that received it, which
+  // reads no further messages of the service meanwhile (NATS holds them, up
+  // to the subscription's pending limits).
   int max_queued_requests = 4096;
   // Streams open at once beyond which new ones are refused with
   // RESOURCE_EXHAUSTED. Each open stream's handler runs on its own thread,

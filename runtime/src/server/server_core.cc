@@ -337,7 +337,7 @@ void ServerCore::DispatchParsed(
     Delivery& delivery) {
   // An event has no reply-to (docs/protocol.md 13).
   if (parts.ok() && message->reply().empty() &&
-      DispatchEvent(reg, message, *parts)) {
+      DispatchEvent(reg, message, *parts, delivery)) {
     return;
   }
   if (!parts.ok() || !wire::CheckReplySubject(message->reply(), *parts).ok()) {

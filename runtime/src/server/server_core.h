@@ -157,12 +157,16 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void OnAllRequest(const RegisteredService& reg, MessagePtr message,
                     Delivery& delivery);
   // A message without reply-to: runs it if it names an event method of
-  // `reg` (true), else false (the caller drops it as before).
+  // `reg` (true), else false (the caller drops it as before). On a worker,
+  // or here on the delivery thread when the workers' queue is full.
   bool DispatchEvent(const RegisteredService& reg, const MessagePtr& message,
-                     const wire::RequestSubjectParts& parts);
+                     const wire::RequestSubjectParts& parts,
+                     Delivery& delivery);
+  // `delivery`: set when it runs on the delivery thread.
   void ServeEvent(const RegisteredService& reg, const RegisteredMethod& method,
                   const MessagePtr& message,
-                  const wire::RequestSubjectParts& parts, absl::Time deadline);
+                  const wire::RequestSubjectParts& parts, absl::Time deadline,
+                  Delivery* delivery);
   // Adds the sentinel header to a reply whose handler called EndGather().
   static void AppendGatherEnd(const ServerContext& context, Metadata& extra);
 

@@ -39,7 +39,8 @@ absl::Status ServerCore::SubscribeAll(
 
 bool ServerCore::DispatchEvent(const RegisteredService& reg,
                                const MessagePtr& message,
-                               const wire::RequestSubjectParts& parts) {
+                               const wire::RequestSubjectParts& parts,
+                               Delivery& delivery) {
   auto it = reg.methods.find(parts.method);
   if (it == reg.methods.end() || !it->second.handler->is_event()) {
     return false;
@@ -68,15 +69,18 @@ bool ServerCore::DispatchEvent(const RegisteredService& reg,
                            deadline](bool run) {
     method.counters->queued.fetch_sub(1, std::memory_order_relaxed);
     InFlight in_flight(in_flight_);
-    if (run) ServeEvent(reg, method, message, p, deadline);
+    if (run) ServeEvent(reg, method, message, p, deadline, nullptr);
   };
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   method.counters->queued.fetch_add(1, std::memory_order_relaxed);
   if (!pool_->TrySubmit(task)) {
-    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    // The queue is full (the pool stops only after every delivery callback
+    // returned): the event runs here. This thread reads no more messages
+    // until it ends, so NATS holds them, up to the subscription's pending
+    // limits, rather than this server dropping an event it was handed.
     method.counters->queued.fetch_sub(1, std::memory_order_relaxed);
-    method.counters->resource_exhausted.fetch_add(1, std::memory_order_relaxed);
-    overloaded_.fetch_add(1, std::memory_order_relaxed);
+    InFlight in_flight(in_flight_);
+    ServeEvent(reg, method, message, parts, deadline, &delivery);
   }
   return true;
 }
@@ -85,7 +89,7 @@ void ServerCore::ServeEvent(const RegisteredService& reg,
                             const RegisteredMethod& method,
                             const MessagePtr& message,
                             const wire::RequestSubjectParts& parts,
-                            absl::Time deadline) {
+                            absl::Time deadline, Delivery* delivery) {
   if (deadline <= absl::Now()) {
     expired_.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -113,10 +117,10 @@ void ServerCore::ServeEvent(const RegisteredService& reg,
   if (context.trace_context().valid()) {
     ScopedTraceContext current(context.trace_context());
     status = RunHandler(reg, method, context, message, unused_reply,
-                        unused_content_type, /*delivery=*/nullptr);
+                        unused_content_type, delivery);
   } else {
     status = RunHandler(reg, method, context, message, unused_reply,
-                        unused_content_type, /*delivery=*/nullptr);
+                        unused_content_type, delivery);
   }
   method.timing->Record(absl::Now() - start);
   Metadata unsent = context.response_metadata();
