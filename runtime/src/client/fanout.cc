@@ -26,7 +26,6 @@
 namespace natsrpc::internal {
 
 absl::Status ClientChannel::PublishEvent(int method, const Payload& event,
-                                         absl::string_view content_type,
                                          bool broadcast, bool confirm,
                                          const EventOptions& options) {
   if (!status_.ok()) return status_;
@@ -58,12 +57,10 @@ absl::Status ClientChannel::PublishEvent(int method, const Payload& event,
     NATSRPC_RETURN_IF_ERROR(unmuxed.Start(interceptors_, info, *metadata));
     const std::string all =
         broadcast ? wire::AllRequestSubjectOf(*m.subject) : std::string();
-    const HeaderRef headers[] = {
-        HeaderRef{wire::kContentTypeHeader, content_type}};
     Transport& transport = fanout_connection_->transport();
     absl::Status s = transport.Publish(OutgoingMessage{
         broadcast ? absl::string_view(all) : absl::string_view(*m.subject),
-        /*reply=*/{}, headers, unmuxed.sent, event.view(),
+        /*reply=*/{}, /*headers=*/{}, unmuxed.sent, event.view(),
         confirm ? FlushPolicy::kNow : FlushPolicy::kBatch});
     if (!s.ok() || !confirm) return s;
     return transport.Flush(timeout);

@@ -100,9 +100,10 @@ class NATSRPC_EXPORT ClientChannel {
   // Publishes an event for method number `method` without a reply-to, to the
   // method's subject (one instance: the queue group) or, if `broadcast`, to
   // its every-instance subject. `confirm`: then waits for the NATS server
-  // to confirm it received it (Transport::Flush).
-  absl::Status PublishEvent(int method, const Payload& event,
-                            absl::string_view content_type, bool broadcast,
+  // to confirm it received it (Transport::Flush). No Content-Type is sent
+  // (optional on a request, docs/protocol.md 3): an event without metadata
+  // or trace context is a message without headers.
+  absl::Status PublishEvent(int method, const Payload& event, bool broadcast,
                             bool confirm, const EventOptions& options);
 
   // One instance's reply to a scatter-gather request: OK with the reply
@@ -266,8 +267,7 @@ absl::Status PublishEvent(ClientChannel& channel, int method, const Req& event,
                           const EventOptions& options) {
   Payload payload;
   if (absl::Status s = Codec<Req>::Encode(event, payload); !s.ok()) return s;
-  return channel.PublishEvent(method, payload, Codec<Req>::kContentType,
-                              broadcast, confirm, options);
+  return channel.PublishEvent(method, payload, broadcast, confirm, options);
 }
 
 // Typed scatter-gather: what generated `MethodAll` and `MethodAllAsync` do.
