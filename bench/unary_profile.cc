@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "contender.h"
 #include "nats_server_process.h"
 
@@ -128,10 +129,18 @@ int Main(int argc, char** argv) {
       warmup = std::strtoll(value, nullptr, 10);
     } else if (flag == "--payload") {
       payload = std::strtoul(value, nullptr, 10);
+    } else if (flag == "--mutex-deadlock-detection") {
+      // Debian's abseil is built without NDEBUG, so absl::Mutex checks for
+      // lock cycles on every Lock unless the application turns it off
+      // (docs/platform.md); "off" measures what that costs.
+      if (std::string(value) == "off") {
+        absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+      }
     } else {
       std::fprintf(stderr,
                    "usage: natsrpc_unary_profile [--only ID] [--inflight N] "
-                   "[--calls N] [--warmup N] [--payload BYTES]\n");
+                   "[--calls N] [--warmup N] [--payload BYTES] "
+                   "[--mutex-deadlock-detection on|off]\n");
       return 2;
     }
   }
