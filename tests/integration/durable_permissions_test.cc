@@ -95,12 +95,11 @@ constexpr char kResponderPublish[] = R"(
 
 std::string User(absl::string_view name, absl::string_view publish,
                  absl::string_view subscribe) {
-  return absl::StrCat("      { user: ", name, ", password: ", name,
-                      "-secret, permissions: {\n        publish: { allow: [",
-                      absl::StrReplaceAll(
-                          publish, {{".R.", absl::StrCat(".", name, ".")}}),
-                      "] }\n        subscribe: { allow: [", subscribe,
-                      "] } } }\n");
+  return absl::StrCat(
+      "      { user: ", name, ", password: ", name,
+      "-secret, permissions: {\n        publish: { allow: [",
+      absl::StrReplaceAll(publish, {{".R.", absl::StrCat(".", name, ".")}}),
+      "] }\n        subscribe: { allow: [", subscribe, "] } } }\n");
 }
 
 std::string Config(const std::string& store) {
@@ -139,11 +138,10 @@ class DurablePermissionsTest : public ::testing::Test {
     ASSERT_TRUE(nats.ok()) << nats.status();
     nats_ = *std::move(nats);
     for (const char* who : {"alice", "bob", "carol", "mallory"}) {
-      absl::StatusOr<Connection> c =
-          ::natsrpc::testing::ConnectForTest({.url = nats_->url(),
-                                              .user = who,
-                                              .password = absl::StrCat(
-                                                  who, "-secret")});
+      absl::StatusOr<Connection> c = ::natsrpc::testing::ConnectForTest(
+          {.url = nats_->url(),
+           .user = who,
+           .password = absl::StrCat(who, "-secret")});
       ASSERT_TRUE(c.ok()) << who << ": " << c.status();
       conns_[who] = std::make_unique<Connection>(*c);
       conns_[who]->transport().AddEventListener(
@@ -191,8 +189,8 @@ class DurablePermissionsTest : public ::testing::Test {
   static void ExpectDenied(const absl::Status& s, absl::Time start,
                            absl::string_view what) {
     std::cout << what << ": " << s << "\n";
-    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << what << ": "
-                                                             << s;
+    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied)
+        << what << ": " << s;
     EXPECT_TRUE(absl::StrContains(s.message(), "nats-server refused"))
         << what << ": " << s;
     EXPECT_TRUE(absl::StrContains(s.message(), "docs/protocol.md 14.4"))
@@ -286,9 +284,9 @@ TEST_F(DurablePermissionsTest, RestrictedRequesterReadsOnlyItsOwnResults) {
   auto alice = Client("alice", "alice");
   dv1::Job job;
   job.set_n(1);
-  auto secret = alice->Run(job, DurableCallOptions{
-                                    .request_id = "secret",
-                                    .timeout = absl::Seconds(30)});
+  auto secret = alice->Run(
+      job,
+      DurableCallOptions{.request_id = "secret", .timeout = absl::Seconds(30)});
   ASSERT_TRUE(secret.ok()) << secret.status();
 
   // carol's own requests work, fetched with a get and with a watch.

@@ -188,11 +188,11 @@ class NATSRPC_EXPORT DurableClient {
  private:
   absl::Status Prepare();
   absl::StatusOr<DurableTicket> DoSubmit(absl::string_view method,
-                                           absl::string_view payload,
-                                           absl::string_view content_type,
-                                           const DurableCallOptions& options);
+                                         absl::string_view payload,
+                                         absl::string_view content_type,
+                                         const DurableCallOptions& options);
   absl::StatusOr<DurableRawResult> DoFetch(absl::string_view request_id,
-                                             absl::Duration wait);
+                                           absl::Duration wait);
 
   Connection connection_;
   DurableOptions durable_;

@@ -122,8 +122,7 @@ absl::Status PermissionErrors::Explain(const absl::Status& status,
   if (state_->count <= mark) return status;
   return absl::PermissionDeniedError(absl::StrCat(
       status.message(), ": nats-server refused this connection's ",
-      state_->publish ? "publish to \"" : "subscription to \"",
-      state_->subject,
+      state_->publish ? "publish to \"" : "subscription to \"", state_->subject,
       "\" (durable requests need the grants of docs/protocol.md 14.4)"));
 }
 

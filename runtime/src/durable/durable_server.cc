@@ -109,44 +109,6 @@ class DurableServer::Impl {
     return denied_->Explain(Add(service, app_in), mark);
   }
 
-  void Stop() {
-    std::vector<std::unique_ptr<Worker>> workers;
-    {
-      absl::MutexLock lock(&mu_);
-      stopped_ = true;
-      workers.swap(workers_);
-    }
-    if (!stop_.HasBeenNotified()) stop_.Notify();
-    for (auto& w : workers) {
-      if (w->thread.joinable()) w->thread.join();
-    }
-  }
-
-  DurableStats stats() const {
-    DurableStats s;
-    s.delivered = c_.delivered.load();
-    s.redelivered = c_.redelivered.load();
-    s.handled = c_.handled.load();
-    s.completed = c_.completed.load();
-    s.already_done = c_.already_done.load();
-    s.retried = c_.retried.load();
-    s.dead_lettered = c_.dead_lettered.load();
-    s.errors = c_.errors.load();
-    return s;
-  }
-
-  std::vector<MethodStats> method_stats() const {
-    return method_stats_->Snapshot();
-  }
-
- private:
-  struct Worker {
-    Service* service = nullptr;
-    std::string app;
-    std::unique_ptr<PullConsumer> consumer;
-    std::thread thread;
-  };
-
   // AddService() but for the explanation of a timeout.
   absl::Status Add(Service& service, absl::string_view app_in) {
     const std::string app(app_in.empty() ? service.default_app() : app_in);
@@ -187,6 +149,44 @@ class DurableServer::Impl {
     workers_.push_back(std::move(w));
     return absl::OkStatus();
   }
+
+  void Stop() {
+    std::vector<std::unique_ptr<Worker>> workers;
+    {
+      absl::MutexLock lock(&mu_);
+      stopped_ = true;
+      workers.swap(workers_);
+    }
+    if (!stop_.HasBeenNotified()) stop_.Notify();
+    for (auto& w : workers) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+  }
+
+  DurableStats stats() const {
+    DurableStats s;
+    s.delivered = c_.delivered.load();
+    s.redelivered = c_.redelivered.load();
+    s.handled = c_.handled.load();
+    s.completed = c_.completed.load();
+    s.already_done = c_.already_done.load();
+    s.retried = c_.retried.load();
+    s.dead_lettered = c_.dead_lettered.load();
+    s.errors = c_.errors.load();
+    return s;
+  }
+
+  std::vector<MethodStats> method_stats() const {
+    return method_stats_->Snapshot();
+  }
+
+ private:
+  struct Worker {
+    Service* service = nullptr;
+    std::string app;
+    std::unique_ptr<PullConsumer> consumer;
+    std::thread thread;
+  };
 
   void Run(Worker& w) {
     while (!stop_.HasBeenNotified()) {
@@ -265,8 +265,7 @@ class DurableServer::Impl {
     // No deadline (docs/protocol.md 14.2): none is sent with the request.
     call.deadline = absl::InfiniteFuture();
     internal::ServerCallInterceptors chain;
-    absl::Status status =
-        chain.Start(interceptors_, /*builtins=*/1, call, *m);
+    absl::Status status = chain.Start(interceptors_, /*builtins=*/1, call, *m);
     if (status.ok()) {
       ServerContext context(m, p.requester, p.responder, p.app, p.service,
                             p.method, absl::InfiniteFuture());
@@ -476,10 +475,9 @@ std::string PrometheusText(const std::vector<MethodStats>& methods,
   // docs/protocol.md): nothing to escape.
   std::string requests, started, in_flight, latency;
   for (const MethodStats& m : methods) {
-    const std::string labels =
-        absl::StrCat("responder=\"", responder, "\",app=\"", m.app,
-                     "\",service=\"", m.service, "\",method=\"", m.method,
-                     "\"");
+    const std::string labels = absl::StrCat(
+        "responder=\"", responder, "\",app=\"", m.app, "\",service=\"",
+        m.service, "\",method=\"", m.method, "\"");
     if (m.ok > 0) {
       absl::StrAppend(&requests, "natsrpc_durable_requests_total{", labels,
                       ",code=\"OK\"} ", m.ok, "\n");
@@ -489,8 +487,8 @@ std::string PrometheusText(const std::vector<MethodStats>& methods,
                       ",code=\"", absl::StatusCodeToString(code), "\"} ", n,
                       "\n");
     }
-    absl::StrAppend(&started, "natsrpc_durable_requests_started_total{",
-                    labels, "} ", m.calls, "\n");
+    absl::StrAppend(&started, "natsrpc_durable_requests_started_total{", labels,
+                    "} ", m.calls, "\n");
     absl::StrAppend(&in_flight, "natsrpc_durable_requests_in_flight{", labels,
                     "} ", m.in_flight, "\n");
     uint64_t cumulative = 0;
