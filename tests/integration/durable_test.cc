@@ -32,6 +32,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -733,6 +734,9 @@ TEST_F(DurableTest, HandlerLongerThanAckWaitIsNotDeliveredAgain) {
 
 // ---- Interceptors, per-method stats and trace context (issue 13) ---------
 
+// A job whose handler throws.
+constexpr int64_t kThrows = -13;
+
 // A service that records what each run of its handler saw.
 class ObservedJobs final : public dv1::Jobs::Service {
  public:
@@ -749,6 +753,7 @@ class ObservedJobs final : public dv1::Jobs::Service {
     seen.push_back({std::string(DurableRequestId(context)),
                     context.trace_context(), CurrentTraceContext(),
                     context.deadline()});
+    if (request.n() == kThrows) throw std::runtime_error("out of paper");
     response.set_n(request.n() * 2);
     return absl::OkStatus();
   }
@@ -975,6 +980,35 @@ TEST_F(DurableTest, InterceptorsSeeEveryRunWithTraceAndMethodStats) {
         std::string("# TYPE natsrpc_durable_handling_seconds histogram")}) {
     EXPECT_TRUE(absl::StrContains(text, line + "\n")) << line;
   }
+}
+
+// A handler that throws fails the run with UNKNOWN (retryable), as on a
+// natsrpc::Server: delivered again, then dead-lettered; the responder lives.
+TEST_F(DurableTest, HandlerThatThrowsIsRetriedThenDeadLettered) {
+  ObservedJobs impl;
+  DurableServer server(*conn_, "thrower", TestDurableOptions());
+  ASSERT_TRUE(server.AddService(impl).ok());
+  dv1::Jobs::DurableClient jobs(
+      *conn_, ClientOptions{.requester = kRequester, .responder = "thrower"},
+      TestDurableOptions());
+  dv1::Job job;
+  job.set_n(kThrows);
+  auto r = jobs.Run(job, DurableCallOptions{.request_id = "throws",
+                                            .timeout = absl::Seconds(30)});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown) << r.status();
+  EXPECT_EQ(r.status().message(), "handler of Jobs.Run threw: out of paper");
+  // Still serving.
+  job.set_n(2);
+  r = jobs.Run(job, DurableCallOptions{.timeout = absl::Seconds(30)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->n(), 4);
+  const DurableStats st = server.stats();
+  EXPECT_EQ(st.handled, 4u);  // 3 deliveries of "throws", then one more
+  EXPECT_EQ(st.dead_lettered, 1u);
+  std::vector<MethodStats> ms = server.method_stats();
+  ASSERT_EQ(ms.size(), 1u);
+  EXPECT_EQ(ms[0].errors[absl::StatusCode::kUnknown], 3u);
+  EXPECT_EQ(ms[0].ok, 1u);
 }
 
 TEST_F(DurableTest, BadRequestIdIsInvalidArgument) {
