@@ -92,11 +92,12 @@ PermissionErrors::PermissionErrors(const Connection& connection)
   listener_ = connection_.transport().AddEventListener(
       [state = state_](const TransportEvent& e) {
         if (e.kind != TransportEvent::Kind::kPermissionDenied) return;
+        // JetStream's API, acks and key-value subjects, nats.c's inboxes
+        // (its JetStream answers), and durable requests.
         const absl::string_view s = e.subject;
         if (!absl::StartsWith(s, "$JS.") && !absl::StartsWith(s, "$KV.") &&
             !absl::StartsWith(s, "_INBOX.") &&
-            !absl::StartsWith(s, "durable.") &&
-            !absl::StartsWith(s, "durable_dead.")) {
+            !wire::ParseDurableSubject(s).ok()) {
           return;
         }
         absl::MutexLock lock(&state->mu);

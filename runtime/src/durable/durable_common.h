@@ -57,8 +57,9 @@ class PermissionErrors {
   uint64_t Mark() const;
 
   // `status`, unless it is DEADLINE_EXCEEDED and a violation of a subject
-  // durable requests use ($JS., $KV., _INBOX., durable., durable_dead.) was
-  // reported since `mark`: then PERMISSION_DENIED naming the latest one.
+  // durable requests use (JetStream's $JS. and $KV., nats.c's _INBOX., a
+  // durable request's) was reported since `mark`: then PERMISSION_DENIED
+  // naming the latest one.
   absl::Status Explain(const absl::Status& status, uint64_t mark) const;
 
  private:
