@@ -7,7 +7,9 @@
 // killed with SIGKILL twice while working and started again, and every
 // request's side effect made exactly once; redeliveries counted, a request
 // that always fails dead-lettered with its error, and results fetched later
-// by request id.
+// by request id. Also: the responder's interceptors (DurableOptions::
+// interceptors) and per-method stats for every handler run, trace context
+// from the submitter to the handler, and a throwing handler.
 //
 //   natsrpc_durable_test --durable_responder=nats://127.0.0.1:PORT --dir=D
 //
