@@ -7,7 +7,9 @@
 // killed with SIGKILL twice while working and started again, and every
 // request's side effect made exactly once; redeliveries counted, a request
 // that always fails dead-lettered with its error, and results fetched later
-// by request id.
+// by request id. Also: the responder's interceptors (DurableOptions::
+// interceptors) and per-method stats for every handler run, trace context
+// from the submitter to the handler, and a throwing handler.
 //
 //   natsrpc_durable_test --durable_responder=nats://127.0.0.1:PORT --dir=D
 //
@@ -32,6 +34,7 @@
 #include <iostream>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +49,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "nats_server.h"
+#include "natsrpc/durable_metrics.h"
 #include "natsrpc/natsrpc.h"
 #include "test/compile/durable.natsrpc.h"
 #include "test/compile/durable.pb.h"
@@ -728,6 +732,285 @@ TEST_F(DurableTest, HandlerLongerThanAckWaitIsNotDeliveredAgain) {
     starts += l == "start long";
   }
   EXPECT_EQ(starts, 1u);
+}
+
+// ---- Interceptors, per-method stats and trace context (issue 13) ---------
+
+// A job whose handler throws.
+constexpr int64_t kThrows = -13;
+
+// A service that records what each run of its handler saw.
+class ObservedJobs final : public dv1::Jobs::Service {
+ public:
+  struct Seen {
+    std::string id;
+    TraceContext trace;    // ServerContext::trace_context()
+    TraceContext current;  // CurrentTraceContext() while it ran
+    absl::Time deadline;
+  };
+
+  absl::Status Run(ServerContext& context, const dv1::Job& request,
+                   dv1::JobResult& response) override {
+    absl::MutexLock lock(&mu);
+    seen.push_back({std::string(DurableRequestId(context)),
+                    context.trace_context(), CurrentTraceContext(),
+                    context.deadline()});
+    if (request.n() == kThrows) throw std::runtime_error("out of paper");
+    response.set_n(request.n() * 2);
+    return absl::OkStatus();
+  }
+
+  absl::Mutex mu;
+  std::vector<Seen> seen ABSL_GUARDED_BY(mu);
+};
+
+// Records every call it is asked about, and refuses those whose `x-user`
+// header is "mallory" (PERMISSION_DENIED, final) or "later" (UNAVAILABLE,
+// retryable).
+class RecordingInterceptor final : public ServerInterceptor {
+ public:
+  struct Call {
+    std::string requester, responder, app, service, method, id;
+    CallKind kind = CallKind::kClientStreaming;
+    absl::Time deadline;
+    TraceContext trace;  // CallInfo::trace at Intercept()
+    bool finished = false;
+    absl::Status status;
+  };
+
+  std::unique_ptr<ServerCallInterceptor> Intercept(
+      const CallInfo& call) override {
+    absl::MutexLock lock(&mu);
+    Call c;
+    c.requester = std::string(call.requester);
+    c.responder = std::string(call.responder);
+    c.app = std::string(call.app);
+    c.service = std::string(call.service);
+    c.method = std::string(call.method);
+    c.kind = call.kind;
+    c.deadline = call.deadline;
+    if (call.trace != nullptr) c.trace = *call.trace;
+    calls.push_back(std::move(c));
+    return std::make_unique<PerCall>(*this, calls.size() - 1);
+  }
+
+  std::vector<Call> Calls() {
+    absl::MutexLock lock(&mu);
+    return calls;
+  }
+
+ private:
+  class PerCall final : public ServerCallInterceptor {
+   public:
+    PerCall(RecordingInterceptor& owner, size_t index)
+        : owner_(owner), index_(index) {}
+    absl::Status OnStart(const Metadata& metadata) override {
+      std::string user, id;
+      for (const auto& [k, v] : metadata) {
+        if (k == "x-user") user = v;
+        if (k == "Natsrpc-Request-Id") id = v;
+      }
+      {
+        absl::MutexLock lock(&owner_.mu);
+        owner_.calls[index_].id = id;
+      }
+      if (user == "mallory") {
+        return absl::PermissionDeniedError("mallory may not run jobs");
+      }
+      if (user == "later") return absl::UnavailableError("come back later");
+      return absl::OkStatus();
+    }
+    void OnFinish(const absl::Status& status, Metadata&) override {
+      absl::MutexLock lock(&owner_.mu);
+      owner_.calls[index_].finished = true;
+      owner_.calls[index_].status = status;
+    }
+
+   private:
+    RecordingInterceptor& owner_;
+    const size_t index_;
+  };
+
+  absl::Mutex mu;
+  std::vector<Call> calls ABSL_GUARDED_BY(mu);
+};
+
+TEST_F(DurableTest, InterceptorsSeeEveryRunWithTraceAndMethodStats) {
+  auto recorder = std::make_shared<RecordingInterceptor>();
+  DurableOptions o = TestDurableOptions();
+  o.interceptors = {recorder};
+  ObservedJobs impl;
+  DurableServer server(*conn_, "icpt", o);
+  ASSERT_TRUE(server.AddService(impl).ok());
+  dv1::Jobs::DurableClient jobs(
+      *conn_, ClientOptions{.requester = kRequester, .responder = "icpt"}, o);
+  auto call = [&](const std::string& id, const std::string& user,
+                  Metadata extra = {}) -> absl::StatusOr<dv1::JobResult> {
+    dv1::Job job;
+    job.set_n(21);
+    Metadata md = {{"x-user", user}};
+    for (auto& kv : extra) md.push_back(std::move(kv));
+    auto t = jobs.SubmitRun_(
+        job, DurableCallOptions{.request_id = id, .metadata = md});
+    EXPECT_TRUE(t.ok()) << id << ": " << t.status();
+    auto r = jobs.FetchRun(id, absl::Seconds(30));
+    if (!r.ok()) return r.status();
+    EXPECT_TRUE(r->ready) << id;
+    return r->result;
+  };
+
+  // 1. Allowed, with the caller's traceparent in its metadata.
+  constexpr char kTraceId[] = "4bf92f3577b34da6a3ce929d0e0e4736";
+  constexpr char kCallerSpan[] = "00f067aa0ba902b7";
+  absl::StatusOr<dv1::JobResult> ok =
+      call("traced", "alice",
+           {{"traceparent",
+             absl::StrCat("00-", kTraceId, "-", kCallerSpan, "-01")}});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->n(), 42);
+  // 2. Refused for good: the refusal is the stored result.
+  absl::StatusOr<dv1::JobResult> denied = call("refused", "mallory");
+  EXPECT_EQ(denied.status().code(), absl::StatusCode::kPermissionDenied)
+      << denied.status();
+  EXPECT_EQ(denied.status().message(), "mallory may not run jobs");
+  // 3. Refused with a retryable code: delivered again, then dead-lettered
+  //    with the refusal on the max_deliver-th (3rd) delivery.
+  absl::StatusOr<dv1::JobResult> later = call("later", "later");
+  EXPECT_EQ(later.status().code(), absl::StatusCode::kUnavailable)
+      << later.status();
+  EXPECT_EQ(later.status().message(), "come back later");
+  // 4. Submitted inside a span: the request carries a child of it.
+  const TraceContext root = TraceContext::NewRoot();
+  {
+    ScopedTraceContext scope(root);
+    dv1::Job job;
+    job.set_n(1);
+    auto t = jobs.SubmitRun_(
+        job, DurableCallOptions{.request_id = "in-span",
+                                .metadata = {{"x-user", "alice"}}});
+    ASSERT_TRUE(t.ok()) << t.status();
+  }
+  auto in_span = jobs.FetchRun("in-span", absl::Seconds(30));
+  ASSERT_TRUE(in_span.ok() && in_span->ready && in_span->result.ok());
+
+  // The handler ran for the allowed requests only.
+  {
+    absl::MutexLock lock(&impl.mu);
+    ASSERT_EQ(impl.seen.size(), 2u);
+    const ObservedJobs::Seen& traced = impl.seen[0];
+    EXPECT_EQ(traced.id, "traced");
+    EXPECT_EQ(traced.deadline, absl::InfiniteFuture());
+    EXPECT_EQ(traced.trace.trace_id, kTraceId);
+    EXPECT_EQ(traced.trace.parent_span_id, kCallerSpan);
+    EXPECT_TRUE(traced.trace.valid());
+    EXPECT_NE(traced.trace.span_id, kCallerSpan);
+    // The run's span is the handler thread's current one.
+    EXPECT_EQ(traced.current.span_id, traced.trace.span_id);
+    const ObservedJobs::Seen& spanned = impl.seen[1];
+    EXPECT_EQ(spanned.id, "in-span");
+    EXPECT_EQ(spanned.trace.trace_id, root.trace_id);
+    // A child of the submit's span, itself a child of `root`.
+    EXPECT_NE(spanned.trace.parent_span_id, root.span_id);
+    EXPECT_NE(spanned.trace.span_id, root.span_id);
+  }
+
+  // The interceptor saw each run: 1 + 1 + 3 + 1, in order.
+  std::vector<RecordingInterceptor::Call> calls = recorder->Calls();
+  ASSERT_EQ(calls.size(), 6u);
+  const std::vector<std::pair<std::string, absl::StatusCode>> expected = {
+      {"traced", absl::StatusCode::kOk},
+      {"refused", absl::StatusCode::kPermissionDenied},
+      {"later", absl::StatusCode::kUnavailable},
+      {"later", absl::StatusCode::kUnavailable},
+      {"later", absl::StatusCode::kUnavailable},
+      {"in-span", absl::StatusCode::kOk}};
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const RecordingInterceptor::Call& c = calls[i];
+    EXPECT_EQ(c.id, expected[i].first) << i;
+    EXPECT_TRUE(c.finished) << i;
+    EXPECT_EQ(c.status.code(), expected[i].second) << i << ": " << c.status;
+    EXPECT_EQ(c.requester, kRequester);
+    EXPECT_EQ(c.responder, "icpt");
+    EXPECT_EQ(c.app, "natsrpc_test_durable");
+    EXPECT_EQ(c.service, "Jobs");
+    EXPECT_EQ(c.method, "Run");
+    EXPECT_EQ(c.kind, CallKind::kUnary);
+    EXPECT_EQ(c.deadline, absl::InfiniteFuture());
+  }
+  EXPECT_EQ(calls[0].trace.trace_id, kTraceId);
+  EXPECT_EQ(calls[0].trace.parent_span_id, kCallerSpan);
+  EXPECT_FALSE(calls[1].trace.valid());  // no traceparent, no span
+
+  // Per-method stats count every run by code.
+  std::vector<MethodStats> stats = server.method_stats();
+  ASSERT_EQ(stats.size(), 1u);
+  const MethodStats& run = stats[0];
+  EXPECT_EQ(run.app, "natsrpc_test_durable");
+  EXPECT_EQ(run.service, "Jobs");
+  EXPECT_EQ(run.method, "Run");
+  EXPECT_EQ(run.calls, 6u);
+  EXPECT_EQ(run.finished, 6u);
+  EXPECT_EQ(run.in_flight, 0u);
+  EXPECT_EQ(run.ok, 2u);
+  EXPECT_EQ(run.errors.size(), 2u);
+  EXPECT_EQ(run.errors.at(absl::StatusCode::kPermissionDenied), 1u);
+  EXPECT_EQ(run.errors.at(absl::StatusCode::kUnavailable), 3u);
+  EXPECT_EQ(run.last_error, "UNAVAILABLE: come back later");
+  const DurableStats ds = server.stats();
+  EXPECT_EQ(ds.handled, 2u);
+  EXPECT_EQ(ds.retried, 2u);
+  EXPECT_EQ(ds.dead_lettered, 1u);
+
+  // Their Prometheus text, in families of their own.
+  const std::string text = PrometheusText(stats, "icpt");
+  std::cout << text;
+  const std::string labels =
+      "responder=\"icpt\",app=\"natsrpc_test_durable\",service=\"Jobs\","
+      "method=\"Run\"";
+  for (const std::string& line :
+       {absl::StrCat("natsrpc_durable_requests_total{", labels,
+                     ",code=\"OK\"} 2"),
+        absl::StrCat("natsrpc_durable_requests_total{", labels,
+                     ",code=\"PERMISSION_DENIED\"} 1"),
+        absl::StrCat("natsrpc_durable_requests_total{", labels,
+                     ",code=\"UNAVAILABLE\"} 3"),
+        absl::StrCat("natsrpc_durable_requests_started_total{", labels, "} 6"),
+        absl::StrCat("natsrpc_durable_requests_in_flight{", labels, "} 0"),
+        absl::StrCat("natsrpc_durable_handling_seconds_bucket{", labels,
+                     ",le=\"+Inf\"} 6"),
+        absl::StrCat("natsrpc_durable_handling_seconds_count{", labels, "} 6"),
+        std::string("# TYPE natsrpc_durable_handling_seconds histogram")}) {
+    EXPECT_TRUE(absl::StrContains(text, line + "\n")) << line;
+  }
+}
+
+// A handler that throws fails the run with UNKNOWN (retryable), as on a
+// natsrpc::Server: delivered again, then dead-lettered; the responder lives.
+TEST_F(DurableTest, HandlerThatThrowsIsRetriedThenDeadLettered) {
+  ObservedJobs impl;
+  DurableServer server(*conn_, "thrower", TestDurableOptions());
+  ASSERT_TRUE(server.AddService(impl).ok());
+  dv1::Jobs::DurableClient jobs(
+      *conn_, ClientOptions{.requester = kRequester, .responder = "thrower"},
+      TestDurableOptions());
+  dv1::Job job;
+  job.set_n(kThrows);
+  auto r = jobs.Run(job, DurableCallOptions{.request_id = "throws",
+                                            .timeout = absl::Seconds(30)});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown) << r.status();
+  EXPECT_EQ(r.status().message(), "handler of Jobs.Run threw: out of paper");
+  // Still serving.
+  job.set_n(2);
+  r = jobs.Run(job, DurableCallOptions{.timeout = absl::Seconds(30)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->n(), 4);
+  const DurableStats st = server.stats();
+  EXPECT_EQ(st.handled, 4u);  // 3 deliveries of "throws", then one more
+  EXPECT_EQ(st.dead_lettered, 1u);
+  std::vector<MethodStats> ms = server.method_stats();
+  ASSERT_EQ(ms.size(), 1u);
+  EXPECT_EQ(ms[0].errors[absl::StatusCode::kUnknown], 3u);
+  EXPECT_EQ(ms[0].ok, 1u);
 }
 
 TEST_F(DurableTest, BadRequestIdIsInvalidArgument) {

@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,11 +45,16 @@
 #include "natsrpc/codec.h"
 #include "natsrpc/connection.h"
 #include "natsrpc/export.h"
+#include "natsrpc/interceptor.h"
 #include "natsrpc/jetstream.h"
 #include "natsrpc/metadata.h"
 #include "natsrpc/server.h"
 
 namespace natsrpc {
+
+namespace internal {
+class PermissionErrors;
+}  // namespace internal
 
 // Names, limits and retries of durable requests (docs/protocol.md 14.2).
 // Streams, consumers and the bucket are created with these on first use;
@@ -82,6 +88,22 @@ struct DurableOptions {
   // at most (per service).
   int fetch_batch = 16;
   int max_ack_pending = 256;
+  // Responder: called on every handler run, in order, after the runtime's
+  // own per-method counters (DurableServer::method_stats()), exactly as
+  // ServerOptions::interceptors are on a natsrpc::Server
+  // (natsrpc/interceptor.h). A run is one delivery that reaches the
+  // handler: not a delivery whose result is already stored, nor one
+  // dead-lettered for too many deliveries, nor one of a method the service
+  // does not have. CallInfo::deadline is InfiniteFuture() (a durable
+  // request has no deadline) and CallInfo::trace is a child of the
+  // request's `traceparent`; OnStart sees the stored request's headers.
+  // A refusal (a non-OK OnStart) is the run's result, as a handler's error
+  // would be: the handler does not run, a retryable code (see retry_delay)
+  // delivers the request again later (dead-lettered on the max_deliver-th
+  // delivery), any other is stored as the request's final result. OnFinish
+  // gets the run's status before the result is stored; its
+  // response_metadata is not stored (a stored result has no metadata).
+  std::vector<std::shared_ptr<ServerInterceptor>> interceptors{};
 };
 
 // Options of one durable request.
@@ -93,7 +115,11 @@ struct DurableCallOptions {
   // How long a call that waits for its result (DurableClient::Call, the
   // generated Method()) waits. Zero: 10 seconds.
   absl::Duration timeout = absl::ZeroDuration();
-  // Headers stored with the request (reserved keys dropped).
+  // Headers stored with the request (reserved keys dropped). Submitted
+  // where CurrentTraceContext() (natsrpc/trace.h) is valid, the request
+  // carries a child of that span as `traceparent` / `tracestate` instead of
+  // any given here; the handler's ServerContext::trace_context() is a child
+  // of the request's.
   Metadata metadata{};
 };
 
@@ -139,6 +165,11 @@ class NATSRPC_EXPORT DurableClient {
 
   // Stores the request (creating the stream on first use) and returns once
   // JetStream acknowledged it.
+  //
+  // Errors of Submit, Fetch and Call: a JetStream request nats-server
+  // refused for missing permissions (docs/protocol.md 14.4) fails after
+  // JetStreamOptions::timeout with PERMISSION_DENIED naming the refused
+  // subject; UNAVAILABLE without JetStream.
   absl::StatusOr<DurableTicket> Submit(absl::string_view method,
                                        absl::string_view payload,
                                        absl::string_view content_type,
@@ -156,6 +187,12 @@ class NATSRPC_EXPORT DurableClient {
 
  private:
   absl::Status Prepare();
+  absl::StatusOr<DurableTicket> DoSubmit(absl::string_view method,
+                                         absl::string_view payload,
+                                         absl::string_view content_type,
+                                         const DurableCallOptions& options);
+  absl::StatusOr<DurableRawResult> DoFetch(absl::string_view request_id,
+                                           absl::Duration wait);
 
   Connection connection_;
   DurableOptions durable_;
@@ -163,13 +200,15 @@ class NATSRPC_EXPORT DurableClient {
   absl::Status status_;
   std::shared_ptr<JetStream> js_;
   std::atomic<bool> stream_ready_{false};
+  // A JetStream timeout caused by missing grants: PERMISSION_DENIED.
+  std::unique_ptr<internal::PermissionErrors> denied_;
 };
 
 // Counters of a DurableServer (all its services).
 struct DurableStats {
   uint64_t delivered = 0;    // deliveries received
   uint64_t redelivered = 0;  // of those, not the first delivery
-  uint64_t handled = 0;      // the handler ran
+  uint64_t handled = 0;      // the handler ran (not refused by interceptors)
   uint64_t completed = 0;    // result stored and request acknowledged
   // Redelivered with a stored result: acknowledged, handler not run.
   uint64_t already_done = 0;
@@ -192,13 +231,24 @@ class NATSRPC_EXPORT DurableServer {
   // Creates what is missing (request and dead-letter streams, result
   // bucket, the service's consumer) and starts serving the durable
   // requests of `service`'s unary methods under `app` (empty: the
-  // service's default app). `service` must outlive Stop().
+  // service's default app). `service` must outlive Stop(). A JetStream
+  // request nats-server refused for missing permissions (docs/protocol.md
+  // 14.4) fails after JetStreamOptions::timeout with PERMISSION_DENIED
+  // naming the refused subject.
   absl::Status AddService(Service& service, absl::string_view app = "");
   // Stops fetching and waits for the running handlers. Requests fetched but
   // not finished are delivered again later.
   void Stop();
 
   DurableStats stats() const;
+
+  // Per-method counters of the handler runs (every run that reached the
+  // interceptor chain, DurableOptions::interceptors: refusals and
+  // retryable errors included, each delivery once), ordered by app,
+  // service and method; natsrpc/server.h's MethodStats, with `queued` and
+  // `resource_exhausted` always 0. PrometheusText(method_stats(),
+  // responder) of natsrpc/durable_metrics.h exports them.
+  std::vector<MethodStats> method_stats() const;
 
   class Impl;
 

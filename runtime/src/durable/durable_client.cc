@@ -9,12 +9,15 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "durable/durable_common.h"
 #include "natsrpc/durable.h"
+#include "natsrpc/trace.h"
 #include "wire/durable.h"
 #include "wire/headers.h"
 #include "wire/subjects.h"
+#include "wire/trace_context.h"
 
 namespace natsrpc {
 namespace {
@@ -84,6 +87,46 @@ absl::StatusOr<DurableRawResult> ToRawResult(
   return out;
 }
 
+PermissionErrors::PermissionErrors(const Connection& connection)
+    : connection_(connection), state_(std::make_shared<State>()) {
+  listener_ = connection_.transport().AddEventListener(
+      [state = state_](const TransportEvent& e) {
+        if (e.kind != TransportEvent::Kind::kPermissionDenied) return;
+        // JetStream's API, acks and key-value subjects, nats.c's inboxes
+        // (its JetStream answers), and durable requests.
+        const absl::string_view s = e.subject;
+        if (!absl::StartsWith(s, "$JS.") && !absl::StartsWith(s, "$KV.") &&
+            !absl::StartsWith(s, "_INBOX.") &&
+            !wire::ParseDurableSubject(s).ok()) {
+          return;
+        }
+        absl::MutexLock lock(&state->mu);
+        ++state->count;
+        state->subject = e.subject;
+        state->publish = e.publish;
+      });
+}
+
+PermissionErrors::~PermissionErrors() {
+  connection_.transport().RemoveEventListener(listener_);
+}
+
+uint64_t PermissionErrors::Mark() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->count;
+}
+
+absl::Status PermissionErrors::Explain(const absl::Status& status,
+                                       uint64_t mark) const {
+  if (status.code() != absl::StatusCode::kDeadlineExceeded) return status;
+  absl::MutexLock lock(&state_->mu);
+  if (state_->count <= mark) return status;
+  return absl::PermissionDeniedError(absl::StrCat(
+      status.message(), ": nats-server refused this connection's ",
+      state_->publish ? "publish to \"" : "subscription to \"", state_->subject,
+      "\" (durable requests need the grants of docs/protocol.md 14.4)"));
+}
+
 absl::Status DurableDecodeError(const absl::Status& status) {
   return absl::InternalError(
       absl::StrCat("cannot decode the stored reply: ", status.message()));
@@ -138,6 +181,7 @@ DurableClient::DurableClient(const Connection& connection,
     return;
   }
   js_ = *std::move(js);
+  denied_ = std::make_unique<internal::PermissionErrors>(connection_);
 }
 
 DurableClient::~DurableClient() = default;
@@ -162,6 +206,17 @@ absl::Status DurableClient::Prepare() {
 absl::StatusOr<DurableTicket> DurableClient::Submit(
     absl::string_view method, absl::string_view payload,
     absl::string_view content_type, const DurableCallOptions& options) {
+  if (!status_.ok()) return status_;
+  const uint64_t mark = denied_->Mark();
+  absl::StatusOr<DurableTicket> ticket =
+      DoSubmit(method, payload, content_type, options);
+  if (!ticket.ok()) return denied_->Explain(ticket.status(), mark);
+  return ticket;
+}
+
+absl::StatusOr<DurableTicket> DurableClient::DoSubmit(
+    absl::string_view method, absl::string_view payload,
+    absl::string_view content_type, const DurableCallOptions& options) {
   if (absl::Status s = Prepare(); !s.ok()) return s;
   if (absl::Status s = wire::ValidateToken("method", method); !s.ok()) {
     return s;
@@ -169,14 +224,22 @@ absl::StatusOr<DurableTicket> DurableClient::Submit(
   std::string id =
       options.request_id.empty() ? RandomRequestId() : options.request_id;
   if (absl::Status s = internal::ValidateRequestId(id); !s.ok()) return s;
+  // Submitted inside a span (natsrpc/trace.h): the request carries a child
+  // of it, in place of trace headers in the metadata; else the metadata's
+  // as they are.
+  Metadata trace;
+  const TraceContext& current = CurrentTraceContext();
+  if (current.valid()) wire::AppendTraceHeaders(current.NewChild(), trace);
   std::vector<HeaderRef> headers;
   headers.push_back({wire::kContentTypeHeader, content_type});
   headers.push_back({wire::kRequestIdHeader, id});
   for (const auto& [k, v] : options.metadata) {
-    if (!wire::IsReservedHeader(k) && k != wire::kRequestIdHeader) {
+    if (!wire::IsReservedHeader(k) && k != wire::kRequestIdHeader &&
+        (trace.empty() || !wire::IsTraceHeader(k))) {
       headers.push_back({k, v});
     }
   }
+  for (const auto& [k, v] : trace) headers.push_back({k, v});
   absl::StatusOr<PublishAck> ack = js_->Publish(
       wire::DurableSubject(requester_, responder_, app_, service_, method),
       headers, payload, wire::ResultKey(requester_, id));
@@ -189,6 +252,15 @@ absl::StatusOr<DurableTicket> DurableClient::Submit(
 }
 
 absl::StatusOr<DurableRawResult> DurableClient::Fetch(
+    absl::string_view request_id, absl::Duration wait) {
+  if (!status_.ok()) return status_;
+  const uint64_t mark = denied_->Mark();
+  absl::StatusOr<DurableRawResult> r = DoFetch(request_id, wait);
+  if (!r.ok()) return denied_->Explain(r.status(), mark);
+  return r;
+}
+
+absl::StatusOr<DurableRawResult> DurableClient::DoFetch(
     absl::string_view request_id, absl::Duration wait) {
   if (absl::Status s = Prepare(); !s.ok()) return s;
   if (absl::Status s = internal::ValidateRequestId(request_id); !s.ok()) {

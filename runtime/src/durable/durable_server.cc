@@ -2,10 +2,13 @@
 //
 // The responder side of durable requests (natsrpc/durable.h,
 // docs/protocol.md section 14): one pull consumer and one thread per
-// service; each request is checked against the result bucket, handled,
-// its result stored, and only then acknowledged.
+// service; each request is checked against the result bucket, handled
+// through the same interceptor chain as a natsrpc::Server's calls
+// (server/call_interceptors.h, the per-method counters first), its result
+// stored, and only then acknowledged.
 
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,12 +17,18 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "durable/durable_common.h"
 #include "natsrpc/durable.h"
 #include "natsrpc/durable_metrics.h"
 #include "natsrpc/impl/method_handler.h"
+#include "natsrpc/metrics.h"
+#include "natsrpc/trace.h"
+#include "server/call_interceptors.h"
+#include "server/method_stats.h"
+#include "server/server_context_access.h"
 #include "wire/durable.h"
 #include "wire/subjects.h"
 
@@ -68,7 +77,18 @@ class DurableServer::Impl {
  public:
   Impl(const Connection& connection, absl::string_view responder,
        const DurableOptions& options)
-      : connection_(connection), responder_(responder), o_(options) {
+      : connection_(connection),
+        responder_(responder),
+        o_(options),
+        method_stats_(std::make_shared<internal::MethodStatsInterceptor>()),
+        interceptors_([this] {
+          // The counters first, as on a natsrpc::Server (builtins = 1).
+          std::vector<std::shared_ptr<ServerInterceptor>> all{method_stats_};
+          for (const auto& i : o_.interceptors) {
+            if (i != nullptr) all.push_back(i);
+          }
+          return all;
+        }()) {
     status_ = wire::ValidateToken("responder", responder_);
     if (!status_.ok()) return;
     absl::StatusOr<std::shared_ptr<JetStream>> js =
@@ -78,12 +98,19 @@ class DurableServer::Impl {
       return;
     }
     js_ = *std::move(js);
+    denied_ = std::make_unique<internal::PermissionErrors>(connection_);
   }
 
   ~Impl() { Stop(); }
 
   absl::Status AddService(Service& service, absl::string_view app_in) {
     if (!status_.ok()) return status_;
+    const uint64_t mark = denied_->Mark();
+    return denied_->Explain(Add(service, app_in), mark);
+  }
+
+  // AddService() but for the explanation of a timeout.
+  absl::Status Add(Service& service, absl::string_view app_in) {
     const std::string app(app_in.empty() ? service.default_app() : app_in);
     if (absl::Status s = wire::ValidateToken("app", app); !s.ok()) return s;
     const std::string name(service.service_name());
@@ -147,6 +174,10 @@ class DurableServer::Impl {
     s.dead_lettered = c_.dead_lettered.load();
     s.errors = c_.errors.load();
     return s;
+  }
+
+  std::vector<MethodStats> method_stats() const {
+    return method_stats_->Snapshot();
   }
 
  private:
@@ -217,6 +248,77 @@ class DurableServer::Impl {
     Count(m.Ack());
   }
 
+  // One handler run: the interceptor chain's OnStart, the handler unless an
+  // interceptor refused, then OnFinish with the run's status (the
+  // handler's, or the refusal).
+  absl::Status RunChain(Service& service, internal::MethodHandler& handler,
+                        const std::shared_ptr<JetStreamMessage>& m,
+                        const wire::DurableSubjectParts& p, Payload& reply,
+                        absl::string_view& content_type) {
+    CallInfo call;
+    call.requester = p.requester;
+    call.responder = p.responder;
+    call.app = p.app;
+    call.service = p.service;
+    call.method = p.method;
+    call.kind = CallKind::kUnary;
+    // No deadline (docs/protocol.md 14.2): none is sent with the request.
+    call.deadline = absl::InfiniteFuture();
+    internal::ServerCallInterceptors chain;
+    absl::Status status = chain.Start(interceptors_, /*builtins=*/1, call, *m);
+    if (status.ok()) {
+      ServerContext context(m, p.requester, p.responder, p.app, p.service,
+                            p.method, absl::InfiniteFuture());
+      if (chain.trace().valid()) {
+        internal::ServerContextAccess::SetTrace(context, chain.trace());
+      }
+      ++c_.handled;
+      // While the handler runs, "in progress" every third of the ack wait
+      // keeps the request from being delivered again.
+      absl::Notification handler_done;
+      std::thread keepalive([&] {
+        while (!handler_done.WaitForNotificationWithTimeout(o_.ack_wait / 3)) {
+          Count(m->InProgress());
+        }
+      });
+      if (context.trace_context().valid()) {
+        // The handler's nested calls are children of this run's span.
+        ScopedTraceContext current(context.trace_context());
+        status = RunHandler(service, handler, context, m, reply, content_type);
+      } else {
+        status = RunHandler(service, handler, context, m, reply, content_type);
+      }
+      handler_done.Notify();
+      keepalive.join();
+    }
+    // Before the result is stored: whoever reads the result finds the run
+    // counted. Response metadata is not stored.
+    Metadata unstored;
+    chain.Finish(status, unstored);
+    return status;
+  }
+
+  // The handler; an exception it throws is UNKNOWN (retryable), as on a
+  // natsrpc::Server, instead of ending the process.
+  static absl::Status RunHandler(Service& service,
+                                 internal::MethodHandler& handler,
+                                 ServerContext& context,
+                                 const std::shared_ptr<JetStreamMessage>& m,
+                                 Payload& reply,
+                                 absl::string_view& content_type) {
+    try {
+      return handler.Run(service, context, m, reply, content_type);
+    } catch (const std::exception& e) {
+      return absl::UnknownError(absl::StrCat("handler of ", context.service(),
+                                             ".", context.method(),
+                                             " threw: ", e.what()));
+    } catch (...) {
+      return absl::UnknownError(
+          absl::StrCat("handler of ", context.service(), ".", context.method(),
+                       " threw a non-standard exception"));
+    }
+  }
+
   void Process(Worker& w, std::shared_ptr<JetStreamMessage> m) {
     ++c_.delivered;
     if (m->num_delivered() > 1) ++c_.redelivered;
@@ -268,20 +370,7 @@ class DurableServer::Impl {
           absl::StrCat("durable method ", p->service, ".", p->method,
                        " is not a unary method of this service"));
     } else {
-      ServerContext context(m, p->requester, p->responder, p->app, p->service,
-                            p->method, absl::InfiniteFuture());
-      ++c_.handled;
-      // While the handler runs, "in progress" every third of the ack wait
-      // keeps the request from being delivered again.
-      absl::Notification handler_done;
-      std::thread keepalive([&] {
-        while (!handler_done.WaitForNotificationWithTimeout(o_.ack_wait / 3)) {
-          Count(m->InProgress());
-        }
-      });
-      status = handler->Run(*w.service, context, m, reply, content_type);
-      handler_done.Notify();
-      keepalive.join();
+      status = RunChain(*w.service, *handler, m, *p, reply, content_type);
     }
     if (!status.ok() && Retryable(status)) {
       if (m->num_delivered() >= static_cast<uint64_t>(o_.max_deliver)) {
@@ -312,8 +401,13 @@ class DurableServer::Impl {
   const DurableOptions o_;
   absl::Status status_;
   std::shared_ptr<JetStream> js_;
+  // A JetStream timeout caused by missing grants: PERMISSION_DENIED.
+  std::unique_ptr<internal::PermissionErrors> denied_;
   absl::Notification stop_;
   Counters c_;
+  // Behind method_stats(); interceptors_[0].
+  const std::shared_ptr<internal::MethodStatsInterceptor> method_stats_;
+  const std::vector<std::shared_ptr<ServerInterceptor>> interceptors_;
   absl::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::unique_ptr<Worker>> workers_ ABSL_GUARDED_BY(mu_);
@@ -334,6 +428,10 @@ absl::Status DurableServer::AddService(Service& service,
 void DurableServer::Stop() { impl_->Stop(); }
 
 DurableStats DurableServer::stats() const { return impl_->stats(); }
+
+std::vector<MethodStats> DurableServer::method_stats() const {
+  return impl_->method_stats();
+}
 
 std::string PrometheusText(const DurableStats& stats,
                            absl::string_view responder) {
@@ -367,6 +465,69 @@ std::string PrometheusText(const DurableStats& stats,
     absl::StrAppend(&out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name,
                     " counter\n", f.name, "{responder=\"", responder, "\"} ",
                     f.value, "\n");
+  }
+  return out;
+}
+
+std::string PrometheusText(const std::vector<MethodStats>& methods,
+                           absl::string_view responder) {
+  // Names and label values are subject tokens ([A-Za-z0-9_-], section 1 of
+  // docs/protocol.md): nothing to escape.
+  std::string requests, started, in_flight, latency;
+  for (const MethodStats& m : methods) {
+    const std::string labels = absl::StrCat(
+        "responder=\"", responder, "\",app=\"", m.app, "\",service=\"",
+        m.service, "\",method=\"", m.method, "\"");
+    if (m.ok > 0) {
+      absl::StrAppend(&requests, "natsrpc_durable_requests_total{", labels,
+                      ",code=\"OK\"} ", m.ok, "\n");
+    }
+    for (const auto& [code, n] : m.errors) {
+      absl::StrAppend(&requests, "natsrpc_durable_requests_total{", labels,
+                      ",code=\"", absl::StatusCodeToString(code), "\"} ", n,
+                      "\n");
+    }
+    absl::StrAppend(&started, "natsrpc_durable_requests_started_total{", labels,
+                    "} ", m.calls, "\n");
+    absl::StrAppend(&in_flight, "natsrpc_durable_requests_in_flight{", labels,
+                    "} ", m.in_flight, "\n");
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < m.latency_histogram.size(); ++i) {
+      cumulative += m.latency_histogram[i];
+      const std::string le =
+          i < kLatencyBucketBounds.size()
+              ? absl::StrCat(absl::ToDoubleSeconds(kLatencyBucketBounds[i]))
+              : std::string("+Inf");
+      absl::StrAppend(&latency, "natsrpc_durable_handling_seconds_bucket{",
+                      labels, ",le=\"", le, "\"} ", cumulative, "\n");
+    }
+    absl::StrAppend(
+        &latency, "natsrpc_durable_handling_seconds_sum{", labels, "} ",
+        absl::StrFormat("%.9g", absl::ToDoubleSeconds(m.total_latency)), "\n",
+        "natsrpc_durable_handling_seconds_count{", labels, "} ", cumulative,
+        "\n");
+  }
+  struct Family {
+    const char* name;
+    const char* type;
+    const char* help;
+    const std::string& samples;
+  };
+  const Family families[] = {
+      {"natsrpc_durable_requests_total", "counter",
+       "Durable handler runs ended, by status code.", requests},
+      {"natsrpc_durable_requests_started_total", "counter",
+       "Durable handler runs started.", started},
+      {"natsrpc_durable_requests_in_flight", "gauge",
+       "Durable handler runs started and not ended.", in_flight},
+      {"natsrpc_durable_handling_seconds", "histogram",
+       "Time of a durable handler run, interceptors included.", latency},
+  };
+  std::string out;
+  for (const Family& f : families) {
+    if (f.samples.empty()) continue;
+    absl::StrAppend(&out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name,
+                    " ", f.type, "\n", f.samples);
   }
   return out;
 }
