@@ -5,9 +5,9 @@
 // counts"). Wall time and CPU time on a shared machine are noise; the number
 // of instructions a call costs is not. Run it under callgrind:
 //
-//   valgrind --tool=callgrind --callgrind-out-file=cg.out \
-//     build/bench/natsrpc_unary_profile --only natsrpc_async \
-//     --inflight 1024 --calls 20000
+//   valgrind --tool=callgrind --callgrind-out-file=cg.out
+//     build/bench/natsrpc_unary_profile --only natsrpc_async
+//     --inflight 1024 --calls 20000        (one command line)
 //   callgrind_annotate cg.out | head   # "PROGRAM TOTALS" / calls = Ir per call
 //
 // The program warms up (--warmup calls), zeroes callgrind's counters, makes
