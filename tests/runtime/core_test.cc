@@ -72,8 +72,8 @@ class CoreTest : public ::testing::Test {
                                   const CallOptions& options = {}) {
     StringValue req;
     req.set_value(text);
-    return internal::BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 0, req,
-                                                         options);
+    return internal::BlockingUnaryCall<ProtobufCodec, StringValue>(
+        channel, 0, req, options);
   }
 
   // A request published as a foreign client would, with a reply-to the test
@@ -105,8 +105,9 @@ class CoreTest : public ::testing::Test {
 };
 
 TEST_F(CoreTest, RoundTripUsesProtocolSubjectsAndHeaders) {
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "bob"},
+                                  "Echo", "unit", kMethods);
   ASSERT_TRUE(channel.status().ok()) << channel.status();
   absl::StatusOr<StringValue> r = Say(channel, "hi");
   ASSERT_TRUE(r.ok()) << r.status();
@@ -129,10 +130,10 @@ TEST_F(CoreTest, RoundTripUsesProtocolSubjectsAndHeaders) {
 }
 
 TEST_F(CoreTest, OneResponseSubscriptionPerConnectionAndRequester) {
-  internal::ClientChannel a(conn_, {.requester = "alice", .responder = "bob"}, "Echo",
-                  "unit", kMethods);
-  internal::ClientChannel b(conn_, {.requester = "alice", .responder = "bob"}, "Echo",
-                  "unit", kMethods);
+  internal::ClientChannel a(conn_, {.requester = "alice", .responder = "bob"},
+                            "Echo", "unit", kMethods);
+  internal::ClientChannel b(conn_, {.requester = "alice", .responder = "bob"},
+                            "Echo", "unit", kMethods);
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(Say(a, "x").ok());
     ASSERT_TRUE(Say(b, "y").ok());
@@ -153,8 +154,9 @@ TEST_F(CoreTest, OneResponseSubscriptionPerConnectionAndRequester) {
 }
 
 TEST_F(CoreTest, HandlerStatusCrossesTheWire) {
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "bob"},
+                                  "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r = Say(channel, "fail");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
   // Exact, line break included: the status body (docs/protocol.md 4.1); the
@@ -163,8 +165,9 @@ TEST_F(CoreTest, HandlerStatusCrossesTheWire) {
 }
 
 TEST_F(CoreTest, ThrowingHandlerIsUnknown) {
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "bob"},
+                                  "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r = Say(channel, "throw");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnknown);
   EXPECT_THAT(r.status().message(), HasSubstr("boom"));
@@ -172,18 +175,21 @@ TEST_F(CoreTest, ThrowingHandlerIsUnknown) {
 }
 
 TEST_F(CoreTest, UnimplementedMethod) {
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "bob"},
+                                  "Echo", "unit", kMethods);
   StringValue req;
   absl::StatusOr<StringValue> r =
-      internal::BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 1, req, {});
+      internal::BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 1, req,
+                                                              {});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(r.status().message(), HasSubstr("Echo.Missing"));
 }
 
 TEST_F(CoreTest, NoRespondersIsUnavailable) {
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "nobody"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "nobody"},
+                                  "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r = Say(channel, "x");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(r.status().message(),
@@ -191,27 +197,29 @@ TEST_F(CoreTest, NoRespondersIsUnavailable) {
 }
 
 TEST_F(CoreTest, NotConnectedIsUnavailable) {
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "bob"},
+                                  "Echo", "unit", kMethods);
   transport_->set_connected(false);
   EXPECT_EQ(Say(channel, "x").status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(CoreTest, InvalidNamesNameTheField) {
-  internal::ClientChannel bad_requester(conn_, {.requester = "al.ice", .responder = "b"},
-                              "Echo", "unit", kMethods);
+  internal::ClientChannel bad_requester(
+      conn_, {.requester = "al.ice", .responder = "b"}, "Echo", "unit",
+      kMethods);
   EXPECT_EQ(bad_requester.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad_requester.status().message(),
               HasSubstr("ClientOptions.requester"));
   EXPECT_EQ(Say(bad_requester, "x").status(), bad_requester.status());
 
-  internal::ClientChannel bad_responder(conn_, {.requester = "a", .responder = "b>"},
-                              "Echo", "unit", kMethods);
+  internal::ClientChannel bad_responder(
+      conn_, {.requester = "a", .responder = "b>"}, "Echo", "unit", kMethods);
   EXPECT_THAT(bad_responder.status().message(),
               HasSubstr("ClientOptions.responder"));
-  internal::ClientChannel bad_app(conn_,
-                        {.requester = "a", .responder = "b", .app = "x y"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel bad_app(
+      conn_, {.requester = "a", .responder = "b", .app = "x y"}, "Echo", "unit",
+      kMethods);
   EXPECT_THAT(bad_app.status().message(), HasSubstr("ClientOptions.app"));
   EXPECT_TRUE(transport_->sent().empty());
 
@@ -223,8 +231,9 @@ TEST_F(CoreTest, InvalidNamesNameTheField) {
 }
 
 TEST_F(CoreTest, ReservedMetadataIsRefused) {
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "bob"},
+                                  "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r =
       Say(channel, "x", {.metadata = {{"Nats-Service-Error-Code", "0"}}});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
@@ -235,8 +244,9 @@ TEST_F(CoreTest, DisconnectFailsPendingCalls) {
   // No server answers "silent": the call stays pending.
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "silent"},
+                                  "Echo", "unit", kMethods);
   absl::Notification done;
   absl::Status result;
   StringValue req;
@@ -256,8 +266,9 @@ TEST_F(CoreTest, DisconnectFailsPendingCalls) {
 TEST_F(CoreTest, PermissionDeniedEndsOnlyCallsToThatSubject) {
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "silent"},
+                                  "Echo", "unit", kMethods);
   std::atomic<int> denied{0};
   std::atomic<int> other{0};
   StringValue req;
@@ -281,8 +292,9 @@ TEST_F(CoreTest, PermissionDeniedEndsOnlyCallsToThatSubject) {
 TEST_F(CoreTest, CancelEndsTheCallOnceAndDropsTheLateReply) {
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "silent"},
+                                  "Echo", "unit", kMethods);
   std::atomic<int> calls{0};
   absl::Status result;
   StringValue req;
@@ -317,8 +329,9 @@ TEST_F(CoreTest, CancelEndsTheCallOnceAndDropsTheLateReply) {
 TEST_F(CoreTest, DeadlineExceededWhenNobodyAnswers) {
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "silent"},
+                                  "Echo", "unit", kMethods);
   const absl::Time start = absl::Now();
   absl::StatusOr<StringValue> r =
       Say(channel, "x", {.timeout = absl::Milliseconds(30)});
@@ -326,7 +339,8 @@ TEST_F(CoreTest, DeadlineExceededWhenNobodyAnswers) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
   // The method's IDL timeout (50 ms) applies when the call sets none.
   StringValue req;
-  r = internal::BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 1, req, {});
+  r = internal::BlockingUnaryCall<ProtobufCodec, StringValue>(channel, 1, req,
+                                                              {});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(channel.stats().timeouts, 2u);
 }
@@ -334,8 +348,9 @@ TEST_F(CoreTest, DeadlineExceededWhenNobodyAnswers) {
 TEST_F(CoreTest, PropagatedDeadlineNeverGrows) {
   auto silent =
       transport_->Subscribe("requests.*.silent.>", "", [](MessagePtr) {});
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "silent"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "silent"},
+                                  "Echo", "unit", kMethods);
   StringValue req;
   internal::AsyncUnaryCall<ProtobufCodec, StringValue>(
       channel, 0, req, [](absl::StatusOr<StringValue>) {},
@@ -389,8 +404,9 @@ TEST_F(CoreTest, ServerAnswersBadInputWithoutRunningTheHandler) {
 
 TEST_F(CoreTest, OversizedMessagesAreResourceExhausted) {
   transport_->set_max_payload(1000);
-  internal::ClientChannel channel(conn_, {.requester = "alice", .responder = "bob"},
-                        "Echo", "unit", kMethods);
+  internal::ClientChannel channel(conn_,
+                                  {.requester = "alice", .responder = "bob"},
+                                  "Echo", "unit", kMethods);
   absl::StatusOr<StringValue> r = Say(channel, std::string(5000, 'a'));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   r = Say(channel, "big");  // the reply is too large
@@ -404,6 +420,34 @@ TEST_F(CoreTest, AddServiceTwiceIsAlreadyExists) {
   Echo other;
   EXPECT_EQ(server_.AddService(other).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace natsrpc
+
+namespace natsrpc {
+namespace {
+
+// Encode has two paths (a string for small messages, an uninitialized
+// buffer from kUninitializedBufferFrom on); both give the wire bytes.
+TEST(ProtobufCodecTest, EncodeGivesTheSerializedBytesAtEverySize) {
+  using Codec = ProtobufCodec<google::protobuf::BytesValue>;
+  for (size_t n : {size_t{0}, size_t{100}, Codec::kUninitializedBufferFrom - 8,
+                   Codec::kUninitializedBufferFrom,
+                   Codec::kUninitializedBufferFrom + 1, size_t{100000}}) {
+    google::protobuf::BytesValue message;
+    std::string value(n, '\0');
+    for (size_t i = 0; i < n; ++i) value[i] = static_cast<char>(i * 7 + 1);
+    message.set_value(value);
+    Payload payload;
+    ASSERT_TRUE(Codec::Encode(message, payload).ok()) << n;
+    EXPECT_EQ(payload.view(), message.SerializeAsString()) << n;
+    google::protobuf::BytesValue back;
+    ASSERT_TRUE(back.ParseFromArray(payload.view().data(),
+                                    static_cast<int>(payload.view().size())))
+        << n;
+    EXPECT_EQ(back.value(), value) << n;
+  }
 }
 
 }  // namespace
